@@ -1,0 +1,1 @@
+"""Reverse mentoring bot: the core (settings, database, services, Slack gateway, emulator)."""

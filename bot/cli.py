@@ -1,0 +1,138 @@
+"""Command-line entry point: ``python -m bot <command>``."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from bot.content import ContentError
+from bot.db import Database, SchemaOutOfDate
+from bot.logging_setup import configure_logging
+from bot.settings import Mode, Settings, SettingsError, load_settings
+
+log = logging.getLogger("bot")
+
+
+def _settings_for(mode: Mode) -> Settings:
+    settings = load_settings()
+    settings.require_for(mode)
+    configure_logging(settings.log_level_number)
+    return settings
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Socket Mode, for development: no public URL needed."""
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    from bot.app import create_app
+    from bot.runtime import Runtime
+
+    settings = _settings_for("run")
+    runtime = Runtime.build(settings)
+    app = create_app(runtime)
+    assert settings.slack_app_token is not None
+    log.info("Connecting to Slack in Socket Mode")
+    SocketModeHandler(app, settings.slack_app_token.get_secret_value()).start()
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """HTTP mode: Slack posts to POST /slack/events on $PORT."""
+    from bot.app import create_app
+    from bot.runtime import Runtime
+    from bot.web import create_wsgi_app, make_http_server
+
+    settings = _settings_for("serve")
+    runtime = Runtime.build(settings)
+    server = make_http_server(
+        create_wsgi_app(create_app(runtime), runtime.db), args.host, settings.port, settings.http_threads
+    )
+    log.info("Listening on http://%s:%s/slack/events", args.host, server.effective_port)
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.close()
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    """The scheduler process: periodic jobs that do not belong in a web request."""
+    from bot.runtime import Runtime
+    from bot.worker import run_worker
+
+    settings = _settings_for("worker")
+    run_worker(Runtime.build(settings))
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    settings = _settings_for("migrate")
+    db = Database(settings.database_url)
+    if args.downgrade:
+        db.downgrade(args.downgrade)
+    else:
+        db.migrate(args.to)
+    print(f"Database schema is at revision {db.current_revision() or 'base (empty)'}.")
+    return 0
+
+
+def cmd_keygen(args: argparse.Namespace) -> int:
+    from bot.crypto import generate_key
+
+    print(generate_key())
+    return 0
+
+
+def cmd_reencrypt(args: argparse.Namespace) -> int:
+    from bot import crypto
+    from bot.services.reencrypt import reencrypt_all
+
+    settings = _settings_for("tools")
+    if not settings.keys:
+        raise SettingsError("ENCRYPTION_KEYS is missing: make one with `python -m bot keygen`.")
+    crypto.configure(settings.keys)
+    db = Database(settings.database_url)
+    db.ensure_schema(settings.auto_migrate)
+    count = reencrypt_all(db)
+    print(f"Re-encrypted {count} value(s) with the newest key.")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from bot.demo import run_demo
+
+    run_demo(out=sys.stdout)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bot", description="Reverse mentoring Slack app")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="command")
+    commands.add_parser("run", help="run in Socket Mode (development)").set_defaults(func=cmd_run)
+    serve = commands.add_parser("serve", help="run the HTTP server on $PORT (production)")
+    serve.add_argument("--host", default="0.0.0.0")
+    serve.set_defaults(func=cmd_serve)
+    commands.add_parser("worker", help="run the scheduler and dispatcher").set_defaults(func=cmd_worker)
+    migrate = commands.add_parser("migrate", help="upgrade the database schema")
+    migrate.add_argument("--to", default="head", help="revision to upgrade to (default: head)")
+    migrate.add_argument("--downgrade", metavar="REVISION", help="downgrade to REVISION instead")
+    migrate.set_defaults(func=cmd_migrate)
+    commands.add_parser("keygen", help="print a new encryption key").set_defaults(func=cmd_keygen)
+    commands.add_parser("reencrypt", help="re-encrypt sensitive text with the newest key").set_defaults(
+        func=cmd_reencrypt
+    )
+    commands.add_parser("demo", help="play a scripted programme offline").set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except (SettingsError, SchemaOutOfDate, ContentError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2

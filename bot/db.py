@@ -1,0 +1,137 @@
+"""Database access: one engine per process, one session per unit of work.
+
+Bolt runs listeners on worker threads, so nothing here hands a session across threads: every unit
+of work opens its own with :meth:`Database.session` and commits or rolls back as it leaves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+# Several workers may start at once on PostgreSQL: only one migrates at a time.
+_MIGRATION_LOCK_ID = 72_1305_2026
+
+
+class SchemaOutOfDate(RuntimeError):
+    pass
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database
+        if database and database != ":memory:":
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": 30}, hide_parameters=True, **kwargs
+        )
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True, hide_parameters=True, **kwargs)
+
+
+class Database:
+    def __init__(self, url: str, **engine_kwargs: Any) -> None:
+        self.url = url
+        self.engine = make_engine(url, **engine_kwargs)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @property
+    def is_postgresql(self) -> bool:
+        return self.engine.dialect.name == "postgresql"
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A unit of work: commits on success, rolls back on any error, always closes."""
+        session = self._sessions()
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    def ping(self) -> bool:
+        try:
+            with self.engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+            return True
+        except Exception:
+            return False
+
+    # --- migrations -------------------------------------------------------------------------
+
+    def _alembic_config(self) -> Config:
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS_DIR))
+        config.set_main_option("sqlalchemy.url", self.url.replace("%", "%%"))
+        return config
+
+    def head_revision(self) -> str | None:
+        return ScriptDirectory.from_config(self._alembic_config()).get_current_head()
+
+    def current_revision(self) -> str | None:
+        with self.engine.connect() as connection:
+            return MigrationContext.configure(connection).get_current_revision()
+
+    def is_up_to_date(self) -> bool:
+        return self.current_revision() == self.head_revision()
+
+    def migrate(self, revision: str = "head") -> None:
+        """Upgrade the schema (serialised across processes on PostgreSQL)."""
+        self._run_locked(lambda config, connection: command.upgrade(config, revision))
+
+    def downgrade(self, revision: str) -> None:
+        self._run_locked(lambda config, connection: command.downgrade(config, revision))
+
+    def _run_locked(self, action: Any) -> None:
+        config = self._alembic_config()
+        with self.engine.connect() as connection:
+            if self.is_postgresql:
+                connection.execute(text("SELECT pg_advisory_lock(:id)"), {"id": _MIGRATION_LOCK_ID})
+                connection.commit()
+            try:
+                config.attributes["connection"] = connection
+                action(config, connection)
+                connection.commit()
+            finally:
+                if self.is_postgresql:
+                    connection.execute(text("SELECT pg_advisory_unlock(:id)"), {"id": _MIGRATION_LOCK_ID})
+                    connection.commit()
+
+    def ensure_schema(self, auto_migrate: bool) -> None:
+        """Migrate (AUTO_MIGRATE=true, the default) or refuse to start on an out-of-date schema."""
+        if auto_migrate:
+            self.migrate()
+            return
+        current, head = self.current_revision(), self.head_revision()
+        if current != head:
+            raise SchemaOutOfDate(
+                f"the database schema is at {current or 'nothing'} but the code needs {head}: "
+                "run `python -m bot migrate` (or set AUTO_MIGRATE=true)"
+            )
+
+    def dispose(self) -> None:
+        self.engine.dispose()

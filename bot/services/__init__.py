@@ -1,0 +1,1 @@
+"""Domain services: plain data in, plain results out; no Slack here."""

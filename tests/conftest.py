@@ -1,0 +1,102 @@
+"""Shared fixtures: encryption keys, and a migrated database on SQLite and on PostgreSQL.
+
+Tests that take ``db`` run once per database. PostgreSQL runs when ``TEST_DATABASE_URL`` points at
+a server that answers (``make test`` sets it); otherwise those runs are skipped with the reason,
+unless ``REQUIRE_POSTGRES=1`` (CI), where an unreachable server fails the run.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from bot import crypto
+from bot.db import Database
+from bot.models import Base
+
+TEST_KEY = crypto.generate_key()
+
+
+@pytest.fixture(autouse=True)
+def _encryption_keys() -> Iterator[str]:
+    crypto.configure([TEST_KEY])
+    yield TEST_KEY
+
+
+def postgres_url_or_skip() -> str:
+    url = os.environ.get("TEST_DATABASE_URL", "")
+    if not url.startswith("postgresql"):
+        pytest.skip("PostgreSQL not configured: set TEST_DATABASE_URL (make test does)")
+    try:
+        engine = create_engine(url)
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        engine.dispose()
+    except Exception as exc:
+        if os.environ.get("REQUIRE_POSTGRES") == "1":
+            pytest.fail(f"PostgreSQL at TEST_DATABASE_URL does not answer: {exc}")
+        pytest.skip(f"PostgreSQL at TEST_DATABASE_URL does not answer: {type(exc).__name__}")
+    return url
+
+
+class PostgresSchema:
+    """A private schema per test session, so parallel runs on one database never meet."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.name = f"test_{uuid.uuid4().hex[:12]}"
+        self._admin = create_engine(url, isolation_level="AUTOCOMMIT")
+        with self._admin.connect() as connection:
+            connection.execute(text(f'CREATE SCHEMA "{self.name}"'))
+
+    def database(self) -> Database:
+        return Database(self.url, connect_args={"options": f"-csearch_path={self.name}"})
+
+    def drop(self) -> None:
+        with self._admin.connect() as connection:
+            connection.execute(text(f'DROP SCHEMA IF EXISTS "{self.name}" CASCADE'))
+        self._admin.dispose()
+
+
+def make_database(kind: str, tmp_path: Path) -> tuple[Database, PostgresSchema | None]:
+    if kind == "sqlite":
+        return Database(f"sqlite:///{tmp_path / 'test.db'}"), None
+    schema = PostgresSchema(postgres_url_or_skip())
+    return schema.database(), schema
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
+    """A database migrated to head, shared by the tests of one session (per kind)."""
+    crypto.configure([TEST_KEY])
+    db, schema = make_database(request.param, tmp_path_factory.mktemp(request.param))
+    db.migrate()
+    yield db
+    db.dispose()
+    if schema:
+        schema.drop()
+
+
+@pytest.fixture
+def db(database: Database) -> Iterator[Database]:
+    """The shared database, emptied after each test."""
+    yield database
+    with database.session() as session:
+        for table in reversed(Base.metadata.sorted_tables):
+            session.execute(table.delete())
+
+
+@pytest.fixture
+def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    """A brand-new, unmigrated database of the kind named by the test's ``db_kind`` parameter."""
+    kind = getattr(request, "param", "sqlite")
+    db, schema = make_database(kind, tmp_path)
+    yield db
+    db.dispose()
+    if schema:
+        schema.drop()
