@@ -67,7 +67,7 @@ def handle_unexpected_error(
 
 
 def deduplicate_events(runtime: Runtime) -> Callable[..., BoltResponse | None]:
-    def middleware(body: dict[str, Any], next: Callable[[], BoltResponse]) -> BoltResponse | None:  # noqa: A002
+    def middleware(body: dict[str, Any], next: Callable[[], BoltResponse]) -> BoltResponse | None:
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None
         if event_id and not first_delivery(runtime.db, str(event_id)):
             return BoltResponse(status=200, body="")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 from apscheduler.schedulers.blocking import BlockingScheduler
@@ -21,7 +22,5 @@ def run_worker(runtime: Runtime) -> None:
     scheduler = BlockingScheduler(timezone="UTC")
     build_jobs(scheduler, runtime)
     log.info("Worker started with jobs: %s", ", ".join(job.id for job in scheduler.get_jobs()))
-    try:
+    with contextlib.suppress(KeyboardInterrupt, SystemExit):
         scheduler.start()
-    except (KeyboardInterrupt, SystemExit):
-        pass

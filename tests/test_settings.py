@@ -11,8 +11,17 @@ from bot.settings import SettingsError, load_settings
 
 @pytest.fixture(autouse=True)
 def _clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: object) -> None:
-    for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "ENCRYPTION_KEYS",
-                 "DATABASE_URL", "LOG_LEVEL", "ADMINS", "PORT", "SLACK_API_URL"):
+    for name in (
+        "SLACK_BOT_TOKEN",
+        "SLACK_SIGNING_SECRET",
+        "SLACK_APP_TOKEN",
+        "ENCRYPTION_KEYS",
+        "DATABASE_URL",
+        "LOG_LEVEL",
+        "ADMINS",
+        "PORT",
+        "SLACK_API_URL",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)  # no stray .env
 
@@ -73,13 +82,18 @@ def test_each_mode_names_what_it_misses(monkeypatch: pytest.MonkeyPatch) -> None
 def test_app_stops_at_start_with_one_clear_line(tmp_path: object) -> None:
     env = {"PATH": "/usr/bin:/bin", "ENCRYPTION_KEYS": "bad"}
     result = subprocess.run(
-        [sys.executable, "-m", "bot", "serve"], capture_output=True, text=True, env=env, timeout=60,
+        [sys.executable, "-m", "bot", "serve"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
         cwd=str(tmp_path),
     )
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
-    assert lines == ["error: ENCRYPTION_KEYS is invalid: key 1 is not a valid Fernet key "
-                     "(make one with `python -m bot keygen`)"]
+    assert lines == [
+        "error: ENCRYPTION_KEYS is invalid: key 1 is not a valid Fernet key (make one with `python -m bot keygen`)"
+    ]
 
 
 def test_keygen_prints_a_working_key() -> None:

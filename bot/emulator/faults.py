@@ -91,11 +91,14 @@ class FaultPlan:
                 if remaining[0] <= 0:
                     del self._queued[i]
                 return fault
-        if self._random_rate > 0 and (self._random_methods is None or method in self._random_methods):
-            if self._rng.random() < self._random_rate:
-                status = self._rng.choice(self._random_statuses)
-                return Fault("error", status=status, error=default_error_for(status),
-                             retry_after=1 if status == 429 else None)
+        if (
+            self._random_rate > 0
+            and (self._random_methods is None or method in self._random_methods)
+            and self._rng.random() < self._random_rate
+        ):
+            status = self._rng.choice(self._random_statuses)
+            return Fault("error", status=status, error=default_error_for(status),
+                         retry_after=1 if status == 429 else None)
         return None
 
     def latency_for(self, method: str) -> float:

@@ -26,7 +26,5 @@ def first_delivery(db: Database, event_id: str) -> bool:
 
 def forget_old_events(db: Database) -> int:
     with db.session() as session:
-        result = session.execute(
-            delete(ProcessedEvent).where(ProcessedEvent.received_at < now() - KEEP_EVENT_IDS_FOR)
-        )
+        result = session.execute(delete(ProcessedEvent).where(ProcessedEvent.received_at < now() - KEEP_EVENT_IDS_FOR))
         return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -42,6 +42,7 @@ maximum-size matchings, optimally, with :func:`scipy.optimize.linear_sum_assignm
 from __future__ import annotations
 
 import enum
+import itertools
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -278,6 +279,10 @@ class Rule(enum.Enum):
     PREVIOUS_PAIR = "previous_pair"
     PRIVATE_REQUEST = "private_request"
     LEAD_FORBIDDEN = "lead_forbidden"
+
+
+#: A small integer per rule, in reporting order; 0 means "no rule broken".
+RULE_CODES: dict[Rule, int] = {rule: code for code, rule in enumerate(Rule, start=1)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -525,12 +530,17 @@ def score_pair(mentor: Candidate, mentee: Candidate, context: MatchingContext) -
 
 @dataclass(frozen=True)
 class MatchingProblem:
-    """Score and feasibility matrices: rows are mentors, columns are mentees."""
+    """Score and feasibility matrices: rows are mentors, columns are mentees.
+
+    ``first_violation`` holds the :data:`RULE_CODES` code of the first hard rule a cell breaks
+    (0 when allowed); ``allowed`` is ``first_violation == 0``.
+    """
 
     mentors: list[Candidate]
     mentees: list[Candidate]
     scores: IntMatrix
     allowed: BoolMatrix
+    first_violation: npt.NDArray[np.int8]
 
 
 def _codes(values: Sequence[str], vocabulary: dict[str, int]) -> npt.NDArray[np.int32]:
@@ -585,45 +595,45 @@ def build_problem(
     same_org = mentor_org[:, None] == mentee_org[None, :]
     same_function = mentor_function[:, None] == mentee_function[None, :]
 
-    allowed = ~(same_org & same_function)
-    if rules.cross_organisation:
-        allowed &= ~same_org
-    if any(p.role != "mentor" for p in mentors):
-        allowed[[row for row, p in enumerate(mentors) if p.role != "mentor"], :] = False
-    if any(p.role != "mentee" for p in mentees):
-        allowed[:, [col for col, p in enumerate(mentees) if p.role != "mentee"]] = False
+    # first_violation holds, per cell, the code of the first hard rule broken (in Rule order,
+    # as find_violations reports them), or 0 when the pair is allowed. Rules are applied from
+    # the last to the first so that earlier rules overwrite later ones.
+    first_violation = np.zeros((n_mentors, n_mentees), dtype=np.int8)
 
-    blocked_rows: list[int] = []
-    blocked_cols: list[int] = []
+    def block_cells(rule: Rule, pairs: Iterable[tuple[str, str]]) -> None:
+        rows: list[int] = []
+        cols: list[int] = []
+        for mentor_id, mentee_id in pairs:
+            row, col = mentor_index.get(mentor_id), mentee_index.get(mentee_id)
+            if row is not None and col is not None:
+                rows.append(row)
+                cols.append(col)
+        if rows:
+            first_violation[np.array(rows), np.array(cols)] = RULE_CODES[rule]
 
-    def block(mentor_id: str, mentee_id: str) -> None:
-        row, col = mentor_index.get(mentor_id), mentee_index.get(mentee_id)
-        if row is not None and col is not None:
-            blocked_rows.append(row)
-            blocked_cols.append(col)
-
+    block_cells(Rule.LEAD_FORBIDDEN, rules.forbidden)
+    block_cells(Rule.PRIVATE_REQUEST, itertools.chain(
+        ((m.person_id, other) for m in mentors for other in m.do_not_pair_with),
+        ((other, e.person_id) for e in mentees for other in e.do_not_pair_with),
+    ))
+    previous: list[tuple[str, str]] = []
+    for pair in rules.previous_pairs:
+        if len(pair) == 2:
+            first, second = sorted(pair)
+            previous.append((first, second))
+    block_cells(Rule.PREVIOUS_PAIR, itertools.chain(previous, ((b, a) for a, b in previous)))
     lines = context.reporting_lines
-    for mentee in mentees:
-        for boss in lines.managers_above(mentee.person_id):
-            block(boss, mentee.person_id)
-    for mentor in mentors:
-        for boss in lines.managers_above(mentor.person_id):
-            block(mentor.person_id, boss)
-    for previous in rules.previous_pairs:
-        if len(previous) == 2:
-            first, second = tuple(previous)
-            block(first, second)
-            block(second, first)
-    for mentor in mentors:
-        for other in mentor.do_not_pair_with:
-            block(mentor.person_id, other)
-    for mentee in mentees:
-        for other in mentee.do_not_pair_with:
-            block(other, mentee.person_id)
-    for mentor_id, mentee_id in rules.forbidden:
-        block(mentor_id, mentee_id)
-    if blocked_rows:
-        allowed[np.array(blocked_rows), np.array(blocked_cols)] = False
+    block_cells(Rule.REPORTING_LINE, itertools.chain(
+        ((boss, e.person_id) for e in mentees for boss in lines.managers_above(e.person_id)),
+        ((m.person_id, boss) for m in mentors for boss in lines.managers_above(m.person_id)),
+    ))
+    first_violation[same_org & same_function] = RULE_CODES[Rule.SAME_DEPARTMENT]
+    if rules.cross_organisation:
+        first_violation[same_org] = RULE_CODES[Rule.SAME_ORGANISATION]
+    wrong_rows = [row for row, p in enumerate(mentors) if p.role != "mentor"]
+    wrong_cols = [col for col, p in enumerate(mentees) if p.role != "mentee"]
+    first_violation[wrong_rows, :] = RULE_CODES[Rule.ROLES]
+    first_violation[:, wrong_cols] = RULE_CODES[Rule.ROLES]
 
     topic_counts = _shared_topic_counts(mentors, mentees)
 
@@ -643,7 +653,10 @@ def build_problem(
     scores += (~same_function).astype(np.int32) * np.int32(weights.different_function)
     if n_mentors and n_mentees:
         scores += overlap_points.astype(np.int32)[mentor_profile[:, None], mentee_profile[None, :]]
-    return MatchingProblem(mentors=list(mentors), mentees=list(mentees), scores=scores, allowed=allowed)
+    return MatchingProblem(
+        mentors=list(mentors), mentees=list(mentees), scores=scores,
+        allowed=first_violation == 0, first_violation=first_violation,
+    )
 
 
 def solve_assignment(scores: IntMatrix, allowed: BoolMatrix) -> list[tuple[int, int]]:
@@ -678,6 +691,8 @@ def solve_assignment(scores: IntMatrix, allowed: BoolMatrix) -> list[tuple[int, 
     k_max = min(rows.size, cols.size)
     s_max = int(sub_scores[sub_allowed].max())
     big = k_max * s_max + 1
+    if k_max * (big + s_max) >= 2**53:
+        raise ValueError("scores are too large to be solved exactly; use smaller weights")
     weights = np.where(sub_allowed, sub_scores + big, 0).astype(np.float64)
     chosen_rows, chosen_cols = linear_sum_assignment(weights, maximize=True)
     keep = sub_allowed[chosen_rows, chosen_cols]
@@ -700,7 +715,7 @@ _RULE_SUMMARY: dict[Rule, tuple[str, str]] = {
 
 
 def _plural(count: int, noun: str) -> str:
-    return f"{count} {noun}{'' if count == 1 else 's'}"
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
 
 
 def _and_join(parts: Sequence[str]) -> str:
@@ -711,29 +726,26 @@ def _and_join(parts: Sequence[str]) -> str:
 
 def _no_candidate_reason(
     person: Candidate,
-    others: Sequence[Candidate],
+    first_violations: npt.NDArray[np.int8],
     pinned_elsewhere: int,
     context: MatchingContext,
 ) -> str:
+    """Why nobody in the pool can be paired with ``person``, counted by the first rule broken."""
     name = context.name(person.person_id)
     other_role = "mentee" if person.role == "mentor" else "mentor"
-    total = len(others) + pinned_elsewhere
+    total = len(first_violations) + pinned_elsewhere
     if total == 0:
         return f"No {other_role}s are enrolled yet"
-    counts: Counter[Rule] = Counter()
-    for other in others:
-        mentor, mentee = (person, other) if person.role == "mentor" else (other, person)
-        violations = find_violations(mentor, mentee, context)
-        if violations:
-            counts[violations[0].rule] += 1
+    by_code = np.bincount(first_violations.astype(np.intp), minlength=len(RULE_CODES) + 1)
+    counts = {rule: int(by_code[code]) for rule, code in RULE_CODES.items()}
     parts = []
     for rule in Rule:
         if counts[rule]:
             singular, plural = _RULE_SUMMARY[rule]
-            parts.append(f"{counts[rule]} {(singular if counts[rule] == 1 else plural).format(name=name)}")
+            parts.append(f"{counts[rule]:,} {(singular if counts[rule] == 1 else plural).format(name=name)}")
     if pinned_elsewhere:
         verb = "is" if pinned_elsewhere == 1 else "are"
-        parts.append(f"{pinned_elsewhere} {verb} pinned to another {person.role}")
+        parts.append(f"{pinned_elsewhere:,} {verb} pinned to another {person.role}")
     return f"No possible {other_role} for {name} among {_plural(total, other_role)}: {_and_join(parts)}"
 
 
@@ -831,7 +843,7 @@ def propose_matches(
             continue
         options = np.flatnonzero(problem.allowed[row])
         if options.size == 0:
-            reason = _no_candidate_reason(mentor, mentees, pinned_mentees, context)
+            reason = _no_candidate_reason(mentor, problem.first_violation[row], pinned_mentees, context)
         else:
             reason = _taken_reason(mentor, [mentees[c] for c in options], len(all_mentors), len(all_mentees),
                                    len(matched_cols) == len(mentees), context)
@@ -841,7 +853,7 @@ def propose_matches(
             continue
         options = np.flatnonzero(problem.allowed[:, col])
         if options.size == 0:
-            reason = _no_candidate_reason(mentee, mentors, pinned_mentors, context)
+            reason = _no_candidate_reason(mentee, problem.first_violation[:, col], pinned_mentors, context)
         else:
             reason = _taken_reason(mentee, [mentors[r] for r in options], len(all_mentors), len(all_mentees),
                                    len(matched_rows) == len(mentors), context)

@@ -21,9 +21,7 @@ def reencrypt_all(db: Database, metadata: MetaData = Base.metadata) -> int:
         primary_key = list(table.primary_key.columns)
         for column in (c for c in table.columns if isinstance(c.type, EncryptedText)):
             with db.session() as session:
-                rows = session.execute(
-                    select(*primary_key, cast(column, Text)).where(column.isnot(None))
-                ).all()
+                rows = session.execute(select(*primary_key, cast(column, Text)).where(column.isnot(None))).all()
                 for *key_values, token in rows:
                     rotated = fernet.rotate(token)
                     if rotated == token:
