@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
+from concurrent.futures import Executor
 from typing import Any
 
 from slack_bolt import App, BoltResponse
@@ -76,10 +77,11 @@ def deduplicate_events(runtime: Runtime) -> Callable[..., BoltResponse | None]:
     return middleware
 
 
-def create_app(runtime: Runtime, *, token_verification: bool = True) -> App:
+def create_app(runtime: Runtime, *, token_verification: bool = True, listener_executor: Executor | None = None) -> App:
     from handlers import register_listeners
 
     app = App(
+        listener_executor=listener_executor,
         client=runtime.gateway.client,
         signing_secret=runtime.settings.signing_secret or None,
         token_verification_enabled=token_verification,

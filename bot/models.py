@@ -154,3 +154,15 @@ class Pair(Base):
     group_dm_channel_id: Mapped[str | None] = mapped_column(String(32), default=None)
 
     programme: Mapped[Programme] = relationship()
+
+
+class WaitingNote(Base):
+    """Why a person is not in the current proposal, for the lead (never shown to the person)."""
+
+    __tablename__ = "waiting_notes"
+    __table_args__ = (UniqueConstraint("programme_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[str] = mapped_column(Text)

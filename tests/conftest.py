@@ -17,6 +17,7 @@ from sqlalchemy import create_engine, text
 
 from bot import crypto
 from bot.db import Database
+from bot.local_slack import LocalSlack
 from bot.models import Base
 
 TEST_KEY = crypto.generate_key()
@@ -100,3 +101,11 @@ def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[D
     db.dispose()
     if schema:
         schema.drop()
+
+
+@pytest.fixture
+def slack(db: Database) -> Iterator[LocalSlack]:
+    """The real Bolt app over HTTP, talking to the local Slack emulator, on the test database."""
+    world = LocalSlack(db).start(admins=[])
+    yield world
+    world.stop()

@@ -23,9 +23,7 @@ def option(text: str, value: str, description: str | None = None) -> dict[str, A
     return item
 
 
-def input_block(
-    field: str, label: str, element: Block, *, optional: bool = False, hint: str | None = None
-) -> Block:
+def input_block(field: str, label: str, element: Block, *, optional: bool = False, hint: str | None = None) -> Block:
     element = {**element, "action_id": ACTION}
     block: Block = {"type": "input", "block_id": field, "label": plain(label[:2000]), "element": element}
     if optional:
@@ -73,9 +71,7 @@ def static_select(options: Sequence[dict[str, Any]], initial: str | None = None,
     return element
 
 
-def multi_select(
-    options: Sequence[dict[str, Any]], initial: Sequence[str] = (), placeholder: str = "Choose"
-) -> Block:
+def multi_select(options: Sequence[dict[str, Any]], initial: Sequence[str] = (), placeholder: str = "Choose") -> Block:
     element: Block = {"type": "multi_static_select", "options": list(options), "placeholder": plain(placeholder)}
     chosen = [item for item in options if item["value"] in set(initial)]
     if chosen:
@@ -159,7 +155,7 @@ def read_values(view: dict[str, Any]) -> dict[str, Any]:
     """The submitted values by field (block_id), whatever kind of element holds them."""
     values: dict[str, Any] = {}
     for block_id, actions in (view.get("state") or {}).get("values", {}).items():
-        state = actions.get(ACTION) or next(iter(actions.values()), {})
+        state: dict[str, Any] = actions.get(ACTION) or next(iter(actions.values()), {})
         values[block_id] = _element_value(state)
     return values
 

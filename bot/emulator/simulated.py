@@ -27,6 +27,7 @@ from bot.emulator.state import Seen
 
 Signing = Literal["valid", "none", "forged", "stale"]
 STALE_SECONDS = 6 * 60
+ACK_DEADLINE_SECONDS = 3.0
 REQUIRED_FIELD_ERROR = "Please fill out this field."
 
 
@@ -66,6 +67,11 @@ class AppResponse:
     @property
     def ok(self) -> bool:
         return 200 <= self.status < 300
+
+    @property
+    def too_slow(self) -> bool:
+        """Slack gives up after 3 seconds (the person sees an error; events get retried)."""
+        return self.elapsed > ACK_DEADLINE_SECONDS
 
 
 # ---------------------------------------------------------------------------------------------

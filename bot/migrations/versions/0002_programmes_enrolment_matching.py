@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-22 02:33:51.330234
+Create Date: 2026-11-22 02:39:48.280135
 """
 
 from __future__ import annotations
@@ -68,10 +68,7 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
-            ["programme_id"],
-            ["programmes.id"],
-            name=op.f("fk_enrolments_programme_id_programmes"),
-            ondelete="CASCADE",
+            ["programme_id"], ["programmes.id"], name=op.f("fk_enrolments_programme_id_programmes"), ondelete="CASCADE"
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_enrolments")),
         sa.UniqueConstraint("programme_id", "user_id", name=op.f("uq_enrolments_programme_id_user_id")),
@@ -89,10 +86,7 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(length=8), nullable=False),
         sa.Column("created_by", sa.String(length=32), nullable=False),
         sa.ForeignKeyConstraint(
-            ["programme_id"],
-            ["programmes.id"],
-            name=op.f("fk_match_rules_programme_id_programmes"),
-            ondelete="CASCADE",
+            ["programme_id"], ["programmes.id"], name=op.f("fk_match_rules_programme_id_programmes"), ondelete="CASCADE"
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_match_rules")),
         sa.UniqueConstraint(
@@ -119,10 +113,7 @@ def upgrade() -> None:
         sa.Column("ended_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("group_dm_channel_id", sa.String(length=32), nullable=True),
         sa.ForeignKeyConstraint(
-            ["programme_id"],
-            ["programmes.id"],
-            name=op.f("fk_pairs_programme_id_programmes"),
-            ondelete="CASCADE",
+            ["programme_id"], ["programmes.id"], name=op.f("fk_pairs_programme_id_programmes"), ondelete="CASCADE"
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_pairs")),
     )
@@ -169,9 +160,31 @@ def upgrade() -> None:
     with op.batch_alter_table("proposed_pairs", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_proposed_pairs_programme_id"), ["programme_id"], unique=False)
 
+    op.create_table(
+        "waiting_notes",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("programme_id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.String(length=32), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["programme_id"],
+            ["programmes.id"],
+            name=op.f("fk_waiting_notes_programme_id_programmes"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_waiting_notes")),
+        sa.UniqueConstraint("programme_id", "user_id", name=op.f("uq_waiting_notes_programme_id_user_id")),
+    )
+    with op.batch_alter_table("waiting_notes", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_waiting_notes_programme_id"), ["programme_id"], unique=False)
+
 
 def downgrade() -> None:
 
+    with op.batch_alter_table("waiting_notes", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_waiting_notes_programme_id"))
+
+    op.drop_table("waiting_notes")
     with op.batch_alter_table("proposed_pairs", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_proposed_pairs_programme_id"))
 

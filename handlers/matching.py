@@ -1,0 +1,192 @@
+"""The lead's matching: propose, edit, approve; and a matched person's private decline."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+
+from bot.blocks.forms import metadata, read_values
+from bot.blocks.matching import (
+    PROPOSAL_VIEW,
+    RULE_FORM,
+    SWAP_FORM,
+    matched_notice,
+    proposal_modal,
+    rule_modal,
+    swap_modal,
+)
+from bot.runtime import Runtime
+from bot.services import match_proposals as proposals
+from bot.services.access import LEAD_ONLY
+from bot.services.errors import FieldErrors, NotAllowed, NotFound
+from handlers.commands import CommandCall, CommandRouter
+from handlers.common import ack_field_errors, acting_user, ephemeral, programme_for_lead_command, user_is_admin
+
+log = logging.getLogger(__name__)
+MATCH_USAGE = "Usage: `/mentoring match [programme]`"
+
+
+def register(app: App, runtime: Runtime, router: CommandRouter) -> None:
+    db, gateway, content = runtime.db, runtime.gateway, runtime.content
+
+    def tell(user_id: str, text: str, blocks: list[dict[str, Any]] | None = None) -> None:
+        try:
+            gateway.post_message(gateway.open_dm(user_id), text, blocks)
+        except Exception:
+            log.warning("Could not send a direct message", exc_info=True)
+
+    def match(call: CommandCall) -> None:
+        programme = programme_for_lead_command(runtime, call.user_id, " ".join(call.args), MATCH_USAGE)
+        if isinstance(programme, str):
+            ephemeral(call.ack, programme)
+            return
+        call.ack()
+        admin = user_is_admin(runtime, call.user_id)
+        proposal = proposals.compute_proposal(db, programme.id, call.user_id, admin=admin)
+        gateway.open_view(call.trigger_id, proposal_modal(proposal))
+
+    router.add("match", match)
+
+    def lead_action(body: dict[str, Any]) -> tuple[str, int, bool]:
+        user_id = acting_user(body)
+        programme_id = int(metadata(body.get("view") or {}).get("programme_id") or 0)
+        return user_id, programme_id, user_is_admin(runtime, user_id)
+
+    def refresh(view_id: str, programme_id: int, user_id: str, admin: bool, *, rerun: bool = False) -> None:
+        get = proposals.compute_proposal if rerun else proposals.current_proposal
+        gateway.client.views_update(view_id=view_id, view=proposal_modal(get(db, programme_id, user_id, admin=admin)))
+
+    def refuse(user_id: str, error: Exception) -> None:
+        tell(user_id, str(error) if isinstance(error, NotAllowed | NotFound) else LEAD_ONLY)
+
+    @app.action("proposal_pair")
+    def edit_pair(ack: Ack, body: dict[str, Any]) -> None:
+        ack()
+        user_id, programme_id, admin = lead_action(body)
+        verb, _, raw_id = str(body["actions"][0]["selected_option"]["value"]).partition(":")
+        try:
+            proposal = proposals.current_proposal(db, programme_id, user_id, admin=admin)
+            row = next((r for r in proposal.pairs if r.id == int(raw_id)), None)
+            if row is None:
+                raise NotFound("That pair is no longer in the proposal.")
+            if verb == "forbid":
+                proposals.set_rule(db, programme_id, row.mentor_id, row.mentee_id, "forbid", user_id, admin=admin)
+                refresh(body["view"]["id"], programme_id, user_id, admin, rerun=True)
+            else:
+                proposals.remove_proposed_pair(db, programme_id, row.id, user_id, admin=admin)
+                refresh(body["view"]["id"], programme_id, user_id, admin)
+        except (NotAllowed, NotFound, ValueError) as error:
+            refuse(user_id, error)
+
+    @app.action("rerun_matching")
+    def rerun(ack: Ack, body: dict[str, Any]) -> None:
+        ack()
+        user_id, programme_id, admin = lead_action(body)
+        try:
+            refresh(body["view"]["id"], programme_id, user_id, admin, rerun=True)
+        except (NotAllowed, NotFound) as error:
+            refuse(user_id, error)
+
+    @app.action("swap_partners")
+    def open_swap(ack: Ack, body: dict[str, Any]) -> None:
+        ack()
+        user_id, programme_id, admin = lead_action(body)
+        try:
+            proposal = proposals.current_proposal(db, programme_id, user_id, admin=admin)
+        except (NotAllowed, NotFound) as error:
+            refuse(user_id, error)
+            return
+        gateway.client.views_push(trigger_id=body["trigger_id"], view=swap_modal(proposal, body["view"]["id"]))
+
+    @app.action("pin_or_forbid")
+    def open_rule(ack: Ack, body: dict[str, Any]) -> None:
+        ack()
+        user_id, programme_id, admin = lead_action(body)
+        try:
+            proposals.current_proposal(db, programme_id, user_id, admin=admin)
+        except (NotAllowed, NotFound) as error:
+            refuse(user_id, error)
+            return
+        gateway.client.views_push(trigger_id=body["trigger_id"], view=rule_modal(programme_id, body["view"]["id"]))
+
+    @app.view(SWAP_FORM)
+    def swap(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        user_id, programme_id, admin = lead_action(body)
+        values = read_values(view)
+        try:
+            proposals.swap_partners(
+                db, programme_id, int(values.get("first") or 0), int(values.get("second") or 0), user_id, admin=admin
+            )
+        except FieldErrors as error:
+            ack_field_errors(ack, error, view)
+            return
+        except (NotAllowed, NotFound) as error:
+            ack_field_errors(ack, FieldErrors({"first": str(error)}), view)
+            return
+        ack()
+        refresh(metadata(view)["parent"], programme_id, user_id, admin)
+
+    @app.view(RULE_FORM)
+    def save_rule(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        user_id, programme_id, admin = lead_action(body)
+        values = read_values(view)
+        try:
+            proposals.set_rule(
+                db,
+                programme_id,
+                str(values.get("mentor") or ""),
+                str(values.get("mentee") or ""),
+                str(values.get("kind") or ""),
+                user_id,
+                admin=admin,
+            )
+        except FieldErrors as error:
+            ack_field_errors(ack, error, view)
+            return
+        except (NotAllowed, NotFound) as error:
+            ack_field_errors(ack, FieldErrors({"mentor": str(error)}), view)
+            return
+        ack()
+        refresh(metadata(view)["parent"], programme_id, user_id, admin, rerun=True)
+
+    @app.view(PROPOSAL_VIEW)
+    def approve(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        user_id, programme_id, admin = lead_action(body)
+        try:
+            approval = proposals.approve_proposal(db, programme_id, user_id, admin=admin)
+        except (NotAllowed, NotFound) as error:
+            ack()
+            refuse(user_id, error)
+            return
+        ack()
+        for pair in approval.pairs:
+            _, mentor, mentee = proposals.pair_with_partner(db, pair.id)
+            for me, partner in ((mentor, mentee), (mentee, mentor)):
+                text, blocks = matched_notice(approval.programme, me, partner, pair.id)
+                tell(me.user_id, text, blocks)
+        for enrolment in approval.waiting:
+            tell(enrolment.user_id, content.message("waiting_list", programme=approval.programme.name))
+        tell(
+            user_id,
+            f"Approved {len(approval.pairs)} pair(s) in *{approval.programme.name}*; "
+            f"{len(approval.waiting)} person(s) told they are on the waiting list.",
+        )
+
+    @app.action("decline_match")
+    def decline(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+        ack()
+        user_id = acting_user(body)
+        try:
+            result = proposals.decline_match(db, int(body["actions"][0]["value"]), user_id)
+        except (NotAllowed, NotFound, ValueError) as error:
+            respond(text=str(error), response_type="ephemeral", replace_original=False)
+            return
+        name = result.programme.name
+        respond(text=content.message("match_declined_self", programme=name), replace_original=True)
+        tell(result.partner_id, content.message("match_declined_partner", programme=name))
+        for lead in result.lead_ids:
+            tell(
+                lead, f"{result.decliner_name} has declined their match in *{name}*. Both people are back in the pool."
+            )
