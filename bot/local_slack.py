@@ -22,7 +22,7 @@ from bot.emulator.simulated import AppResponse
 from bot.runtime import Runtime
 from bot.settings import Settings
 from bot.slack_gateway import SlackGateway
-from bot.web import EVENTS_PATH, create_wsgi_app, make_http_server
+from bot.web import EVENTS_PATH, BackgroundServer, create_wsgi_app, make_http_server
 
 SIGNING_SECRET = "local-signing-secret"
 
@@ -78,8 +78,7 @@ class LocalSlack:
         self.db = db
         self._settings_overrides = settings
         self.executor = TrackingExecutor()
-        self._server: Any = None
-        self._thread: threading.Thread | None = None
+        self._server: BackgroundServer | None = None
         self.runtime: Runtime | None = None
 
     def start(self, **settings: Any) -> LocalSlack:
@@ -96,18 +95,19 @@ class LocalSlack:
         gateway = SlackGateway.connect(config.bot_token, config.slack_api_url)
         self.runtime = Runtime(settings=config, db=self.db, gateway=gateway, content=load_content())
         app = create_app(self.runtime, listener_executor=self.executor)
-        self._server = make_http_server(create_wsgi_app(app, self.db), "127.0.0.1", 0, threads=8)
-        self._thread = threading.Thread(target=self._server.run, name="app-http", daemon=True)
-        self._thread.start()
+        server = make_http_server(create_wsgi_app(app, self.db), "127.0.0.1", 0, threads=8)
+        self._server = BackgroundServer(server).start()
         return self
 
     @property
-    def app_url(self) -> str:
-        return f"http://127.0.0.1:{self._server.effective_port}{EVENTS_PATH}"
+    def base_url(self) -> str:
+        if self._server is None:
+            raise RuntimeError("LocalSlack is not started")
+        return f"http://127.0.0.1:{self._server.port}"
 
     @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self._server.effective_port}"
+    def app_url(self) -> str:
+        return self.base_url + EVENTS_PATH
 
     def settle(self) -> None:
         self.executor.wait_idle()
@@ -118,10 +118,9 @@ class LocalSlack:
         return Person(self, user_id)
 
     def stop(self) -> None:
+        self.settle()
         if self._server is not None:
-            self._server.close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+            self._server.stop()
         self.executor.shutdown(wait=True)
         if self._own_emulator:
             self.emulator.stop()

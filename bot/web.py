@@ -6,6 +6,7 @@ Served by waitress (a production WSGI server) with Bolt's WSGI adapter.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -43,3 +44,31 @@ def create_wsgi_app(bolt_app: App, db: Database) -> WSGIApp:
 def make_http_server(application: WSGIApp, host: str, port: int, threads: int) -> Any:
     """A waitress server; ``.effective_port`` gives the port when 0 was asked for."""
     return create_server(application, host=host, port=port, threads=threads, ident="mentoring-bot")
+
+
+class BackgroundServer:
+    """Serve a waitress server from a thread, and stop it cleanly (tests, demo, benchmarks)."""
+
+    def __init__(self, server: Any) -> None:
+        self.server = server
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._serve, name="http-server", daemon=True)
+
+    def _serve(self) -> None:
+        # One short poll at a time, so stop() never closes sockets under a running select().
+        while not self._stopping.is_set():
+            self.server.asyncore.loop(timeout=0.05, map=self.server._map, count=1)
+
+    def start(self) -> BackgroundServer:
+        self._thread.start()
+        return self
+
+    @property
+    def port(self) -> int:
+        return int(self.server.effective_port)
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._thread.join(timeout=5)
+        self.server.task_dispatcher.shutdown(cancel_pending=False, timeout=5)
+        self.server.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
@@ -164,12 +165,10 @@ def register(app: App, runtime: Runtime, router: CommandRouter) -> None:
             return
         open_enrolment(body["trigger_id"], user_id, [programme])
 
-    @app.action("read_guide")
+    @app.action(re.compile(r"^read_guide_(mentor|mentee)$"))
     def read_guide(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
         ack()
-        role = str(body["actions"][0].get("value"))
-        if role not in ("mentor", "mentee"):
-            return
+        role = str(body["actions"][0]["action_id"]).removeprefix("read_guide_")
         text, blocks = guide_blocks(content, role)
         # Shown only to the person who clicked, wherever the button was.
         respond(text=text, blocks=blocks, response_type="ephemeral", replace_original=False)

@@ -193,12 +193,22 @@ def test_pins_with_unknown_people_wrong_roles_or_double_bookings_are_conflicts()
 
 
 def test_reasons_explain_topics_organisations_functions_and_hours() -> None:
-    sam = mentee("sam", "Acme", "Finance", topics_learn=frozenset({"gender", "disability", "class"}),
-                 tz="Europe/London")
-    alex = mentor("alex", "Globex", "Engineering", topics_share=frozenset({"Gender", "disability", "faith"}),
-                  tz="America/New_York")
-    proposal = propose_matches([sam, alex], MatchingRules(cross_organisation=True),
-                               display_names={"sam": "Sam", "alex": "Alex"}, reference_week=WINTER_WEEK)
+    sam = mentee(
+        "sam", "Acme", "Finance", topics_learn=frozenset({"gender", "disability", "class"}), tz="Europe/London"
+    )
+    alex = mentor(
+        "alex",
+        "Globex",
+        "Engineering",
+        topics_share=frozenset({"Gender", "disability", "faith"}),
+        tz="America/New_York",
+    )
+    proposal = propose_matches(
+        [sam, alex],
+        MatchingRules(cross_organisation=True),
+        display_names={"sam": "Sam", "alex": "Alex"},
+        reference_week=WINTER_WEEK,
+    )
     (pair,) = proposal.pairs
     assert pair.reasons == [
         "Alex can speak to 2 of the 3 topics Sam wants to learn about: disability, gender",
@@ -207,8 +217,9 @@ def test_reasons_explain_topics_organisations_functions_and_hours() -> None:
         "15 working hours overlap each week",
     ]
     weights = ScoreWeights()
-    assert pair.score == 2 * weights.per_shared_topic + weights.different_organisation + \
-        weights.different_function + 7  # 15 hours -> 7 points (1 per 2 full hours)
+    assert (
+        pair.score == 2 * weights.per_shared_topic + weights.different_organisation + weights.different_function + 7
+    )  # 15 hours -> 7 points (1 per 2 full hours)
 
 
 def test_reasons_for_no_topics_and_no_overlap() -> None:
@@ -240,10 +251,12 @@ def test_unmatched_reason_lists_what_rules_out_each_possible_partner() -> None:
     report = mentor("report", "Acme", "Legal", manager_id="sam")
     before = mentor("before", "Acme", "Legal")
     other_org = mentor("other-org", "Globex", "Legal")
-    rules = MatchingRules(cross_organisation=False, previous_pairs=frozenset({frozenset({"before", "sam"})}),
-                          forbidden=frozenset({("other-org", "sam")}))
-    proposal = propose_matches([sam, colleague, report, before, other_org], rules,
-                               display_names={"sam": "Sam"})
+    rules = MatchingRules(
+        cross_organisation=False,
+        previous_pairs=frozenset({frozenset({"before", "sam"})}),
+        forbidden=frozenset({("other-org", "sam")}),
+    )
+    proposal = propose_matches([sam, colleague, report, before, other_org], rules, display_names={"sam": "Sam"})
     assert proposal.pairs == []
     assert unmatched_reasons(proposal)["sam"] == (
         "No possible mentor for Sam among 4 mentors: 1 is in the same department, "
@@ -342,10 +355,12 @@ def test_solver_is_optimal_on_random_matrices(data: st.DataObject) -> None:
     n_rows = data.draw(st.integers(0, 6))
     n_cols = data.draw(st.integers(0, 6))
     cells = n_rows * n_cols
-    scores = np.array(data.draw(st.lists(st.integers(0, 1000), min_size=cells, max_size=cells)),
-                      dtype=np.int32).reshape(n_rows, n_cols)
-    allowed = np.array(data.draw(st.lists(st.booleans(), min_size=cells, max_size=cells)),
-                       dtype=bool).reshape(n_rows, n_cols)
+    scores = np.array(
+        data.draw(st.lists(st.integers(0, 1000), min_size=cells, max_size=cells)), dtype=np.int32
+    ).reshape(n_rows, n_cols)
+    allowed = np.array(data.draw(st.lists(st.booleans(), min_size=cells, max_size=cells)), dtype=bool).reshape(
+        n_rows, n_cols
+    )
     chosen = solve_assignment(scores, allowed)
     assert len({row for row, _ in chosen}) == len(chosen) == len({col for _, col in chosen})
     assert all(allowed[row, col] for row, col in chosen)
@@ -401,20 +416,44 @@ def minute_set(person: Candidate, week: date) -> set[int]:
     return minutes
 
 
-TIME_ZONES = ["UTC", "Europe/London", "America/New_York", "Asia/Kolkata", "Australia/Sydney",
-              "Pacific/Auckland", "America/Los_Angeles", "Asia/Kathmandu"]
-HOURS = [(time(9), time(17)), (time(8, 30), time(16, 30)), (time(10), time(18)), (time(22), time(6)),
-         (time(7, 15), time(12, 45))]
+TIME_ZONES = [
+    "UTC",
+    "Europe/London",
+    "America/New_York",
+    "Asia/Kolkata",
+    "Australia/Sydney",
+    "Pacific/Auckland",
+    "America/Los_Angeles",
+    "Asia/Kathmandu",
+]
+HOURS = [
+    (time(9), time(17)),
+    (time(8, 30), time(16, 30)),
+    (time(10), time(18)),
+    (time(22), time(6)),
+    (time(7, 15), time(12, 45)),
+]
 WEEKS = [date(2025, 1, 6), date(2025, 3, 12), date(2025, 10, 29), date(2025, 4, 6)]
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.sampled_from(TIME_ZONES), st.sampled_from(TIME_ZONES), st.sampled_from(HOURS),
-       st.sampled_from(HOURS), st.frozensets(st.integers(0, 6)), st.frozensets(st.integers(0, 6)),
-       st.sampled_from(WEEKS))
+@given(
+    st.sampled_from(TIME_ZONES),
+    st.sampled_from(TIME_ZONES),
+    st.sampled_from(HOURS),
+    st.sampled_from(HOURS),
+    st.frozensets(st.integers(0, 6)),
+    st.frozensets(st.integers(0, 6)),
+    st.sampled_from(WEEKS),
+)
 def test_overlap_matches_a_minute_by_minute_count(
-    tz_a: str, tz_b: str, hours_a: tuple[time, time], hours_b: tuple[time, time],
-    days_a: frozenset[int], days_b: frozenset[int], week: date,
+    tz_a: str,
+    tz_b: str,
+    hours_a: tuple[time, time],
+    hours_b: tuple[time, time],
+    days_a: frozenset[int],
+    days_b: frozenset[int],
+    week: date,
 ) -> None:
     a = mentor("a", tz=tz_a, work_start=hours_a[0], work_end=hours_a[1], work_days=days_a)
     b = mentee("b", tz=tz_b, work_start=hours_b[0], work_end=hours_b[1], work_days=days_b)
@@ -422,8 +461,11 @@ def test_overlap_matches_a_minute_by_minute_count(
     assert weekly_overlap_minutes(a, b, week) == expected
     context = MatchingContext.build([a, b], MatchingRules(), reference_week=week)
     weights = ScoreWeights()
-    expected_score = weights.different_organisation + weights.different_function + \
-        min(weights.max_overlap_points, expected // weights.minutes_per_overlap_point)
+    expected_score = (
+        weights.different_organisation
+        + weights.different_function
+        + min(weights.max_overlap_points, expected // weights.minutes_per_overlap_point)
+    )
     assert build_problem([a], [b], context).scores[0, 0] == expected_score
     assert score_pair(a, b, context).score == expected_score
 
@@ -447,8 +489,7 @@ def independent_chain(person_id: str, managers: Mapping[str, str | None]) -> set
     return above
 
 
-def independently_allowed(m: Candidate, e: Candidate, rules: MatchingRules,
-                          managers: Mapping[str, str | None]) -> bool:
+def independently_allowed(m: Candidate, e: Candidate, rules: MatchingRules, managers: Mapping[str, str | None]) -> bool:
     """A deliberately simple re-statement of the hard rules, independent of the module."""
     if m.role != "mentor" or e.role != "mentee":
         return False
@@ -475,20 +516,22 @@ def programmes(draw: st.DrawFn) -> tuple[list[Candidate], MatchingRules, dict[st
     everyone = ids + OUTSIDERS
     candidates = []
     for person_id in ids:
-        candidates.append(Candidate(
-            person_id=person_id,
-            role="mentor" if person_id.startswith("m") else "mentee",
-            organisation=draw(st.sampled_from(ORGANISATIONS)),
-            department=draw(st.sampled_from(DEPARTMENTS)),
-            manager_id=draw(st.none() | st.sampled_from(everyone)),  # cycles and self-links allowed
-            topics_share=draw(st.frozensets(st.sampled_from(TOPICS))),
-            topics_learn=draw(st.frozensets(st.sampled_from(TOPICS))),
-            tz=draw(st.sampled_from(TIME_ZONES[:5])),
-            work_start=(hours := draw(st.sampled_from(HOURS)))[0],
-            work_end=hours[1],
-            work_days=draw(st.sampled_from([frozenset(range(5)), frozenset({0, 1, 2}), frozenset(range(7))])),
-            do_not_pair_with=draw(st.frozensets(st.sampled_from(ids), max_size=2)) if ids else frozenset(),
-        ))
+        candidates.append(
+            Candidate(
+                person_id=person_id,
+                role="mentor" if person_id.startswith("m") else "mentee",
+                organisation=draw(st.sampled_from(ORGANISATIONS)),
+                department=draw(st.sampled_from(DEPARTMENTS)),
+                manager_id=draw(st.none() | st.sampled_from(everyone)),  # cycles and self-links allowed
+                topics_share=draw(st.frozensets(st.sampled_from(TOPICS))),
+                topics_learn=draw(st.frozensets(st.sampled_from(TOPICS))),
+                tz=draw(st.sampled_from(TIME_ZONES[:5])),
+                work_start=(hours := draw(st.sampled_from(HOURS)))[0],
+                work_end=hours[1],
+                work_days=draw(st.sampled_from([frozenset(range(5)), frozenset({0, 1, 2}), frozenset(range(7))])),
+                do_not_pair_with=draw(st.frozensets(st.sampled_from(ids), max_size=2)) if ids else frozenset(),
+            )
+        )
     mentor_ids = [c.person_id for c in candidates if c.role == "mentor"]
     mentee_ids = [c.person_id for c in candidates if c.role == "mentee"]
     cross = draw(st.sampled_from(everyone)) if everyone else "ceo"
@@ -553,7 +596,8 @@ def test_random_programmes_never_break_a_rule_and_are_optimal(
     made_pins = {(p.mentor_id, p.mentee_id) for p in proposal.pairs if p.pinned}
     for pin in rules.pinned:
         valid = all(pin_counts[p] == 1 for p in pin) and independently_allowed(
-            by_id[pin[0]], by_id[pin[1]], rules, links)
+            by_id[pin[0]], by_id[pin[1]], rules, links
+        )
         assert (pin in made_pins) == valid
         assert (pin in {(c.mentor_id, c.mentee_id) for c in proposal.conflicts}) == (not valid)
     unmatched = {u.person_id for u in proposal.unmatched}

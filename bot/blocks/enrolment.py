@@ -161,7 +161,7 @@ def enrolment_confirmation(content: Content, programme: Programme, role: str) ->
     guide = content.guide_for(role)
     blocks: list[Block] = [
         section(text),
-        actions(button(f"Read the {ROLE_NAMES[role].lower()} guide", "read_guide", role)),
+        actions(button(f"Read the {ROLE_NAMES[role].lower()} guide", f"read_guide_{role}", role)),
         context(f"Guide: {guide.title}"),
     ]
     return text, blocks
@@ -176,8 +176,8 @@ def invitation(programme: Programme, inviter: str) -> tuple[str, list[Block]]:
         section(text + (f"\n{programme.description}" if programme.description else "")),
         actions(
             button("Join", "join_programme", str(programme.id), style="primary"),
-            button("Read the mentor guide", "read_guide", "mentor"),
-            button("Read the mentee guide", "read_guide", "mentee"),
+            button("Read the mentor guide", "read_guide_mentor", "mentor"),
+            button("Read the mentee guide", "read_guide_mentee", "mentee"),
         ),
         context("Joining takes about five minutes. You decide what you share."),
     ]

@@ -1,0 +1,267 @@
+"""Issue 3 as people live it: a programme, six enrolments, power-aware matching, approval, decline."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from bot.db import Database
+from bot.local_slack import LocalSlack, Person
+from bot.models import Enrolment, Pair, Programme
+from tests.stories import create_programme, enrol, texts_seen
+
+
+@pytest.fixture
+def cast(slack: LocalSlack) -> dict[str, Person]:
+    people = {
+        "admin": slack.person("olu", real_name="Olu Admin", is_admin=True),
+        "lead": slack.person("lena", real_name="Lena Lead"),
+        "amara": slack.person("amara", real_name="Amara Okafor", tz="Europe/London", title="Analyst"),
+        "ben": slack.person("ben", real_name="Ben Hughes", tz="America/New_York"),
+        "chloe": slack.person("chloe", real_name="Chloe Park", tz="Asia/Kolkata"),
+        "diana": slack.person("diana", real_name="Diana Reyes", tz="Europe/London", title="CFO"),
+        "evan": slack.person("evan", real_name="Evan Stone", tz="America/New_York", title="VP Engineering"),
+        "farah": slack.person("farah", real_name="Farah Khan", tz="Asia/Kolkata", title="Head of Sales"),
+    }
+    return people
+
+
+def enrol_six(cast: dict[str, Person]) -> None:
+    """A cross-organisation programme: each mentor shares an organisation with one mentee,
+    and Chloe (mentor) reports to Farah (mentee)."""
+    enrol(cast["amara"], "mentor", "Acme", "Finance", topics=["Gender", "Disability"])
+    enrol(cast["ben"], "mentor", "Globex", "Operations", topics=["Race and ethnicity"])
+    enrol(cast["chloe"], "mentor", "Initech", "Sales", manager=cast["farah"], topics=["Gender"])
+    enrol(cast["diana"], "mentee", "Acme", "Strategy", topics=["Gender"])
+    enrol(cast["evan"], "mentee", "Globex", "Engineering", topics=["Race and ethnicity"])
+    enrol(cast["farah"], "mentee", "Initech", "Sales", topics=["Disability"])
+
+
+def pairs_in(db: Database) -> set[tuple[str, str]]:
+    with db.session() as session:
+        return {(p.mentor_user_id, p.mentee_user_id) for p in session.scalars(select(Pair))}
+
+
+def test_a_whole_programme_from_creation_to_approved_pairs(
+    slack: LocalSlack, db: Database, cast: dict[str, Person]
+) -> None:
+    admin, lead = cast["admin"], cast["lead"]
+    create_programme(admin, [lead], name="Inclusive Leadership")
+    assert "made you a programme lead of *Inclusive Leadership*" in texts_seen(lead)
+
+    enrol_six(cast)
+    assert "You're enrolled in Inclusive Leadership" in texts_seen(cast["amara"])
+
+    lead.command("/mentoring", "match")
+    proposal = lead.modal
+    assert proposal is not None
+    from bot.emulator import view_text
+
+    shown = view_text(proposal)
+    assert "3 pair(s) proposed, 0 person(s) waiting" in shown
+    result = lead.submit()  # "Approve all"
+    assert result.ok and not result.errors
+
+    ids = {name: person.user_id for name, person in cast.items()}
+    made = pairs_in(db)
+    assert len(made) == 3
+    forbidden = {
+        (ids["amara"], ids["diana"]),  # same organisation in a cross-organisation programme
+        (ids["ben"], ids["evan"]),
+        (ids["chloe"], ids["farah"]),  # her own manager
+    }
+    assert not made & forbidden
+    # Each person hears who their partner is, privately.
+    for mentor_id, mentee_id in made:
+        mentor = next(p for p in cast.values() if p.user_id == mentor_id)
+        mentee = next(p for p in cast.values() if p.user_id == mentee_id)
+        assert "Your mentee is" in texts_seen(mentor)
+        assert "Your mentor is" in texts_seen(mentee)
+        assert all(s.kind == "im" for s in mentor.seen() if "You've been matched" in s.text)
+    assert "Approved 3 pair(s)" in texts_seen(lead)
+
+
+def test_the_enrolment_form_checks_each_field(slack: LocalSlack, db: Database, cast: dict[str, Person]) -> None:
+    create_programme(cast["admin"], [cast["lead"]])
+    diana = cast["diana"]
+    diana.command("/mentoring", "join")
+    diana.fill(
+        {
+            "I am joining as": "Mentee",
+            "Organisation": "Acme",
+            "Department or function": "Strategy",
+            "Line manager": diana.user_id,
+            "Privacy notice": True,
+        }
+    )
+    result = diana.submit()
+    errors = diana.errors_by_label()
+    assert result.sent and result.errors, "the app should refuse the form"
+    assert errors["Line manager"] == "Choose your line manager, not yourself."
+    assert "state of inclusion" in errors["Mentees: the state of inclusion in my part of the business today"]
+    assert "gap in understanding" in errors["Mentees: the gap in understanding I hope to close"]
+    assert diana.modal is not None  # still open, nothing lost
+    # Slack itself will not send the form without the privacy box; the app checks it too.
+    diana.fill({"Privacy notice": False})
+    refused = diana.submit(force=True)
+    assert refused.errors["privacy_confirmed"] == "Please confirm you have read the privacy notice."
+    with db.session() as session:
+        assert session.scalars(select(Enrolment)).all() == []
+
+
+def test_a_lead_cannot_also_be_a_participant(slack: LocalSlack, cast: dict[str, Person]) -> None:
+    create_programme(cast["admin"], [cast["lead"]])
+    lead = cast["lead"]
+    lead.command("/mentoring", "join")
+    lead.fill(
+        {"I am joining as": "Mentor", "Organisation": "Acme", "Department or function": "HR", "Privacy notice": True}
+    )
+    lead.submit()
+    assert "leads stay independent" in lead.errors_by_label()["I am joining as"]
+
+
+def test_programme_form_reports_bad_fields(slack: LocalSlack, db: Database, cast: dict[str, Person]) -> None:
+    admin = cast["admin"]
+    admin.command("/mentoring", "programme new")
+    admin.fill(
+        {
+            "Programme name": "Pilot",
+            "Programme leads": [cast["lead"].user_id],
+            "Shortest gap between sessions (days)": 30,
+            "Longest gap between sessions (days)": 20,
+            "Backup lead": cast["lead"].user_id,
+        }
+    )
+    admin.submit()
+    errors = admin.errors_by_label()
+    assert "at least the shortest gap" in errors["Longest gap between sessions (days)"]
+    assert "someone other than the leads" in errors["Backup lead"]
+    with db.session() as session:
+        assert session.scalars(select(Programme)).all() == []
+
+
+def test_non_admins_and_non_leads_are_refused_every_lead_action(
+    slack: LocalSlack, db: Database, cast: dict[str, Person]
+) -> None:
+    amara = cast["amara"]
+    assert "Only workspace admins" in amara.command("/mentoring", "programme new").text
+    create_programme(cast["admin"], [cast["lead"]], name="Pilot")
+    enrol_six(cast)
+    assert "Only" in amara.command("/mentoring", "programme edit Pilot").text
+    assert "Only" in amara.command("/mentoring", "match").text
+    assert "Only" in amara.command("/mentoring", "match Pilot").text
+    assert "Only" in amara.command("/mentoring", f"invite Pilot <@{cast['ben'].user_id}>").text
+    assert amara.modal is None
+
+    # The lead opens the proposal; Amara replays its buttons and its submission with her own identity.
+    lead = cast["lead"]
+    lead.command("/mentoring", "match")
+    proposal = lead.modal
+    assert proposal is not None
+    for action_id in ("rerun_matching", "swap_partners", "pin_or_forbid"):
+        replay_view_action(amara, proposal, action_id)
+    overflow = next(b for b in proposal["blocks"] if b.get("block_id", "").startswith("pair-"))
+    replay_view_action(
+        amara, proposal, "proposal_pair", selected_option={"value": "remove:" + overflow["block_id"][5:]}
+    )
+    replay_submission(amara, proposal)
+    assert pairs_in(db) == set()
+    assert texts_seen(amara).count("Only this programme's leads can do that.") >= 4
+    assert amara.modal is None
+    # The proposal is untouched.
+    assert "3 pair(s) proposed" in __import__("bot.emulator", fromlist=["view_text"]).view_text(lead.modal or {})
+
+
+def replay_view_action(person: Person, view: dict[str, Any], action_id: str, **extra: Any) -> None:
+    payload = person._base_interaction("block_actions")
+    payload.update(
+        {
+            "container": {"type": "view", "view_id": view["id"]},
+            "trigger_id": person.emu.issue_trigger_id(person.user_id),
+            "view": view,
+            "actions": [{"action_id": action_id, "block_id": "x", "type": "button", "action_ts": "1", **extra}],
+        }
+    )
+    assert person._post_payload(payload).status == 200
+
+
+def replay_submission(person: Person, view: dict[str, Any]) -> None:
+    payload = person._base_interaction("view_submission")
+    payload.update({"trigger_id": person.emu.issue_trigger_id(person.user_id), "view": view})
+    assert person._post_payload(payload).status == 200
+
+
+def test_a_matched_person_can_decline_privately(slack: LocalSlack, db: Database, cast: dict[str, Person]) -> None:
+    create_programme(cast["admin"], [cast["lead"]])
+    enrol_six(cast)
+    lead = cast["lead"]
+    lead.command("/mentoring", "match")
+    lead.submit()
+    evan = cast["evan"]
+    [(mentor_id, _)] = [pair for pair in pairs_in(db) if pair[1] == evan.user_id]
+    partner = next(p for p in cast.values() if p.user_id == mentor_id)
+
+    notice = next(seen for seen in evan.seen() if "You've been matched" in seen.text)
+    evan.click("Decline or ask for a rematch", in_message=notice)
+    assert "You have declined this match" in texts_seen(evan)
+    assert not any("Decline or ask" in seen.text for seen in evan.seen()), "the button is replaced"
+    partner_text = texts_seen(partner)
+    assert "won't be going ahead" in partner_text
+    assert "Evan" not in partner_text.split("won't be going ahead")[-1]
+    assert "Evan Stone has declined their match" in texts_seen(lead)
+    with db.session() as session:
+        statuses = {e.user_id: e.status for e in session.scalars(select(Enrolment))}
+        assert statuses[evan.user_id] == statuses[mentor_id] == "waiting"
+    # A second click (a replay of the old message) changes nothing more.
+    evan.click("Decline or ask for a rematch", in_message=notice)
+    assert "already ended" in texts_seen(evan)
+    # They are never proposed together again: the two of them now wait, with the reason for the lead.
+    lead.command("/mentoring", "match")
+    from bot.emulator import view_text
+
+    shown = view_text(lead.modal or {})
+    assert "0 pair(s) proposed, 2 person(s) waiting" in shown
+    assert "was paired with" in shown and "before" in shown
+
+
+def test_unmatched_people_are_told_they_are_waiting(slack: LocalSlack, db: Database, cast: dict[str, Person]) -> None:
+    create_programme(cast["admin"], [cast["lead"]])
+    enrol(cast["amara"], "mentor", "Acme", "Finance")
+    enrol(cast["ben"], "mentor", "Globex", "Operations")
+    enrol(cast["diana"], "mentee", "Acme", "Strategy")
+    lead = cast["lead"]
+    lead.command("/mentoring", "match")
+    from bot.emulator import view_text
+
+    shown = view_text(lead.modal or {})
+    assert "1 pair(s) proposed, 1 person(s) waiting" in shown
+    assert "Amara Okafor" in shown.split("Waiting for a match")[1]
+    lead.submit()
+    assert "waiting list" in texts_seen(cast["amara"])
+    assert (cast["ben"].user_id, cast["diana"].user_id) in pairs_in(db)
+
+
+def test_lead_invites_people_with_a_join_button(slack: LocalSlack, db: Database, cast: dict[str, Person]) -> None:
+    create_programme(cast["admin"], [cast["lead"]], name="Pilot")
+    lead, amara = cast["lead"], cast["amara"]
+    answer = lead.command("/mentoring", f"invite <@{amara.user_id}|amara>")
+    assert answer.status == 200
+    assert "Invited 1 person(s) to Pilot" in texts_seen(lead)
+    assert "invited you to join *Pilot*" in texts_seen(amara)
+    amara.click("Read the mentor guide")
+    assert "experience is the expertise" in texts_seen(amara).lower() or "guide" in texts_seen(amara).lower()
+    amara.click("Join")
+    assert amara.modal is not None
+    amara.fill(
+        {
+            "I am joining as": "Mentor",
+            "Organisation": "Acme",
+            "Department or function": "Finance",
+            "Privacy notice": True,
+        }
+    )
+    assert amara.submit().ok
+    with db.session() as session:
+        assert session.scalar(select(Enrolment.user_id)) == amara.user_id
