@@ -32,6 +32,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     settings = _settings_for("run")
     runtime = Runtime.build(settings)
     app = create_app(runtime)
+    if settings.run_dispatcher is not False:
+        from bot.worker import start_background_worker
+
+        start_background_worker(runtime)
     assert settings.slack_app_token is not None
     log.info("Connecting to Slack in Socket Mode")
     SocketModeHandler(app, settings.slack_app_token.get_secret_value()).start()
@@ -46,6 +50,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     settings = _settings_for("serve")
     runtime = Runtime.build(settings)
+    if settings.run_dispatcher:
+        from bot.worker import start_background_worker
+
+        start_background_worker(runtime)
     server = make_http_server(
         create_wsgi_app(create_app(runtime), runtime.db), args.host, settings.port, settings.http_threads
     )

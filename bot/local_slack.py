@@ -17,6 +17,7 @@ from typing import Any
 from bot.app import create_app
 from bot.content import load_content
 from bot.db import Database
+from bot.dispatcher import Dispatcher
 from bot.emulator import SimulatedUser, SlackEmulator
 from bot.emulator.simulated import AppResponse
 from bot.runtime import Runtime
@@ -80,6 +81,7 @@ class LocalSlack:
         self.executor = TrackingExecutor()
         self._server: BackgroundServer | None = None
         self.runtime: Runtime | None = None
+        self.dispatcher: Dispatcher | None = None
 
     def start(self, **settings: Any) -> LocalSlack:
         if self._own_emulator:
@@ -93,7 +95,11 @@ class LocalSlack:
         values.update(settings)
         config = self._settings_overrides or Settings(**values)
         gateway = SlackGateway.connect(config.bot_token, config.slack_api_url)
+        import bot.renderers  # noqa: F401  (registers every outbox kind)
+
         self.runtime = Runtime(settings=config, db=self.db, gateway=gateway, content=load_content())
+        # No pacing here: the emulator does not rate-limit unless a test asks it to.
+        self.dispatcher = Dispatcher(self.runtime, worker_id="local", per_conversation_interval=0)
         app = create_app(self.runtime, listener_executor=self.executor)
         server = make_http_server(create_wsgi_app(app, self.db), "127.0.0.1", 0, threads=8)
         self._server = BackgroundServer(server).start()
@@ -112,6 +118,14 @@ class LocalSlack:
     def settle(self) -> None:
         self.executor.wait_idle()
 
+    def deliver(self) -> int:
+        """Send every outbox message that is due now (as the worker would), then let the app settle."""
+        if self.dispatcher is None:
+            raise RuntimeError("LocalSlack is not started")
+        sent = self.dispatcher.run_until_idle()
+        self.settle()
+        return sent
+
     def person(self, name: str, *, real_name: str | None = None, **attributes: Any) -> Person:
         """Add someone to the Slack workspace and return them as a simulated user."""
         user_id = self.emulator.add_user(name=name, real_name=real_name or name.title(), **attributes)
@@ -122,6 +136,8 @@ class LocalSlack:
         if self._server is not None:
             self._server.stop()
         self.executor.shutdown(wait=True)
+        if self.dispatcher is not None:
+            self.dispatcher.close()
         if self._own_emulator:
             self.emulator.stop()
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time
+from typing import Any
 
-from sqlalchemy import JSON, Date, DateTime, ForeignKey, MetaData, String, Text, Time, UniqueConstraint
+from sqlalchemy import JSON, Date, DateTime, ForeignKey, Index, MetaData, String, Text, Time, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from bot.clock import now
@@ -166,3 +167,33 @@ class WaitingNote(Base):
     programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id", ondelete="CASCADE"), index=True)
     user_id: Mapped[str] = mapped_column(String(32))
     reason: Mapped[str] = mapped_column(Text)
+
+
+class OutboxMessage(Base):
+    """A message to send at a time: the database is the source of truth for every timed message.
+
+    ``payload`` holds ids and plain parameters only, never sensitive text: the message is rendered
+    from the database when it is sent, so a cancelled session or a paused pair sends nothing.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "status", "send_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)  # idempotency: one row per key, ever
+    kind: Mapped[str] = mapped_column(String(40))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    recipient_user_id: Mapped[str | None] = mapped_column(String(32), default=None)  # a private DM
+    channel_id: Mapped[str | None] = mapped_column(String(32), default=None)  # or a conversation
+    programme_id: Mapped[int | None] = mapped_column(default=None, index=True)
+    pair_id: Mapped[int | None] = mapped_column(default=None, index=True)
+    topic: Mapped[str | None] = mapped_column(String(80), default=None, index=True)  # e.g. "session:12"
+    send_at: Mapped[datetime] = mapped_column()
+    status: Mapped[str] = mapped_column(String(12), default="pending")  # pending sending sent failed skipped cancelled
+    attempts: Mapped[int] = mapped_column(default=0)
+    lease_until: Mapped[datetime | None] = mapped_column(default=None)
+    leased_by: Mapped[str | None] = mapped_column(String(64), default=None)
+    last_error: Mapped[str | None] = mapped_column(String(500), default=None)
+    sent_at: Mapped[datetime | None] = mapped_column(default=None)
+    slack_ts: Mapped[str | None] = mapped_column(String(32), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=now)

@@ -24,4 +24,6 @@ class Runtime:
         database = db or Database(settings.database_url)
         database.ensure_schema(settings.auto_migrate)
         gateway = SlackGateway.connect(settings.bot_token, settings.slack_api_url)
+        import bot.renderers  # noqa: F401  (registers every outbox kind)
+
         return cls(settings=settings, db=database, gateway=gateway, content=load_content())

@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     port: int = Field(default=3000, ge=1, le=65535)
     http_threads: int = Field(default=8, ge=1, le=128)
     auto_migrate: bool = True
+    # Run the outbox dispatcher inside the app process too (default: yes for `run`, no for `serve`).
+    run_dispatcher: bool | None = None
+    dispatch_interval_seconds: float = Field(default=2.0, gt=0, le=60)
 
     @field_validator("encryption_keys", mode="before")
     @classmethod

@@ -1,0 +1,278 @@
+"""The dispatcher: claims due outbox rows and sends them through the Slack gateway.
+
+- Each conversation gets at most one message per ``per_conversation_interval`` seconds (Slack's
+  posting limit); other rows for it wait their turn without blocking other conversations.
+- A 429 puts the row back for ``Retry-After`` seconds; a 5xx or a dropped connection puts it back
+  with exponential backoff; neither blocks other rows (this client does not sleep on 429s).
+- A permanent error (deactivated user, channel gone) marks the row failed and tells the programme's
+  leads once per person.
+- A row far past its time after downtime follows its kind's stated policy (``skip_if_later_than``).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+import uuid
+from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+from urllib.error import URLError
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.clock import as_utc, now
+from bot.models import OutboxMessage, Programme
+from bot.runtime import Runtime
+from bot.services import outbox
+from bot.services.outbox import Rendered, Skip
+
+log = logging.getLogger(__name__)
+
+# Errors that will not go away by retrying: the person or the conversation is gone.
+PERMANENT_ERRORS = frozenset(
+    {
+        "user_not_found",
+        "users_not_found",
+        "user_disabled",
+        "account_inactive",
+        "cannot_dm_bot",
+        "channel_not_found",
+        "is_archived",
+        "not_in_channel",
+        "user_not_in_channel",
+        "restricted_action",
+        "invalid_blocks",
+        "msg_too_long",
+        "no_text",
+    }
+)
+DELIVERY_FAILED = "delivery_failed"
+
+
+@dataclass
+class Prepared:
+    row: OutboxMessage
+    message: Rendered
+    target: str  # a stable key for the conversation, for pacing
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        runtime: Runtime,
+        *,
+        worker_id: str | None = None,
+        batch: int = 200,
+        per_conversation_interval: float = 1.0,
+        threads: int = 8,
+        client: WebClient | None = None,
+    ) -> None:
+        self.runtime = runtime
+        self.worker_id = worker_id or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+        self.batch = batch
+        self.interval = per_conversation_interval
+        # A client of its own that does not sleep on 429s: rate-limited rows are put back instead.
+        self.client = client or WebClient(
+            token=runtime.settings.bot_token, base_url=runtime.settings.slack_api_url, timeout=10
+        )
+        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="dispatch")
+        self._dm_channels: dict[str, str] = {}
+        self._group_channels: dict[tuple[str, ...], str] = {}
+        self._next_allowed: dict[str, float] = defaultdict(float)
+        self._lock = threading.Lock()
+
+    # ------------------------------------------------------------------ one pass
+
+    def run_once(self) -> int:
+        """Claim one batch of due rows and send what may be sent now; returns how many were sent."""
+        rows = outbox.claim_due(self.runtime.db, self.worker_id, self.batch)
+        if not rows:
+            return 0
+        prepared = [p for p in (self._prepare(row) for row in rows) if p is not None]
+        by_target: dict[str, list[Prepared]] = defaultdict(list)
+        for item in prepared:
+            by_target[item.target].append(item)
+        sends = []
+        clock = time.monotonic()
+        for target, items in by_target.items():
+            ready_at = max(self._next_allowed[target], clock)
+            for position, item in enumerate(items):
+                start = ready_at + position * self.interval
+                if start - clock > 0.001:
+                    # Not this conversation's turn yet: back in the queue, without using up an attempt.
+                    wait = timedelta(seconds=start - clock)
+                    outbox.retry_later(self.runtime.db, item.row, self.worker_id, now() + wait, "paced", count=False)
+                else:
+                    sends.append(item)
+            self._next_allowed[target] = ready_at + len(items) * self.interval if self.interval else clock
+        results = list(self._pool.map(self._send, sends))
+        return sum(results)
+
+    def run_until_idle(self, max_passes: int = 1000) -> int:
+        """Keep dispatching until nothing is due now (tests and the demo)."""
+        total = 0
+        for _ in range(max_passes):
+            sent = self.run_once()
+            total += sent
+            if sent == 0 and not self._anything_due():
+                break
+        return total
+
+    def _anything_due(self) -> bool:
+        from sqlalchemy import select
+
+        with self.runtime.db.session() as session:
+            due = session.scalar(
+                select(OutboxMessage.id)
+                .where(OutboxMessage.status == "pending", OutboxMessage.send_at <= now())
+                .limit(1)
+            )
+            return due is not None
+
+    # ------------------------------------------------------------------ per row
+
+    def _prepare(self, row: OutboxMessage) -> Prepared | None:
+        db, worker = self.runtime.db, self.worker_id
+        try:
+            kind = outbox.kind(row.kind)
+        except LookupError as error:
+            outbox.mark_failed(db, row, worker, str(error))
+            return None
+        late = now() - as_utc(row.send_at)
+        if kind.skip_if_later_than is not None and late > kind.skip_if_later_than:
+            outbox.mark_skipped(db, row, worker, f"overdue by {late} after downtime: no longer useful")
+            return None
+        try:
+            with db.session() as session:
+                result = kind.render(session, row, self.runtime.content)
+        except Exception as error:
+            log.exception("Could not render outbox row %s (%s)", row.id, row.kind)
+            self._retry(row, f"render error: {type(error).__name__}")
+            return None
+        if isinstance(result, Skip):
+            outbox.mark_skipped(db, row, worker, result.reason)
+            return None
+        target = result.channel or (
+            f"dm:{result.user_id or row.recipient_user_id}"
+            if (result.user_id or row.recipient_user_id)
+            else "group:" + ",".join(sorted(result.group_user_ids))
+        )
+        return Prepared(row, result, target)
+
+    def _send(self, item: Prepared) -> int:
+        row, message = item.row, item.message
+        try:
+            channel = self._channel_for(row, message)
+            response = self.client.chat_postMessage(channel=channel, text=message.text, blocks=message.blocks or None)
+            ts = str(response.get("ts") or "")
+            if message.file is not None:
+                self.client.files_upload_v2(
+                    channel=channel,
+                    filename=message.file.filename,
+                    content=message.file.content,
+                    title=message.file.title,
+                )
+            if message.pin and ts:
+                self.client.pins_add(channel=channel, timestamp=ts)
+        except SlackApiError as error:
+            self._handle_slack_error(row, error)
+            return 0
+        except (URLError, OSError, TimeoutError) as error:
+            self._retry(row, f"connection: {type(error).__name__}")
+            return 0
+        outbox.mark_sent(self.runtime.db, row, self.worker_id, ts or None)
+        return 1
+
+    def _channel_for(self, row: OutboxMessage, message: Rendered) -> str:
+        if message.channel:
+            return message.channel
+        user = message.user_id or row.recipient_user_id
+        if user:
+            with self._lock:
+                cached = self._dm_channels.get(user)
+            if cached:
+                return cached
+            channel = str(self.client.conversations_open(users=[user])["channel"]["id"])
+            with self._lock:
+                self._dm_channels[user] = channel
+            return channel
+        people = tuple(sorted(message.group_user_ids))
+        if not people:
+            raise SlackApiError("no recipient", {"ok": False, "error": "channel_not_found"})
+        with self._lock:
+            cached = self._group_channels.get(people)
+        if cached:
+            return cached
+        channel = str(self.client.conversations_open(users=list(people))["channel"]["id"])
+        with self._lock:
+            self._group_channels[people] = channel
+        return channel
+
+    def _handle_slack_error(self, row: OutboxMessage, error: SlackApiError) -> None:
+        response: Any = error.response
+        code = str(response.get("error") or "") if response is not None else ""
+        status = getattr(response, "status_code", 200) if response is not None else 200
+        if status == 429 or code == "ratelimited":
+            retry_after = int((getattr(response, "headers", {}) or {}).get("Retry-After", 1) or 1)
+            outbox.retry_later(
+                self.runtime.db, row, self.worker_id, now() + timedelta(seconds=retry_after), "ratelimited", count=False
+            )
+        elif code in PERMANENT_ERRORS:
+            if outbox.mark_failed(self.runtime.db, row, self.worker_id, code):
+                self._tell_leads_of_failure(row, code)
+        else:
+            self._retry(row, code or f"http {status}")
+
+    def _retry(self, row: OutboxMessage, error: str) -> None:
+        if row.attempts >= outbox.MAX_ATTEMPTS:
+            if outbox.mark_failed(
+                self.runtime.db, row, self.worker_id, f"gave up after {row.attempts} attempts: {error}"
+            ):
+                self._tell_leads_of_failure(row, error)
+            return
+        outbox.retry_later(self.runtime.db, row, self.worker_id, now() + outbox.backoff(row.attempts), error)
+
+    def _tell_leads_of_failure(self, row: OutboxMessage, error: str) -> None:
+        """Once per person and programme: the leads learn that someone cannot be reached."""
+        if row.kind == DELIVERY_FAILED or row.programme_id is None:
+            log.warning("Outbox row %s (%s) failed permanently: %s", row.id, row.kind, error)
+            return
+        who = row.recipient_user_id or (row.channel_id or f"pair {row.pair_id}")
+        with self.runtime.db.session() as session:
+            programme = session.get(Programme, row.programme_id)
+            if programme is None:
+                return
+            for lead in programme.leads:
+                outbox.enqueue(
+                    session,
+                    kind=DELIVERY_FAILED,
+                    key=f"{DELIVERY_FAILED}:{row.programme_id}:{who}:{lead.user_id}",
+                    recipient_user_id=lead.user_id,
+                    programme_id=row.programme_id,
+                    payload={"who": who, "error": error, "kind": row.kind, "programme": programme.name},
+                )
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True)
+
+
+def render_delivery_failed(session: Any, row: OutboxMessage, content: Any) -> Rendered | Skip:
+    payload = row.payload
+    who = payload["who"]
+    person = f"<@{who}>" if str(who).startswith(("U", "W")) else str(who)
+    text = (
+        f"I couldn't deliver messages to {person} in *{payload['programme']}* ({payload['error']}): "
+        "their account may be deactivated or the conversation gone. Later messages to them will fail too; "
+        "you may want to check in with them another way, or pause their pair."
+    )
+    return Rendered(text=text, user_id=row.recipient_user_id)
+
+
+outbox.register_kind(DELIVERY_FAILED, render_delivery_failed)
