@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from bot.content import ContentError
 from bot.db import Database, SchemaOutOfDate
 from bot.logging_setup import configure_logging
+from bot.services.errors import NotFound
 from bot.settings import Mode, Settings, SettingsError, load_settings
 
 log = logging.getLogger("bot")
@@ -110,6 +111,33 @@ def cmd_reencrypt(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_import(args: argparse.Namespace) -> int:
+    """Bulk-load participants from a CSV; bad rows are reported by line and not saved."""
+    from bot.runtime import Runtime
+    from bot.services.enrolment import Person
+    from bot.services.imports import import_participants
+    from bot.services.programmes import find_programme
+
+    settings = _settings_for("tools")
+    settings.require_for("worker")  # needs the bot token (to find people) and the encryption keys
+    runtime = Runtime.build(settings)
+    programme = find_programme(runtime.db, args.programme)
+
+    def resolve(id_or_email: str) -> Person | None:
+        user = runtime.gateway.find_user(id_or_email)
+        return None if user is None or user.deleted else Person(user.id, user.real_name, user.tz)
+
+    with open(args.csv, encoding="utf-8") as handle:
+        report = import_participants(runtime.db, programme, handle.read(), resolve, runtime.content)
+    added, updated, problems = len(report.added), len(report.updated), len(report.problems)
+    print(f"{programme.name}: {added} added, {updated} updated, {problems} problem(s).")
+    for problem in report.problems:
+        print(f"  {problem}")
+    if report.added:
+        print("Each new person is sent an invitation to confirm their profile (by the worker's dispatcher).")
+    return 1 if report.problems else 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from bot.demo import run_demo
 
@@ -134,6 +162,10 @@ def build_parser() -> argparse.ArgumentParser:
         func=cmd_reencrypt
     )
     commands.add_parser("demo", help="play a scripted programme offline").set_defaults(func=cmd_demo)
+    importer = commands.add_parser("import", help="bulk-load participants from a CSV")
+    importer.add_argument("csv", help="columns: slack, role, organisation, department, title, manager, topics")
+    importer.add_argument("--programme", required=True, help="the programme's name")
+    importer.set_defaults(func=cmd_import)
     return parser
 
 
@@ -141,6 +173,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args))
-    except (SettingsError, SchemaOutOfDate, ContentError) as exc:
+    except (SettingsError, SchemaOutOfDate, ContentError, NotFound, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -103,7 +103,8 @@ class Enrolment(Base):
     work_start: Mapped[time] = mapped_column(Time, default=time(9, 0))
     work_end: Mapped[time] = mapped_column(Time, default=time(17, 0))
     work_days: Mapped[list[int]] = mapped_column(JSON, default=lambda: [0, 1, 2, 3, 4])
-    privacy_confirmed_at: Mapped[datetime] = mapped_column(default=now)
+    # None until the person confirms the privacy notice (people loaded from a CSV confirm later).
+    privacy_confirmed_at: Mapped[datetime | None] = mapped_column(default=None)
     created_at: Mapped[datetime] = mapped_column(default=now)
     updated_at: Mapped[datetime] = mapped_column(default=now, onupdate=now)
 

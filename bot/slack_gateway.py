@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
     RateLimitErrorRetryHandler,
@@ -75,6 +76,25 @@ class SlackGateway:
 
     def user(self, user_id: str) -> SlackUser:
         return SlackUser.from_api(self.client.users_info(user=user_id)["user"])
+
+    def user_by_email(self, email: str) -> SlackUser | None:
+        try:
+            return SlackUser.from_api(self.client.users_lookupByEmail(email=email)["user"])
+        except SlackApiError as error:
+            if error.response.get("error") == "users_not_found":
+                return None
+            raise
+
+    def find_user(self, id_or_email: str) -> SlackUser | None:
+        """A Slack user by ID (U…/W…) or email; None when Slack does not know them."""
+        if "@" in id_or_email:
+            return self.user_by_email(id_or_email)
+        try:
+            return self.user(id_or_email)
+        except SlackApiError as error:
+            if error.response.get("error") == "user_not_found":
+                return None
+            raise
 
     def open_dm(self, user_id: str) -> str:
         return str(self.client.conversations_open(users=[user_id])["channel"]["id"])

@@ -193,7 +193,7 @@ def register(app: App, runtime: Runtime, router: CommandRouter) -> None:
         ack()
         programme = programme_service.get_programme(db, enrolment.programme_id)
         channel = gateway.open_dm(user_id)
-        if existing is None or existing.status == "left":
+        if existing is None or existing.status == "left" or existing.privacy_confirmed_at is None:
             text, blocks = enrolment_confirmation(content, programme, enrolment.role)
             gateway.post_message(channel, text, blocks)
         else:

@@ -56,7 +56,9 @@ class PostgresSchema:
             connection.execute(text(f'CREATE SCHEMA "{self.name}"'))
 
     def database(self) -> Database:
-        return Database(self.url, connect_args={"options": f"-csearch_path={self.name}"})
+        # The schema rides in the URL, so a subprocess given ``db.url`` (the CLI) lands in it too.
+        separator = "&" if "?" in self.url else "?"
+        return Database(f"{self.url}{separator}options=-csearch_path%3D{self.name}")
 
     def drop(self) -> None:
         with self._admin.connect() as connection:

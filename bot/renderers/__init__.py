@@ -5,3 +5,4 @@ feature and import it here.
 """
 
 from bot import dispatcher as _dispatcher  # noqa: F401  (registers delivery_failed)
+from bot.renderers import enrolment as _enrolment  # noqa: F401

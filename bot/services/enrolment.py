@@ -143,7 +143,7 @@ def enrolment_input(enrolment: Enrolment) -> EnrolmentInput:
         inclusion_statement=enrolment.inclusion_statement or "",
         understanding_gap=enrolment.understanding_gap or "",
         do_not_pair_with=do_not_pair_list(enrolment),
-        privacy_confirmed=True,
+        privacy_confirmed=enrolment.privacy_confirmed_at is not None,
     )
 
 

@@ -93,14 +93,12 @@ def _candidate(enrolment: Enrolment) -> Candidate:
     )
 
 
-def _waiting_enrolments(session: Session, programme_id: int) -> list[Enrolment]:
-    return list(
-        session.scalars(
-            select(Enrolment)
-            .where(Enrolment.programme_id == programme_id, Enrolment.status == "waiting")
-            .order_by(Enrolment.id)
-        )
-    )
+def _waiting_enrolments(session: Session, programme_id: int, *, confirmed_only: bool = True) -> list[Enrolment]:
+    """People waiting for a match; only those who have confirmed the privacy notice can be matched."""
+    query = select(Enrolment).where(Enrolment.programme_id == programme_id, Enrolment.status == "waiting")
+    if confirmed_only:
+        query = query.where(Enrolment.privacy_confirmed_at.isnot(None))
+    return list(session.scalars(query.order_by(Enrolment.id)))
 
 
 @dataclass
@@ -212,9 +210,12 @@ def current_proposal(db: Database, programme_id: int, lead_id: str, *, admin: bo
                 select(WaitingNote.user_id, WaitingNote.reason).where(WaitingNote.programme_id == programme_id)
             ).all()
         )
-        for enrolment in _waiting_enrolments(session, programme_id):
+        for enrolment in _waiting_enrolments(session, programme_id, confirmed_only=False):
             if enrolment.user_id not in paired:
-                reason = notes.get(enrolment.user_id, "Enrolled after the proposal was made: run matching again.")
+                if enrolment.privacy_confirmed_at is None:
+                    reason = "Added from a CSV and has not yet confirmed the privacy notice."
+                else:
+                    reason = notes.get(enrolment.user_id, "Enrolled after the proposal was made: run matching again.")
                 proposal.waiting.append(
                     WaitingRow(enrolment.user_id, enrolment.real_name or enrolment.user_id, enrolment.role, reason)
                 )

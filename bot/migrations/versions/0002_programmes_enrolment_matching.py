@@ -64,7 +64,7 @@ def upgrade() -> None:
         sa.Column("work_start", sa.Time(), nullable=False),
         sa.Column("work_end", sa.Time(), nullable=False),
         sa.Column("work_days", sa.JSON(), nullable=False),
-        sa.Column("privacy_confirmed_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("privacy_confirmed_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(

@@ -1,0 +1,35 @@
+"""Messages about enrolment sent through the outbox."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from bot.blocks import actions, button, context, section
+from bot.content import Content
+from bot.models import OutboxMessage, Programme
+from bot.services import outbox
+from bot.services.imports import INVITATION_KIND
+from bot.services.outbox import Rendered, Skip
+
+
+def render_import_invitation(session: Session, row: OutboxMessage, content: Content) -> Rendered | Skip:
+    programme = session.get(Programme, int(row.payload["programme_id"]))
+    if programme is None or programme.status != "active":
+        return Skip("the programme is closed")
+    text = (
+        f"Your programme lead has added you to *{programme.name}*, a reverse mentoring programme: junior "
+        "colleagues mentor senior leaders, so leaders learn how work is really experienced. "
+        "Please check your profile and confirm the privacy notice, so you can be matched."
+    )
+    return Rendered(
+        text=text,
+        blocks=[
+            section(text),
+            actions(button("Review my profile", "edit_profile", str(programme.id), style="primary")),
+            context("Nothing is shared with a partner until you are matched. You can leave at any time."),
+        ],
+        user_id=row.recipient_user_id,
+    )
+
+
+outbox.register_kind(INVITATION_KIND, render_import_invitation)
