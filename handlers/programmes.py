@@ -96,7 +96,7 @@ def register(app: App, runtime: Runtime, router: CommandRouter) -> None:
         return f"You lead several programmes ({names}). Say which: `/mentoring programme edit [programme name]`"
 
     def list_programmes(call: CommandCall) -> None:
-        admin = call.user_id in runtime.settings.admins
+        admin = user_is_admin(runtime, call.user_id)
         programmes = programme_service.programmes_visible_to(db, call.user_id, admin=admin)
         text, blocks = programmes_list(programmes)
         ephemeral(call.ack, text, blocks)
