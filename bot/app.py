@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
-from concurrent.futures import Executor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import Any
 
 from slack_bolt import App, BoltResponse
@@ -81,7 +81,10 @@ def create_app(runtime: Runtime, *, token_verification: bool = True, listener_ex
     from handlers import register_listeners
 
     app = App(
-        listener_executor=listener_executor,
+        # Bolt's default pool has 5 threads; work after ack() (Slack calls, matching) must never
+        # leave a new request waiting for a thread to acknowledge it within Slack's 3 seconds.
+        listener_executor=listener_executor
+        or ThreadPoolExecutor(max_workers=max(16, 2 * runtime.settings.http_threads), thread_name_prefix="listener"),
         client=runtime.gateway.client,
         signing_secret=runtime.settings.signing_secret or None,
         token_verification_enabled=token_verification,

@@ -9,15 +9,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # Several workers may start at once on PostgreSQL: only one migrates at a time.
@@ -83,16 +82,23 @@ class Database:
 
     # --- migrations -------------------------------------------------------------------------
 
+    # Alembic is imported where it is used: a serving process needs it once, at start.
     def _alembic_config(self) -> Config:
+        from alembic.config import Config
+
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS_DIR))
         config.set_main_option("sqlalchemy.url", self.url.replace("%", "%%"))
         return config
 
     def head_revision(self) -> str | None:
+        from alembic.script import ScriptDirectory
+
         return ScriptDirectory.from_config(self._alembic_config()).get_current_head()
 
     def current_revision(self) -> str | None:
+        from alembic.runtime.migration import MigrationContext
+
         with self.engine.connect() as connection:
             return MigrationContext.configure(connection).get_current_revision()
 
@@ -101,9 +107,13 @@ class Database:
 
     def migrate(self, revision: str = "head") -> None:
         """Upgrade the schema (serialised across processes on PostgreSQL)."""
+        from alembic import command
+
         self._run_locked(lambda config, connection: command.upgrade(config, revision))
 
     def downgrade(self, revision: str) -> None:
+        from alembic import command
+
         self._run_locked(lambda config, connection: command.downgrade(config, revision))
 
     def _run_locked(self, action: Any) -> None:

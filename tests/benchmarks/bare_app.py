@@ -61,14 +61,15 @@ def build_wsgi(app: App) -> Callable[[dict[str, Any], Callable[..., Any]], Itera
 
 
 def main() -> None:
+    host, port = os.environ.get("HOST", "127.0.0.1"), int(os.environ.get("PORT", "3000"))
     server = create_server(
         build_wsgi(build_app()),
-        host=os.environ.get("HOST", "127.0.0.1"),
-        port=int(os.environ.get("PORT", "3000")),
+        host=host,
+        port=port,
         threads=int(os.environ.get("HTTP_THREADS", "8")),
         ident="bare-bolt",
     )
-    print(f"Listening on http://127.0.0.1:{server.effective_port}/slack/events", flush=True)
+    print(f"Listening on http://{host}:{port}/slack/events", flush=True)
     try:
         server.run()
     except KeyboardInterrupt:
