@@ -104,6 +104,8 @@ def _truthy(value: Any) -> bool:
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    # Slack accepts many connections at once; the stdlib default backlog (5) resets the rest.
+    request_queue_size = 256
     emulator: SlackEmulator
 
 
