@@ -142,10 +142,69 @@ def cmd_import(args: argparse.Namespace) -> int:
     return 1 if report.problems else 0
 
 
+def cmd_import_event(args: argparse.Namespace) -> int:
+    """Load a speed mentoring event's participants from a CSV; bad rows are reported by line and not saved."""
+    from bot.runtime import Runtime
+    from bot.services.speed_event_imports import import_event_participants
+    from bot.services.speed_events import PersonInfo, find_event
+
+    settings = _settings_for("tools")
+    settings.require_for("worker")  # needs the bot token (to find people) and the encryption keys
+    runtime = Runtime.build(settings)
+    event = find_event(runtime.db, args.event)
+
+    def resolve(id_or_email: str) -> PersonInfo | None:
+        user = runtime.gateway.find_user(id_or_email)
+        if user is None or user.deleted or user.is_bot:
+            return None
+        return PersonInfo(user.id, user.real_name, user.title, user.tz)
+
+    with open(args.csv, encoding="utf-8") as handle:
+        report = import_event_participants(runtime.db, event, handle.read(), resolve)
+    added, updated, problems = len(report.added), len(report.updated), len(report.problems)
+    print(f"{event.name}: {added} added, {updated} updated, {problems} problem(s).")
+    for problem in report.problems:
+        print(f"  {problem}")
+    if report.added:
+        print("Each new person is sent an invitation with an RSVP (by the worker's dispatcher).")
+    return 1 if report.problems else 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from bot.demo import run_demo
 
     run_demo(out=sys.stdout)
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """The lead's report from the command line: a summary, and the CSV (and chart) written to files."""
+    from bot import crypto
+    from bot.content import load_content
+    from bot.services.impact import programme_report, report_chart, report_csv
+    from bot.services.programmes import find_programme
+
+    settings = _settings_for("tools")
+    if settings.keys:
+        crypto.configure(settings.keys)
+    db = Database(settings.database_url)
+    db.ensure_schema(settings.auto_migrate)
+    programme = find_programme(db, args.programme)
+    with db.session() as session:
+        report = programme_report(session, programme.id, load_content(), settings.min_group_size)
+    print(f"Report for {report.name} ({report.status}), generated {report.generated_at}")
+    for measure, value in report.summary:
+        print(f"  {measure}: {value}")
+    shown = sum(1 for _ in report.impact.shown_cells)
+    print(f"  impact: {shown} survey figure(s) shown (groups of at least {report.impact.min_group})")
+    if args.csv:
+        with open(args.csv, "wb") as handle:
+            handle.write(report_csv(report.name, report.summary, report.pairs, report.impact))
+        print(f"Wrote {len(report.pairs)} pair(s) and the aggregates to {args.csv} (no reflection or concern text).")
+    if args.png:
+        with open(args.png, "wb") as handle:
+            handle.write(report_chart(report.name, report.sessions_per_month, report.impact))
+        print(f"Wrote the chart to {args.png}.")
     return 0
 
 
@@ -170,6 +229,15 @@ def build_parser() -> argparse.ArgumentParser:
     importer.add_argument("csv", help="columns: slack, role, organisation, department, title, manager, topics")
     importer.add_argument("--programme", required=True, help="the programme's name")
     importer.set_defaults(func=cmd_import)
+    reporter = commands.add_parser("report", help="a programme's report; --csv writes the export")
+    reporter.add_argument("--programme", required=True, help="the programme's name")
+    reporter.add_argument("--csv", metavar="FILE", help="write the CSV export to FILE")
+    reporter.add_argument("--png", metavar="FILE", help="write the chart to FILE")
+    reporter.set_defaults(func=cmd_report)
+    event_importer = commands.add_parser("import-event", help="load a speed mentoring event's participants from a CSV")
+    event_importer.add_argument("csv", help="columns: slack (user ID or email), role (mentor or mentee), organisation")
+    event_importer.add_argument("--event", required=True, help="the event's name")
+    event_importer.set_defaults(func=cmd_import_event)
     return parser
 
 

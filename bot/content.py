@@ -593,6 +593,11 @@ class ConcernFile(_Model):
     submit_label: ModalTitle
     intro: Text
     details: FormField
+    what_would_help: FormField = FormField(
+        label="What would help?",
+        placeholder="For example: a conversation with the lead, a change of partner, or just for the lead to know",
+        optional=True,
+    )
     urgency_label: InputLabel
     urgency: tuple[UrgencyOption, ...]
     identity_label: InputLabel
@@ -602,6 +607,12 @@ class ConcernFile(_Model):
     acknowledged: Text
     support_intro: Text
     emergency_note: Text
+    # Later messages to the reporter and the pair (never the lead's notes). Defaults keep older
+    # programme content folders valid.
+    closed: Text = "The programme lead has closed your concern. Thank you for raising it."
+    contact: Text = "The programme lead would like to talk your concern through with you and will be in touch."
+    pair_paused: Text = "Your pair has been paused for now by the programme lead. Nothing is needed from you."
+    pair_ended: Text = "Your pair has ended, and you are back in the pool for a new match. No reason is needed."
 
     @field_validator("urgency")
     @classmethod
@@ -770,6 +781,11 @@ class SpeedFeedbackForm(_Model):
     action: FormField
     again_option: OptionLabel
     comments: FormField
+    # The issue-8 questions (defaults keep older programme content folders valid).
+    recommend_label: InputLabel = "Would you recommend this event to a colleague?"
+    start_programme_label: InputLabel = "Would you start a reverse mentoring programme in your organisation?"
+    interested_option: OptionLabel = "Invite me to a longer reverse mentoring programme"
+    interested_hint: InputLabel = "If you tick this, the event lead sees your name so they can invite you."
 
 
 class SpeedEventFile(_Model):

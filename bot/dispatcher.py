@@ -54,6 +54,8 @@ PERMANENT_ERRORS = frozenset(
     }
 )
 DELIVERY_FAILED = "delivery_failed"
+PACED = "paced"
+PACING_BURST = 2  # posts a conversation may take at once after a pause (Slack tolerates short bursts)
 
 
 @dataclass
@@ -73,47 +75,97 @@ class Dispatcher:
         per_conversation_interval: float = 1.0,
         threads: int = 8,
         client: WebClient | None = None,
+        lease: timedelta = outbox.LEASE,
     ) -> None:
         self.runtime = runtime
         self.worker_id = worker_id or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
         self.batch = batch
+        self.lease = lease
         self.interval = per_conversation_interval
         # A client of its own that does not sleep on 429s: rate-limited rows are put back instead.
+        # No built-in retries either: slack_sdk retries a dropped connection by default, which would
+        # post twice when Slack processed the request but the answer was lost. The outbox retries,
+        # and checks the conversation for the row's metadata before posting again.
         self.client = client or WebClient(
-            token=runtime.settings.bot_token, base_url=runtime.settings.slack_api_url, timeout=10
+            token=runtime.settings.bot_token, base_url=runtime.settings.slack_api_url, timeout=10, retry_handlers=[]
         )
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="dispatch")
         self._dm_channels: dict[str, str] = {}
         self._group_channels: dict[tuple[str, ...], str] = {}
-        self._next_allowed: dict[str, float] = defaultdict(float)
+        self._buckets: dict[str, tuple[float, float]] = {}  # conversation -> (tokens, at)
+        self._reserved_until: dict[str, float] = defaultdict(float)
         self._lock = threading.Lock()
 
     # ------------------------------------------------------------------ one pass
 
     def run_once(self) -> int:
-        """Claim one batch of due rows and send what may be sent now; returns how many were sent."""
-        rows = outbox.claim_due(self.runtime.db, self.worker_id, self.batch)
+        """Claim one batch of due rows and send what may be sent now; returns how many were sent.
+
+        Pacing is decided before rendering, from the row itself, so a row that must wait its turn
+        costs one bulk update, not a render: a large backlog for a few conversations stays cheap.
+        """
+        rows = outbox.claim_due(self.runtime.db, self.worker_id, self.batch, self.lease)
         if not rows:
             return 0
-        prepared = [p for p in (self._prepare(row) for row in rows) if p is not None]
-        by_target: dict[str, list[Prepared]] = defaultdict(list)
-        for item in prepared:
-            by_target[item.target].append(item)
-        sends = []
-        clock = time.monotonic()
+        now_rows, later = self._pace(rows)
+        if later:  # one statement for all of them, not one transaction each
+            outbox.retry_many(self.runtime.db, self.worker_id, later, PACED)
+        return sum(self._pool.map(self._prepare_and_send, now_rows))
+
+    def _prepare_and_send(self, row: OutboxMessage) -> int:
+        """Render (reading the database as it is now) and send, on a pool thread."""
+        prepared = self._prepare(row)
+        return self._send(prepared) if prepared is not None else 0
+
+    @staticmethod
+    def pacing_key(row: OutboxMessage) -> str:
+        """The conversation a row goes to, as far as the row says (before rendering)."""
+        if row.channel_id:
+            return f"channel:{row.channel_id}"
+        if row.recipient_user_id:
+            return f"dm:{row.recipient_user_id}"
+        return f"pair:{row.pair_id}" if row.pair_id is not None else f"row:{row.id}"
+
+    def _pace(self, rows: list[OutboxMessage]) -> tuple[list[OutboxMessage], list[tuple[OutboxMessage, Any]]]:
+        """Which rows may go now, and when the others may, per conversation.
+
+        Each conversation has a token bucket like Slack's: one post per ``interval``, with a small
+        burst (``PACING_BURST``, below Slack's) to absorb a late pass. A row put back keeps its turn
+        (``last_error == "paced"``): when it comes due it goes before rows that never had one.
+        """
+        if not self.interval:
+            return rows, []
+        by_target: dict[str, list[OutboxMessage]] = defaultdict(list)
+        for row in rows:
+            by_target[self.pacing_key(row)].append(row)
+        send: list[OutboxMessage] = []
+        later: list[tuple[OutboxMessage, Any]] = []
+        clock, wall = time.monotonic(), now()
         for target, items in by_target.items():
-            ready_at = max(self._next_allowed[target], clock)
-            for position, item in enumerate(items):
-                start = ready_at + position * self.interval
-                if start - clock > 0.001:
-                    # Not this conversation's turn yet: back in the queue, without using up an attempt.
-                    wait = timedelta(seconds=start - clock)
-                    outbox.retry_later(self.runtime.db, item.row, self.worker_id, now() + wait, "paced", count=False)
+            items.sort(key=lambda r: (r.last_error != PACED, as_utc(r.send_at), r.id))
+            tokens, last = self._buckets.get(target, (float(PACING_BURST), clock))
+            tokens = min(float(PACING_BURST), tokens + (clock - last) / self.interval)
+            reserved = max(self._reserved_until[target], clock)
+            waiting = 0
+            for row in items:
+                if tokens >= 1.0:
+                    send.append(row)
+                    tokens -= 1.0
+                    continue
+                waiting += 1
+                ready = clock + (waiting - tokens) * self.interval  # when a token is there for it
+                if row.last_error == PACED and as_utc(row.send_at) <= wall:
+                    start = ready  # its turn came: next in line
                 else:
-                    sends.append(item)
-            self._next_allowed[target] = ready_at + len(items) * self.interval if self.interval else clock
-        results = list(self._pool.map(self._send, sends))
-        return sum(results)
+                    start = max(reserved, ready)  # a new row: the first turn nobody holds yet
+                    reserved = start + self.interval
+                later.append((row, wall + timedelta(seconds=start - clock)))
+            self._buckets[target] = (tokens, clock)
+            self._reserved_until[target] = reserved
+        if len(self._buckets) > 10_000:  # forget conversations that are idle again
+            self._buckets = {k: v for k, v in self._buckets.items() if clock - v[1] < 60}
+            self._reserved_until = defaultdict(float, {k: v for k, v in self._reserved_until.items() if v > clock})
+        return send, later
 
     def run_until_idle(self, max_passes: int = 1000) -> int:
         """Keep dispatching until nothing is due now (tests and the demo)."""
@@ -170,8 +222,22 @@ class Dispatcher:
         row, message = item.row, item.message
         try:
             channel = self._channel_for(row, message)
-            response = self.client.chat_postMessage(channel=channel, text=message.text, blocks=message.blocks or None)
-            ts = str(response.get("ts") or "")
+            ts = row.slack_ts or ""  # posted on an earlier attempt whose file upload failed
+            if not ts and row.attempts > 1:
+                # A retry after an unclear end (a crash, a dropped connection): was it posted already?
+                ts = self._already_posted(channel, row.key)
+                if ts:
+                    outbox.note_posted(self.runtime.db, row, self.worker_id, ts)
+            if not ts:
+                response = self.client.chat_postMessage(
+                    channel=channel,
+                    text=message.text,
+                    blocks=message.blocks or None,
+                    metadata={"event_type": "mentoring_outbox", "event_payload": {"key": row.key}},
+                )
+                ts = str(response.get("ts") or "")
+                if message.file is not None or message.pin:
+                    outbox.note_posted(self.runtime.db, row, self.worker_id, ts)
             if message.file is not None:
                 self.client.files_upload_v2(
                     channel=channel,
@@ -187,8 +253,17 @@ class Dispatcher:
         except (URLError, OSError, TimeoutError) as error:
             self._retry(row, f"connection: {type(error).__name__}")
             return 0
-        outbox.mark_sent(self.runtime.db, row, self.worker_id, ts or None)
+        outbox.mark_sent(self.runtime.db, row, self.worker_id, ts or None, channel_id=channel)
         return 1
+
+    def _already_posted(self, channel: str, key: str) -> str:
+        """The ts of a message this row already posted (found by its metadata), or ""."""
+        response = self.client.conversations_history(channel=channel, limit=100, include_all_metadata=True)
+        for message in response.get("messages") or []:
+            payload = ((message.get("metadata") or {}).get("event_payload")) or {}
+            if payload.get("key") == key:
+                return str(message.get("ts") or "")
+        return ""
 
     def _channel_for(self, row: OutboxMessage, message: Rendered) -> str:
         if message.channel:

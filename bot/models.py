@@ -198,3 +198,364 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None] = mapped_column(default=None)
     slack_ts: Mapped[str | None] = mapped_column(String(32), default=None)
     created_at: Mapped[datetime] = mapped_column(default=now)
+
+
+# ---------------------------------------------------------------------------------------------
+# Sessions and scheduling (issue 5). Owned by the sessions feature: bot/services/sessions.py.
+
+
+class MentoringSession(Base):
+    """One meeting of a pair, numbered along the programme's roadmap (1, 2, ...).
+
+    Times are UTC. ``ics_uid`` stays the same for the life of the session so calendar updates and
+    cancellations replace the same event; ``ics_sequence`` goes up with every change.
+    The did-you-meet answers are private to each person: they are never shown to the partner.
+    """
+
+    __tablename__ = "mentoring_sessions"
+    __table_args__ = (Index("ix_mentoring_sessions_pair_starts", "pair_id", "starts_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pair_id: Mapped[int] = mapped_column(ForeignKey("pairs.id", ondelete="CASCADE"))
+    programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int] = mapped_column(default=1)
+    starts_at: Mapped[datetime] = mapped_column()
+    ends_at: Mapped[datetime] = mapped_column()
+    status: Mapped[str] = mapped_column(String(12), default="booked")  # proposed booked held missed cancelled
+    ics_uid: Mapped[str] = mapped_column(String(120), unique=True)
+    ics_sequence: Mapped[int] = mapped_column(default=0)
+    booked_by: Mapped[str] = mapped_column(String(32))
+    # Private answers to "Did you meet?": yes | moved | no (None: not answered).
+    mentor_answer: Mapped[str | None] = mapped_column(String(8), default=None)
+    mentee_answer: Mapped[str | None] = mapped_column(String(8), default=None)
+    cancel_reason: Mapped[str | None] = mapped_column(String(40), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=now)
+    updated_at: Mapped[datetime] = mapped_column(default=now, onupdate=now)
+
+
+class PairSchedule(Base):
+    """A pair's scheduling health, for nudges and the lead's dashboard (at risk, and why)."""
+
+    __tablename__ = "pair_schedules"
+
+    pair_id: Mapped[int] = mapped_column(ForeignKey("pairs.id", ondelete="CASCADE"), primary_key=True)
+    programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id", ondelete="CASCADE"), index=True)
+    window_starts: Mapped[datetime] = mapped_column()
+    window_ends: Mapped[datetime] = mapped_column()
+    at_risk: Mapped[bool] = mapped_column(default=False, index=True)
+    at_risk_reason: Mapped[str | None] = mapped_column(String(40), default=None)  # no_session | missed_twice
+    at_risk_since: Mapped[datetime | None] = mapped_column(default=None)
+    updated_at: Mapped[datetime] = mapped_column(default=now, onupdate=now)
+
+
+# ---------------------------------------------------------------------------------------------
+# The pair's journey (issue 4): icebreakers seen, the contract, agendas.
+# Owned by the pair-journey feature: bot/services/journey.py.
+
+
+class PairIcebreaker(Base):
+    """An icebreaker a pair has been shown: a pair never gets the same question twice."""
+
+    __tablename__ = "pair_icebreakers"
+    __table_args__ = (UniqueConstraint("pair_id", "icebreaker_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pair_id: Mapped[int] = mapped_column(ForeignKey("pairs.id", ondelete="CASCADE"), index=True)
+    icebreaker_id: Mapped[str] = mapped_column(String(64))
+    asked_by: Mapped[str] = mapped_column(String(32))
+    shown_at: Mapped[datetime] = mapped_column(default=now)
+
+
+class PairContract(Base):
+    """A pair's mentoring contract. It counts once both people agree to its current version.
+
+    ``terms`` (a JSON object: contract prompt id -> the pair's answer) is encrypted at rest and is
+    shown only to the two of them; the lead may see only that it exists and when it was agreed.
+    """
+
+    __tablename__ = "pair_contracts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pair_id: Mapped[int] = mapped_column(ForeignKey("pairs.id", ondelete="CASCADE"), unique=True)
+    terms: Mapped[str] = mapped_column(EncryptedText)
+    version: Mapped[int] = mapped_column(default=1)  # goes up with every change to the terms
+    updated_by: Mapped[str] = mapped_column(String(32))
+    mentor_agreed_version: Mapped[int | None] = mapped_column(default=None)
+    mentee_agreed_version: Mapped[int | None] = mapped_column(default=None)
+    agreed_at: Mapped[datetime | None] = mapped_column(default=None)  # both agreed the current version
+    first_agreed_at: Mapped[datetime | None] = mapped_column(default=None)
+    pinned_channel_id: Mapped[str | None] = mapped_column(String(32), default=None)
+    pinned_ts: Mapped[str | None] = mapped_column(String(32), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=now)
+    updated_at: Mapped[datetime] = mapped_column(default=now)
+
+
+class Agenda(Base):
+    """The agenda for one session of a pair: the mentee sets it, the mentor adds to it."""
+
+    __tablename__ = "agendas"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pair_id: Mapped[int] = mapped_column(ForeignKey("pairs.id", ondelete="CASCADE"), index=True)
+    # No foreign key: the sessions table comes from a later migration. None: "the next session".
+    session_id: Mapped[int | None] = mapped_column(default=None, index=True)
+    created_by: Mapped[str] = mapped_column(String(32))
+    channel_id: Mapped[str | None] = mapped_column(String(32), default=None)  # where it is posted
+    message_ts: Mapped[str | None] = mapped_column(String(32), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=now)
+
+    items: Mapped[list[AgendaItem]] = relationship(
+        back_populates="agenda", cascade="all, delete-orphan", lazy="selectin", order_by="AgendaItem.id"
+    )
+
+
+class AgendaItem(Base):
+    __tablename__ = "agenda_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agenda_id: Mapped[int] = mapped_column(ForeignKey("agendas.id", ondelete="CASCADE"), index=True)
+    author_user_id: Mapped[str] = mapped_column(String(32))
+    text: Mapped[str] = mapped_column(EncryptedText)  # what a pair plans to discuss can be personal
+    created_at: Mapped[datetime] = mapped_column(default=now)
+
+    agenda: Mapped[Agenda] = relationship(back_populates="items")
+
+
+# ---------------------------------------------------------------------------------------------
+# Dashboards, impact surveys, close-out and data rights (issue 7).
+# Owned by bot/services/{surveys,impact,closeout,data_rights,dashboard}.py.
+
+
+class SurveyResponse(Base):
+    """One person's answers to one impact survey (baseline, midpoint or end) in one programme.
+
+    Answers are 1-5 per question id (ids are stable across baseline and end). They are shown to
+    leads only as aggregates over groups of at least ``MIN_GROUP_SIZE`` respondents; the optional
+    comment is encrypted at rest and shown only when its group is large enough.
+    """
+
+    __tablename__ = "survey_responses"
+    __table_args__ = (UniqueConstraint("programme_id", "user_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[str] = mapped_column(String(32), index=True)
+    role: Mapped[str] = mapped_column(String(8))  # mentor | mentee
+    kind: Mapped[str] = mapped_column(String(10))  # baseline | midpoint | end
+    answers: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
+    comment: Mapped[str | None] = mapped_column(EncryptedText, default=None)
+    submitted_at: Mapped[datetime] = mapped_column(default=now)
+
+
+class ProgrammeCloseout(Base):
+    """How and when a programme was closed, where mentors may be thanked, and when its text was purged."""
+
+    __tablename__ = "programme_closeouts"
+
+    programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id", ondelete="CASCADE"), primary_key=True)
+    closed_by: Mapped[str] = mapped_column(String(32))  # a lead's user id, or "end_date"
+    closed_at: Mapped[datetime] = mapped_column(default=now)
+    recognition_channel_id: Mapped[str | None] = mapped_column(String(32), default=None)
+    text_purged_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class RecognitionConsent(Base):
+    """A mentor's answer to "may we thank you by name in the programme's channel?" (None: not yet)."""
+
+    __tablename__ = "recognition_consents"
+
+    pair_id: Mapped[int] = mapped_column(ForeignKey("pairs.id", ondelete="CASCADE"), primary_key=True)
+    programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id", ondelete="CASCADE"), index=True)
+    mentor_user_id: Mapped[str] = mapped_column(String(32))
+    answer: Mapped[str | None] = mapped_column(String(8), default=None)  # yes | no
+    asked_at: Mapped[datetime] = mapped_column(default=now)
+    answered_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class DataDeletion(Base):
+    """A record that data was deleted: what kind and how much, never whose or what it said."""
+
+    __tablename__ = "data_deletions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    programme_id: Mapped[int | None] = mapped_column(default=None, index=True)
+    scope: Mapped[str] = mapped_column(String(16))  # retention | person
+    role: Mapped[str | None] = mapped_column(String(8), default=None)
+    counts: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
+    deleted_at: Mapped[datetime] = mapped_column(default=now)
+
+
+# ---------------------------------------------------------------------------------------------
+# Private reflections and concerns (issue 6).
+# Owned by bot/services/reflections.py and bot/services/concerns.py.
+
+
+class Reflection(Base):
+    """One person's private reflection on one held session.
+
+    The text is encrypted at rest and shown only to its author; ``share_takeaways`` (off unless the
+    author ticks it) sends the key takeaways, and only them, to the partner. Ratings reach a lead
+    only as aggregates over at least five people.
+    """
+
+    __tablename__ = "reflections"
+    __table_args__ = (UniqueConstraint("session_id", "author_user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("mentoring_sessions.id", ondelete="CASCADE"))
+    pair_id: Mapped[int] = mapped_column(ForeignKey("pairs.id", ondelete="CASCADE"), index=True)
+    programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id", ondelete="CASCADE"), index=True)
+    author_user_id: Mapped[str] = mapped_column(String(32), index=True)
+    role: Mapped[str] = mapped_column(String(8))  # mentor | mentee
+    takeaways: Mapped[str] = mapped_column(EncryptedText)
+    do_differently: Mapped[str] = mapped_column(EncryptedText)
+    explore_next: Mapped[str | None] = mapped_column(EncryptedText, default=None)
+    safety: Mapped[int | None] = mapped_column(default=None)  # 1-5
+    usefulness: Mapped[int | None] = mapped_column(default=None)  # 1-5
+    share_takeaways: Mapped[bool] = mapped_column(default=False)
+    shared_at: Mapped[datetime | None] = mapped_column(default=None)
+    created_at: Mapped[datetime] = mapped_column(default=now)
+    updated_at: Mapped[datetime] = mapped_column(default=now, onupdate=now)
+
+
+class Concern(Base):
+    """A concern raised privately with a programme's independent leads. Never seen by the partner.
+
+    ``reporter_user_id`` is kept (so the reporter hears back) but never shown to a lead when
+    ``anonymous``. The details, what would help and the outcome note are encrypted at rest.
+    """
+
+    __tablename__ = "concerns"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id", ondelete="CASCADE"), index=True)
+    pair_id: Mapped[int | None] = mapped_column(ForeignKey("pairs.id", ondelete="SET NULL"), default=None)
+    reporter_user_id: Mapped[str] = mapped_column(String(32), index=True)
+    anonymous: Mapped[bool] = mapped_column(default=False)
+    urgency: Mapped[str] = mapped_column(String(12))  # today | this-week | fyi
+    details: Mapped[str] = mapped_column(EncryptedText)
+    what_would_help: Mapped[str | None] = mapped_column(EncryptedText, default=None)
+    status: Mapped[str] = mapped_column(String(16), default="open", index=True)  # open acknowledged closed
+    outcome_note: Mapped[str | None] = mapped_column(EncryptedText, default=None)
+    created_at: Mapped[datetime] = mapped_column(default=now)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(default=None)
+    acknowledged_by: Mapped[str | None] = mapped_column(String(32), default=None)
+    closed_at: Mapped[datetime | None] = mapped_column(default=None)
+    closed_by: Mapped[str | None] = mapped_column(String(32), default=None)
+
+
+class ConcernEvent(Base):
+    """The append-only audit trail of a concern: every action, by whom and when.
+
+    Rows are only ever inserted: the database refuses an UPDATE (a trigger on PostgreSQL and
+    SQLite), and the ORM refuses updates and deletes (see ``bot.services.concerns``). They go only
+    with their concern (retention, a person's deletion request), by the foreign key's cascade.
+    ``actor_user_id`` is None for the app itself and for an anonymous reporter.
+    """
+
+    __tablename__ = "concern_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    concern_id: Mapped[int] = mapped_column(ForeignKey("concerns.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(default=now)
+    actor_user_id: Mapped[str | None] = mapped_column(String(32), default=None)
+    action: Mapped[str] = mapped_column(String(24))
+    note: Mapped[str | None] = mapped_column(EncryptedText, default=None)  # a lead's note, encrypted
+
+
+# ---------------------------------------------------------------------------------------------
+# Reverse speed mentoring events (issue 8).
+# Owned by bot/services/speed_events.py; the rotation itself is bot/services/speed_rotation.py.
+
+
+class SpeedEvent(Base):
+    """A reverse speed mentoring event: timed rounds of mentors (junior) meeting mentees (senior).
+
+    ``plan`` is the current rotation serialised as JSON of Slack user ids, roles, organisations and
+    plain-language reasons (never anything a person typed in confidence). ``plan_version`` goes up
+    each time a published plan changes.
+    """
+
+    __tablename__ = "speed_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    starts_at: Mapped[datetime] = mapped_column()  # UTC: the briefing (or round 1 without one)
+    tz: Mapped[str] = mapped_column(String(64), default="UTC")  # the event's own time zone
+    round_minutes: Mapped[int] = mapped_column(default=30)
+    rounds: Mapped[int] = mapped_column(default=2)
+    briefing_minutes: Mapped[int] = mapped_column(default=15)  # 0: no briefing
+    location: Mapped[str] = mapped_column(String(300), default="")
+    status: Mapped[str] = mapped_column(String(12), default="draft")  # draft | published | cancelled
+    seed: Mapped[int] = mapped_column(default=0)
+    plan: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    plan_version: Mapped[int] = mapped_column(default=0)
+    published_at: Mapped[datetime | None] = mapped_column(default=None)
+    programme_id: Mapped[int | None] = mapped_column(
+        ForeignKey("programmes.id", ondelete="SET NULL"), default=None
+    )  # the long programme created from interested attendees
+    created_by: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(default=now)
+
+    leads: Mapped[list[SpeedEventLead]] = relationship(
+        back_populates="event", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+
+class SpeedEventLead(Base):
+    __tablename__ = "speed_event_leads"
+    __table_args__ = (UniqueConstraint("event_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("speed_events.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[str] = mapped_column(String(32), index=True)
+
+    event: Mapped[SpeedEvent] = relationship(back_populates="leads")
+
+
+class SpeedEventParticipant(Base):
+    """One invited person: a mentor (junior) or a mentee (senior), their RSVP and pre-event answers.
+
+    ``dropped_from_round`` is the first round a person who dropped out (or was marked absent)
+    misses; ``generation`` goes up each time they come back, so their timed messages get new keys.
+    """
+
+    __tablename__ = "speed_event_participants"
+    __table_args__ = (UniqueConstraint("event_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("speed_events.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[str] = mapped_column(String(32), index=True)
+    role: Mapped[str] = mapped_column(String(8))  # mentor | mentee
+    rsvp: Mapped[str] = mapped_column(String(8), default="invited")  # invited | yes | no | absent
+    organisation: Mapped[str] = mapped_column(String(150), default="")
+    real_name: Mapped[str] = mapped_column(String(200), default="")
+    title: Mapped[str] = mapped_column(String(150), default="")
+    tz: Mapped[str] = mapped_column(String(64), default="UTC")
+    # Mentees, before the event: private to the person (encrypted at rest, never shown to a lead).
+    inclusion_statement: Mapped[str | None] = mapped_column(EncryptedText, default=None)
+    understanding_gap: Mapped[str | None] = mapped_column(EncryptedText, default=None)
+    dropped_from_round: Mapped[int | None] = mapped_column(default=None)
+    generation: Mapped[int] = mapped_column(default=0)
+    source: Mapped[str] = mapped_column(String(8), default="slack")  # slack | csv
+    invited_at: Mapped[datetime] = mapped_column(default=now)
+    responded_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class SpeedEventFeedback(Base):
+    """One attendee's private feedback. Leads see only totals over at least five responses."""
+
+    __tablename__ = "speed_event_feedback"
+    __table_args__ = (UniqueConstraint("event_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("speed_events.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[str] = mapped_column(String(32))
+    role: Mapped[str] = mapped_column(String(8))
+    usefulness: Mapped[int] = mapped_column()  # 1-5
+    recommend: Mapped[str] = mapped_column(String(8))  # yes | maybe | no
+    start_programme: Mapped[str] = mapped_column(String(8))  # yes | maybe | no
+    interested: Mapped[bool] = mapped_column(default=False)  # invite me to a long programme
+    learned: Mapped[str] = mapped_column(EncryptedText)
+    action: Mapped[str | None] = mapped_column(EncryptedText, default=None)
+    submitted_at: Mapped[datetime] = mapped_column(default=now)

@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     # Run the outbox dispatcher inside the app process too (default: yes for `run`, no for `serve`).
     run_dispatcher: bool | None = None
     dispatch_interval_seconds: float = Field(default=2.0, gt=0, le=60)
+    # Impact results are shown to leads only for groups at least this big (never below 3).
+    min_group_size: int = Field(default=5, ge=3, le=100)
 
     @field_validator("encryption_keys", mode="before")
     @classmethod

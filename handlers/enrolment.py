@@ -22,6 +22,7 @@ from bot.runtime import Runtime
 from bot.services import enrolment as enrolment_service
 from bot.services import programmes as programme_service
 from bot.services.errors import FieldErrors, NotFound
+from bot.services.slots import parse_hhmm
 from handlers.commands import CommandCall, CommandRouter
 from handlers.common import (
     ack_field_errors,
@@ -56,6 +57,10 @@ def enrolment_form_input(values: dict[str, Any], programme_id: int | None) -> en
         understanding_gap=text_value(values, "understanding_gap"),
         do_not_pair_with=list(values.get("do_not_pair_with") or []),
         privacy_confirmed="yes" in (values.get("privacy_confirmed") or []),
+        tz=text_value(values, "tz").strip(),
+        work_start=parse_hhmm(values.get("work_start")),
+        work_end=parse_hhmm(values.get("work_end")),
+        work_days=[int(day) for day in values["work_days"]] if values.get("work_days") is not None else None,
     )
 
 

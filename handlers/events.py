@@ -6,7 +6,6 @@ from typing import Any
 
 from slack_bolt import App
 
-from bot.blocks.home import home_view
 from bot.runtime import Runtime
 
 
@@ -15,4 +14,6 @@ def register(app: App, runtime: Runtime) -> None:
     def publish_home(event: dict[str, Any]) -> None:
         if event.get("tab", "home") != "home":
             return
-        runtime.gateway.publish_home(event["user"], home_view())
+        from handlers.home import publish_home as publish
+
+        publish(runtime, event["user"])

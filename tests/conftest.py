@@ -111,3 +111,22 @@ def slack(db: Database) -> Iterator[LocalSlack]:
     world = LocalSlack(db).start(admins=[])
     yield world
     world.stop()
+
+
+def raw_sqlite_bytes(path: str, suffixes: tuple[str, ...] = ("", "-wal", "-journal")) -> bytes:
+    """The bytes of a live SQLite database's files, read by another process.
+
+    Never open these files in this process: closing any descriptor to them drops every POSIX lock
+    SQLite holds on them here, and the app's own connections then fail with "disk I/O error".
+    """
+    import subprocess
+    import sys
+
+    reader = (
+        "import os, sys\n"
+        "for name in sys.argv[1:]:\n"
+        "    if os.path.exists(name):\n"
+        "        sys.stdout.buffer.write(open(name, 'rb').read())\n"
+    )
+    names = [path + suffix for suffix in suffixes]
+    return subprocess.run([sys.executable, "-c", reader, *names], capture_output=True, check=True).stdout

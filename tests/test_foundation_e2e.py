@@ -97,3 +97,9 @@ def test_unexpected_error_is_friendly_and_logged_without_text(
     assert "something went wrong" in answer.text
     assert "Unexpected error while handling" in caplog.text
     assert "secret-words-typed-here" not in caplog.text
+
+
+def test_help_includes_multi_word_sub_commands(slack: LocalSlack) -> None:
+    text = slack.person("amara").command("/mentoring", "help").text
+    assert "/mentoring programme new" in text
+    assert "/mentoring event new" in text

@@ -107,6 +107,7 @@ def enrolment_modal(
             optional=True,
             hint="Private. Nobody is told, and you don't need to give a reason.",
         ),
+        *working_hours_inputs(data),
         divider(),
         section(content.privacy_notice.as_mrkdwn(retention_days)),
         input_block(
@@ -122,6 +123,49 @@ def enrolment_modal(
     )
 
 
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+def working_hours_inputs(data: EnrolmentInput | None) -> list[Block]:
+    """Time zone and working hours, used to offer session times inside both people's working day."""
+    start = data.work_start if data and data.work_start else None
+    end = data.work_end if data and data.work_end else None
+    days = data.work_days if data and data.work_days is not None else [0, 1, 2, 3, 4]
+    day_options = [option(name, str(index)) for index, name in enumerate(WEEKDAYS)]
+    return [
+        input_block(
+            "tz",
+            "My time zone",
+            text_input(data.tz if data and data.tz else None, max_length=64, placeholder="e.g. Europe/London"),
+            optional=True,
+            hint="Leave empty to use the time zone from your Slack profile.",
+        ),
+        input_block(
+            "work_start",
+            "My working day starts",
+            {"type": "timepicker", "initial_time": f"{start:%H:%M}" if start else "09:00"},
+            optional=True,
+        ),
+        input_block(
+            "work_end",
+            "My working day ends",
+            {"type": "timepicker", "initial_time": f"{end:%H:%M}" if end else "17:00"},
+            optional=True,
+        ),
+        input_block(
+            "work_days",
+            "My working days",
+            {
+                "type": "checkboxes",
+                "options": day_options,
+                "initial_options": [day_options[d] for d in days],
+            },
+            optional=True,
+            hint="Session times are offered only inside both your and your partner's working hours.",
+        ),
+    ]
+
+
 def profile_blocks(content: Content, enrolment: Enrolment, programme: Programme) -> tuple[str, list[Block]]:
     """A person's own profile, shown only to them."""
     topics = ", ".join(content.topic_label(topic) for topic in enrolment.topics) or "none chosen"
@@ -133,6 +177,9 @@ def profile_blocks(content: Content, enrolment: Enrolment, programme: Programme)
         f"*Line manager:* {f'<@{enrolment.line_manager_id}>' if enrolment.line_manager_id else 'not given'}",
         f"*Pronouns:* {enrolment.pronouns or 'not given'}",
         f"*Topics:* {topics}",
+        f"*Working hours:* {enrolment.work_start:%H:%M}–{enrolment.work_end:%H:%M}, "
+        + (", ".join(WEEKDAYS[d][:3] for d in sorted(enrolment.work_days or [])) or "no days")
+        + f" ({enrolment.tz})",
     ]
     if enrolment.can_bring:
         lines.append(f"*What I can bring:* {enrolment.can_bring}")

@@ -14,7 +14,8 @@ def _line(command: HelpCommand) -> str:
 
 
 def _available(commands: list[HelpCommand], available: Collection[str]) -> list[HelpCommand]:
-    return [command for command in commands if command.name in available]
+    """Only what the app answers: an entry such as ``programme new`` needs its ``programme`` route."""
+    return [command for command in commands if command.name.split()[0] in available]
 
 
 def help_message(content: Content, available: Collection[str]) -> tuple[str, list[Block]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Collection
 from dataclasses import dataclass, field
+from datetime import time
 
 from sqlalchemy import select
 
@@ -36,6 +37,11 @@ class EnrolmentInput:
     understanding_gap: str = ""
     do_not_pair_with: list[str] = field(default_factory=list)
     privacy_confirmed: bool = False
+    # Working hours for scheduling (sessions feature): empty tz means "use my Slack time zone".
+    tz: str = ""
+    work_start: time | None = None
+    work_end: time | None = None
+    work_days: list[int] | None = None
 
 
 @dataclass(frozen=True)
@@ -78,8 +84,22 @@ def validate_enrolment(data: EnrolmentInput, user_id: str, known_topics: Collect
         errors["do_not_pair_with"] = "You can't list yourself here."
     if not data.privacy_confirmed:
         errors["privacy_confirmed"] = "Please confirm you have read the privacy notice."
+    errors.update(working_hours_errors(data))
     if errors:
         raise FieldErrors(errors)
+
+
+def working_hours_errors(data: EnrolmentInput) -> dict[str, str]:
+    from bot.services.slots import is_valid_zone
+
+    errors: dict[str, str] = {}
+    if data.tz and not is_valid_zone(data.tz):
+        errors["tz"] = "Use a time zone name like Europe/London, America/New_York or Asia/Kolkata."
+    if data.work_start and data.work_end and data.work_start >= data.work_end:
+        errors["work_end"] = "Your working day must end after it starts."
+    if data.work_days is not None and (not data.work_days or any(d not in range(7) for d in data.work_days)):
+        errors["work_days"] = "Choose at least one working day."
+    return errors
 
 
 def enrol(db: Database, person: Person, data: EnrolmentInput, known_topics: Collection[str]) -> Enrolment:
@@ -108,7 +128,13 @@ def enrol(db: Database, person: Person, data: EnrolmentInput, known_topics: Coll
             enrolment.status = "waiting"
         enrolment.role = data.role
         enrolment.real_name = person.real_name
-        enrolment.tz = person.tz
+        enrolment.tz = data.tz or person.tz
+        if data.work_start is not None:
+            enrolment.work_start = data.work_start
+        if data.work_end is not None:
+            enrolment.work_end = data.work_end
+        if data.work_days is not None:
+            enrolment.work_days = sorted(set(data.work_days))
         enrolment.organisation = data.organisation.strip()
         enrolment.department = data.department.strip()
         enrolment.title = data.title.strip()

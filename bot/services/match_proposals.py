@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
@@ -16,16 +17,21 @@ from sqlalchemy.orm import Session
 from bot.clock import now
 from bot.db import Database
 from bot.models import Enrolment, MatchRule, Pair, Programme, ProposedPair, WaitingNote
+from bot.services import journey
 from bot.services.access import require_lead
 from bot.services.errors import FieldErrors, NotAllowed, NotFound
-from bot.services.matching import (
-    Candidate,
-    MatchingContext,
-    MatchingRules,
-    check_pair,
-    propose_matches,
-    score_pair,
-)
+
+if TYPE_CHECKING:
+    from types import ModuleType
+
+    from bot.services.matching import Candidate, MatchingContext, MatchingRules
+
+
+def _engine() -> ModuleType:
+    """The matching engine, imported when a lead first matches: numpy and scipy cost ~50 MB a process."""
+    from bot.services import matching
+
+    return matching
 
 
 @dataclass
@@ -77,7 +83,7 @@ class Decline:
 
 def _candidate(enrolment: Enrolment) -> Candidate:
     topics = frozenset(enrolment.topics)
-    return Candidate(
+    return _engine().Candidate(
         person_id=enrolment.user_id,
         role="mentor" if enrolment.role == "mentor" else "mentee",
         organisation=enrolment.organisation,
@@ -109,7 +115,9 @@ class _MatchingInputs:
     names: dict[str, str]
 
     def context(self) -> MatchingContext:
-        return MatchingContext.build(self.candidates, self.rules, managers=self.managers, display_names=self.names)
+        return _engine().MatchingContext.build(
+            self.candidates, self.rules, managers=self.managers, display_names=self.names
+        )
 
 
 def _matching_inputs(session: Session, programme: Programme, enrolments: list[Enrolment]) -> _MatchingInputs:
@@ -129,7 +137,7 @@ def _matching_inputs(session: Session, programme: Programme, enrolments: list[En
     }
     return _MatchingInputs(
         candidates=[_candidate(e) for e in enrolments],
-        rules=MatchingRules(
+        rules=_engine().MatchingRules(
             cross_organisation=programme.cross_organisation,
             previous_pairs=frozenset(frozenset(pair) for pair in previous),
             pinned=frozenset((r.mentor_user_id, r.mentee_user_id) for r in rules if r.kind == "pin"),
@@ -153,7 +161,9 @@ def compute_proposal(db: Database, programme_id: int, lead_id: str, *, admin: bo
     with db.session() as session:
         programme = _programme_for_lead(session, programme_id, lead_id, admin)
         inputs = _matching_inputs(session, programme, _waiting_enrolments(session, programme_id))
-        result = propose_matches(inputs.candidates, inputs.rules, managers=inputs.managers, display_names=inputs.names)
+        result = _engine().propose_matches(
+            inputs.candidates, inputs.rules, managers=inputs.managers, display_names=inputs.names
+        )
         context = inputs.context()
         session.execute(delete(ProposedPair).where(ProposedPair.programme_id == programme_id))
         session.execute(delete(WaitingNote).where(WaitingNote.programme_id == programme_id))
@@ -262,11 +272,13 @@ def swap_partners(
         new_pairs = [(first, second.mentee_user_id), (second, first.mentee_user_id)]
         for row, mentee_id in new_pairs:
             mentor, mentee = _candidate(enrolments[row.mentor_user_id]), _candidate(enrolments[mentee_id])
-            problems += check_pair(mentor, mentee, context)
+            problems += _engine().check_pair(mentor, mentee, context)
         if problems:
             raise FieldErrors({"second": "That swap would break the matching rules: " + " ".join(problems)})
         for row, mentee_id in new_pairs:
-            scored = score_pair(_candidate(enrolments[row.mentor_user_id]), _candidate(enrolments[mentee_id]), context)
+            scored = _engine().score_pair(
+                _candidate(enrolments[row.mentor_user_id]), _candidate(enrolments[mentee_id]), context
+            )
             row.mentee_user_id = mentee_id
             row.score = scored.score
             row.reasons = list(scored.reasons)
@@ -333,6 +345,8 @@ def approve_proposal(db: Database, programme_id: int, lead_id: str, *, admin: bo
         session.execute(delete(ProposedPair).where(ProposedPair.programme_id == programme_id))
         session.execute(delete(WaitingNote).where(WaitingNote.programme_id == programme_id))
         session.flush()
+        for pair in pairs:  # introductions and briefings, scheduled in this same transaction
+            journey.schedule_introduction(session, pair, waiting[pair.mentor_user_id], waiting[pair.mentee_user_id])
         still_waiting = [e for e in waiting.values() if e.status == "waiting"]
         return Approval(programme, pairs, still_waiting)
 

@@ -16,9 +16,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import Table, and_, bindparam, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -29,7 +29,7 @@ from bot.db import Database
 from bot.models import OutboxMessage
 
 LEASE = timedelta(minutes=2)
-MAX_ATTEMPTS = 8
+MAX_ATTEMPTS = 12  # with backoff capped at 10 minutes: about an hour of a Slack outage
 
 
 @dataclass(frozen=True)
@@ -133,14 +133,26 @@ def enqueue(
     return session.execute(statement).scalar() is not None
 
 
-def cancel(session: Session, *, topic: str | None = None, pair_id: int | None = None, reason: str = "cancelled") -> int:
-    """Cancel pending rows of a topic (e.g. a session) or a pair, in the caller's transaction."""
+def cancel(
+    session: Session,
+    *,
+    topic: str | None = None,
+    pair_id: int | None = None,
+    reason: str = "cancelled",
+    keep_kinds: Iterable[str] = (),
+) -> int:
+    """Cancel pending rows of a topic (e.g. a session) or a pair, in the caller's transaction.
+
+    ``keep_kinds``: leave rows of these kinds alone (e.g. a prompt the caller moves instead)."""
     conditions = [OutboxMessage.status == "pending"]
+    keep = list(keep_kinds)
+    if keep:
+        conditions.append(OutboxMessage.kind.not_in(keep))
     if topic is not None:
         conditions.append(OutboxMessage.topic == topic)
     if pair_id is not None:
         conditions.append(OutboxMessage.pair_id == pair_id)
-    if len(conditions) == 1:
+    if topic is None and pair_id is None:
         raise ValueError("say what to cancel: a topic or a pair")
     result = session.execute(
         update(OutboxMessage).where(*conditions).values(status="cancelled", last_error=reason[:500])
@@ -224,12 +236,19 @@ def _finish(db: Database, row_id: int, worker: str, **values: Any) -> bool:
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-def mark_sent(db: Database, row: OutboxMessage, worker: str, slack_ts: str | None) -> None:
+def mark_sent(
+    db: Database, row: OutboxMessage, worker: str, slack_ts: str | None, *, channel_id: str | None = None
+) -> None:
+    """Record the send; ``channel_id`` (where it went, e.g. a group DM just opened) is kept on the row
+    so the kind's ``on_sent`` can record it too."""
+    values: dict[str, Any] = {"status": "sent", "sent_at": now(), "slack_ts": slack_ts, "lease_until": None}
+    if channel_id:
+        values["channel_id"] = row.channel_id = channel_id
     with db.session() as session:
         result = session.execute(
             update(OutboxMessage)
             .where(OutboxMessage.id == row.id, OutboxMessage.leased_by == worker, OutboxMessage.status == "sending")
-            .values(status="sent", sent_at=now(), slack_ts=slack_ts, lease_until=None, last_error=None)
+            .values(last_error=None, **values)
         )
         if result.rowcount and (on_sent := _KINDS[row.kind].on_sent):  # type: ignore[attr-defined]
             on_sent(session, row, slack_ts)
@@ -251,6 +270,40 @@ def retry_later(
     if not count:
         values["attempts"] = max(row.attempts - 1, 0)
     _finish(db, row.id, worker, **values)
+
+
+def retry_many(db: Database, worker: str, rows: Iterable[tuple[OutboxMessage, datetime]], error: str) -> None:
+    """Put many rows back at their own times in one statement, refunding the attempt (pacing)."""
+    table = cast(Table, OutboxMessage.__table__)
+    statement = (
+        update(table)
+        .where(
+            table.c.id == bindparam("row_id"), table.c.leased_by == worker, table.c.status == "sending"
+        )
+        .values(
+            status="pending",
+            send_at=bindparam("when"),
+            attempts=bindparam("refunded"),
+            last_error=error[:500],
+            leased_by=None,
+            lease_until=None,
+        )
+    )
+    params = [{"row_id": row.id, "when": when, "refunded": max(row.attempts - 1, 0)} for row, when in rows]
+    if params:
+        with db.session() as session:
+            session.execute(statement, params)
+
+
+def note_posted(db: Database, row: OutboxMessage, worker: str, slack_ts: str) -> None:
+    """The message is posted (its file or pin may still fail): a retry must not post it again."""
+    row.slack_ts = slack_ts
+    with db.session() as session:
+        session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == row.id, OutboxMessage.leased_by == worker, OutboxMessage.status == "sending")
+            .values(slack_ts=slack_ts)
+        )
 
 
 def backoff(attempts: int) -> timedelta:
