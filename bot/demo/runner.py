@@ -20,6 +20,7 @@ from bot.local_slack import LocalSlack, Person
 
 START = datetime(2027, 1, 4, 9, 0)  # a Monday morning, UTC
 MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
+DATE_TOKEN = re.compile(r"<!date\^[^|>]*\|([^>]*)>")
 KINDS = {"im": "private DM", "mpim": "group DM", "channel": "channel", "private": "private channel"}
 
 
@@ -60,13 +61,14 @@ class Narrator:
         """Mentions as names, as Slack shows them."""
         names = {person.user_id: name for name, person in self.cast.items()}
         text = MENTION.sub(lambda match: "@" + names.get(match.group(1), match.group(1)), text)
+        text = DATE_TOKEN.sub(lambda match: match.group(1), text)  # Slack shows dates in the reader's zone
         return text.strip() or "(a message with no text)"
 
     def show_modal(self, person: Person, name: str) -> None:
         from bot.emulator import view_text
 
         if person.modal is not None:
-            lines = view_text(person.modal).splitlines()
+            lines = self._readable(view_text(person.modal)).splitlines()
             self.out.write(f"\n{name} sees a form: " + " | ".join(line for line in lines[:8] if line.strip()) + "\n")
 
 
