@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol, TypeVar
 
 from sqlalchemy import select
 
@@ -37,6 +38,46 @@ class ImportReport:
 Resolve = Callable[[str], Person | None]
 
 
+def csv_rows(text: str, required: Sequence[str]) -> tuple[list[tuple[int, dict[str, str]]], str | None]:
+    """The rows with their line numbers, keyed by lower-case column name; or the missing-columns problem."""
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    columns = {name.strip().lower() for name in reader.fieldnames or []}
+    missing = [name for name in required if name not in columns]
+    if missing:
+        return [], "line 1: missing column(s): " + ", ".join(missing)
+    rows = [
+        (line, {str(key).strip().lower(): (value or "").strip() for key, value in raw.items() if key})
+        for line, raw in enumerate(reader, start=2)
+    ]
+    return rows, None
+
+
+class _SlackPerson(Protocol):
+    @property
+    def user_id(self) -> str: ...
+
+
+P = TypeVar("P", bound=_SlackPerson)
+
+
+def person_and_role(
+    row: dict[str, str], resolve: Callable[[str], P | None], seen: set[str]
+) -> tuple[P | None, str, list[str]]:
+    """The row's person (by Slack ID or email) and role, with any problems, as every import checks them."""
+    problems: list[str] = []
+    person = resolve(row["slack"]) if row.get("slack") else None
+    if not row.get("slack"):
+        problems.append("no Slack user ID or email")
+    elif person is None:
+        problems.append(f"Slack does not know {row['slack']}")
+    elif person.user_id in seen:
+        problems.append("this person is already on an earlier line")
+    role = row.get("role", "").lower()
+    if role not in ("mentor", "mentee"):
+        problems.append("role must be mentor or mentee")
+    return person, role, problems
+
+
 def import_participants(
     db: Database, programme: Programme, text: str, resolve: Resolve, content: Content
 ) -> ImportReport:
@@ -45,28 +86,17 @@ def import_participants(
     ``resolve`` turns a Slack user ID or email into the person (None if Slack does not know them).
     """
     report = ImportReport()
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    columns = {name.strip().lower() for name in reader.fieldnames or []}
-    missing = [name for name in REQUIRED_COLUMNS if name not in columns]
+    rows, missing = csv_rows(text, REQUIRED_COLUMNS)
     if missing:
-        report.problems.append("line 1: missing column(s): " + ", ".join(missing))
+        report.problems.append(missing)
         return report
     topics_by_text = {}
     for topic_id, label in content.topic_options():
         topics_by_text[topic_id.lower()] = topic_id
         topics_by_text[label.lower()] = topic_id
     seen: set[str] = set()
-    for line, raw in enumerate(reader, start=2):
-        row = {str(key).strip().lower(): (value or "").strip() for key, value in raw.items() if key}
-        problems: list[str] = []
-        person = resolve(row["slack"]) if row.get("slack") else None
-        if not row.get("slack"):
-            problems.append("no Slack user ID or email")
-        elif person is None:
-            problems.append(f"Slack does not know {row['slack']}")
-        role = row.get("role", "").lower()
-        if role not in ("mentor", "mentee"):
-            problems.append("role must be mentor or mentee")
+    for line, row in rows:
+        person, role, problems = person_and_role(row, resolve, seen)
         for name in ("organisation", "department"):
             if not row.get(name):
                 problems.append(f"{name} is empty")
@@ -81,11 +111,8 @@ def import_participants(
                 topics.append(topics_by_text[item.lower()])
             else:
                 problems.append(f"unknown topic {item!r}")
-        if person is not None:
-            if person.user_id in seen:
-                problems.append("this person is already on an earlier line")
-            if manager is not None and manager.user_id == person.user_id:
-                problems.append("a person cannot be their own manager")
+        if person is not None and manager is not None and manager.user_id == person.user_id:
+            problems.append("a person cannot be their own manager")
         if problems:
             report.problems.append(f"line {line}: " + "; ".join(problems))
             continue

@@ -9,8 +9,6 @@ correct it. A person already on the list is updated, not invited twice.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -19,6 +17,7 @@ from sqlalchemy import select
 from bot.clock import now
 from bot.db import Database
 from bot.models import SpeedEvent, SpeedEventParticipant
+from bot.services.imports import csv_rows, person_and_role
 from bot.services.speed_events import PersonInfo, add_participant, is_event_lead, timeline
 
 REQUIRED_COLUMNS = ("slack", "role", "organisation")
@@ -40,31 +39,18 @@ def import_event_participants(db: Database, event: SpeedEvent, text: str, resolv
     if event.status == "cancelled" or timeline(event).ends_at <= now():
         report.problems.append(f"line 1: {event.name} is over or called off, so nobody can be added")
         return report
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    columns = {name.strip().lower() for name in reader.fieldnames or []}
-    missing = [name for name in REQUIRED_COLUMNS if name not in columns]
+    rows, missing = csv_rows(text, REQUIRED_COLUMNS)
     if missing:
-        report.problems.append("line 1: missing column(s): " + ", ".join(missing))
+        report.problems.append(missing)
         return report
     seen: set[str] = set()
-    for line, raw in enumerate(reader, start=2):
-        row = {str(key).strip().lower(): (value or "").strip() for key, value in raw.items() if key}
-        problems: list[str] = []
-        person = resolve(row["slack"]) if row.get("slack") else None
-        if not row.get("slack"):
-            problems.append("no Slack user ID or email")
-        elif person is None:
-            problems.append(f"Slack does not know {row['slack']}")
-        role = row.get("role", "").lower()
-        if role not in ("mentor", "mentee"):
-            problems.append("role must be mentor or mentee")
+    for line, row in rows:
+        person, role, problems = person_and_role(row, resolve, seen)
         organisation = row.get("organisation", "")
         if not organisation:
             problems.append("organisation is empty")
         elif len(organisation) > 150:
             problems.append("organisation is longer than 150 characters")
-        if person is not None and person.user_id in seen:
-            problems.append("this person is already on an earlier line")
         if problems:
             report.problems.append(f"line {line}: " + "; ".join(problems))
             continue
