@@ -269,6 +269,14 @@ def test_ratings_reach_the_lead_only_as_aggregates_over_five_people(slack: Local
         assert aggregates.by_role["mentee"]["safety"].suppressed is False  # nobody: nothing to hide
         completion = reflections.reflection_completion(session, world.programme_id)
         assert completion.completed == 6
+    # Two mentees join: the overall (7 people) is shown and the mentees (2) are hidden, so the mentors'
+    # figure is hidden too, or the mentees' could be worked out as overall minus mentors.
+    _add_reflections(db, world, [("M1", "mentee", 4), ("M2", "mentee", 5)])
+    with db.session() as session:
+        aggregates = reflections.rating_aggregates(session, world.programme_id)
+        assert not aggregates.overall["safety"].suppressed and aggregates.overall["safety"].people == 7
+        assert aggregates.by_role["mentee"]["safety"].suppressed
+        assert aggregates.by_role["mentor"]["safety"].suppressed and aggregates.by_role["mentor"]["safety"].mean is None
 
 
 def test_the_reflection_form_links_to_a_concern_without_losing_the_reflection(slack: LocalSlack, db: Database) -> None:

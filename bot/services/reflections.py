@@ -402,6 +402,13 @@ def rating_aggregates(session: Session, programme_id: int, *, min_group: int = M
         result.by_role[role] = {
             q: _summarise(session, programme_id, q, role, min_group) for q in ("safety", "usefulness")
         }
+    # Complementary suppression: with the overall figure shown, one hidden role group could be worked
+    # out as overall minus the other role, so the other role is hidden too.
+    for question in ("safety", "usefulness"):
+        hidden = [role for role in ("mentor", "mentee") if result.by_role[role][question].suppressed]
+        if len(hidden) == 1 and not result.overall[question].suppressed:
+            other = "mentee" if hidden[0] == "mentor" else "mentor"
+            result.by_role[other][question] = _summarise(session, programme_id, question, other, 10**9)
     return result
 
 
