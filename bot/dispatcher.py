@@ -258,7 +258,13 @@ class Dispatcher:
 
     def _already_posted(self, channel: str, key: str) -> str:
         """The ts of a message this row already posted (found by its metadata), or ""."""
-        response = self.client.conversations_history(channel=channel, limit=100, include_all_metadata=True)
+        try:
+            response = self.client.conversations_history(channel=channel, limit=100, include_all_metadata=True)
+        except SlackApiError as error:
+            # Without history access (a missing scope, a channel we cannot read) post anyway:
+            # a rare duplicate after a crash is better than a message never delivered.
+            log.warning("Could not check %s for an earlier post: %s", channel, error.response.get("error"))
+            return ""
         for message in response.get("messages") or []:
             payload = ((message.get("metadata") or {}).get("event_payload")) or {}
             if payload.get("key") == key:
