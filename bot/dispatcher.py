@@ -54,6 +54,8 @@ PERMANENT_ERRORS = frozenset(
     }
 )
 DELIVERY_FAILED = "delivery_failed"
+# Errors that mean the history check can never work here (so the dispatcher posts without it).
+NO_HISTORY_ACCESS = frozenset({"missing_scope", "not_allowed_token_type", "not_in_channel", "channel_not_found"})
 PACED = "paced"
 PACING_BURST = 2  # posts a conversation may take at once after a pause (Slack tolerates short bursts)
 
@@ -261,9 +263,12 @@ class Dispatcher:
         try:
             response = self.client.conversations_history(channel=channel, limit=100, include_all_metadata=True)
         except SlackApiError as error:
-            # Without history access (a missing scope, a channel we cannot read) post anyway:
+            code = str(error.response.get("error") or "")
+            if code not in NO_HISTORY_ACCESS:
+                raise  # rate limits and server errors: the row is retried, and checks again then
+            # Without history access (a scope not granted, a channel we cannot read) post anyway:
             # a rare duplicate after a crash is better than a message never delivered.
-            log.warning("Could not check %s for an earlier post: %s", channel, error.response.get("error"))
+            log.warning("Could not check %s for an earlier post: %s", channel, code)
             return ""
         for message in response.get("messages") or []:
             payload = ((message.get("metadata") or {}).get("event_payload")) or {}

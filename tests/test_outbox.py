@@ -176,3 +176,32 @@ def test_several_dispatchers_send_each_row_exactly_once(slack: LocalSlack, db: D
     posted = [call.args.get("text") for call in slack.emulator.calls_to("chat.postMessage")]
     assert sorted(posted) == sorted(f"bulk {i}" for i in range(300))
     assert set(statuses(db).values()) == {"sent"}
+
+
+def test_without_history_access_a_retry_still_delivers(slack: LocalSlack, db: Database) -> None:
+    """A lost answer, then no permission to read history: post again rather than never deliver."""
+    amara = slack.person("amara")
+    with freeze_time("2027-02-01 08:00:00") as clock:
+        note(db, "h1", amara.user_id, "hello")
+        slack.emulator.drop_next_connection("chat.postMessage")  # not processed, answer lost
+        slack.deliver()
+        slack.emulator.fail_next("conversations.history", error="missing_scope")
+        clock.tick(timedelta(minutes=1))
+        slack.deliver()
+    assert dm_texts(slack, amara.user_id) == ["hello"]
+    assert statuses(db) == {"h1": "sent"}
+
+
+def test_a_transient_error_reading_history_is_retried_not_posted_twice(slack: LocalSlack, db: Database) -> None:
+    amara = slack.person("amara")
+    with freeze_time("2027-02-01 08:00:00") as clock:
+        note(db, "h2", amara.user_id, "once")
+        slack.emulator.drop_next_connection("chat.postMessage", after_processing=True)  # posted, answer lost
+        slack.deliver()
+        slack.emulator.fail_next("conversations.history", status=503)
+        clock.tick(timedelta(minutes=1))
+        slack.deliver()
+        clock.tick(timedelta(minutes=5))
+        slack.deliver()
+    assert dm_texts(slack, amara.user_id) == ["once"]
+    assert statuses(db) == {"h2": "sent"}
