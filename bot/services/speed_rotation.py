@@ -72,11 +72,30 @@ from __future__ import annotations
 from collections import Counter, defaultdict, deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import numpy as np
-import numpy.typing as npt
-from scipy.optimize import linear_sum_assignment
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+
+class _LoadedOnUse:
+    """numpy, imported the first time the planner needs it: the web process pays ~50 MB otherwise."""
+
+    def __getattr__(self, name: str) -> Any:
+        import numpy
+
+        return getattr(numpy, name)
+
+
+if not TYPE_CHECKING:
+    np = _LoadedOnUse()
+
+
+def linear_sum_assignment(cost: Any) -> Any:
+    from scipy.optimize import linear_sum_assignment as solve
+
+    return solve(cost)
 
 Role = Literal["mentor", "mentee"]
 
@@ -100,8 +119,9 @@ _CONGESTION = 0.3
 
 _NEVER = 10**9
 
-BoolMatrix = npt.NDArray[np.bool_]
-FloatMatrix = npt.NDArray[np.float64]
+if TYPE_CHECKING:
+    BoolMatrix = npt.NDArray[np.bool_]
+    FloatMatrix = npt.NDArray[np.float64]
 
 
 # --------------------------------------------------------------------------------------------
