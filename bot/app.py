@@ -9,7 +9,6 @@ from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import Any
 
 from slack_bolt import App, BoltResponse
-from slack_bolt.request import BoltRequest
 
 from bot.runtime import Runtime
 from bot.services.events import first_delivery
@@ -96,6 +95,3 @@ def create_app(runtime: Runtime, *, token_verification: bool = True, listener_ex
     app.error(handle_unexpected_error)
     register_listeners(app, runtime)
     return app
-
-
-__all__ = ["BoltRequest", "create_app"]

@@ -77,7 +77,6 @@ class LocalSlack:
         self.emulator = emulator or SlackEmulator()
         self._own_emulator = emulator is None
         self.db = db
-        self._settings_overrides = settings
         self.executor = TrackingExecutor()
         self._server: BackgroundServer | None = None
         self.runtime: Runtime | None = None
@@ -93,7 +92,7 @@ class LocalSlack:
             "database_url": self.db.url,
         }
         values.update(settings)
-        config = self._settings_overrides or Settings(**values)
+        config = Settings(**values)
         gateway = SlackGateway.connect(config.bot_token, config.slack_api_url)
         import bot.renderers  # noqa: F401  (registers every outbox kind)
 

@@ -106,10 +106,9 @@ class SlackGateway:
         response = self.client.chat_postMessage(channel=channel, text=text, blocks=list(blocks or []) or None)
         return str(response["ts"])
 
-    def post_ephemeral(
-        self, channel: str, user: str, text: str, blocks: Sequence[dict[str, Any]] | None = None
-    ) -> None:
-        self.client.chat_postEphemeral(channel=channel, user=user, text=text, blocks=list(blocks or []) or None)
+    def post_dm(self, user_id: str, text: str, blocks: Sequence[dict[str, Any]] | None = None) -> str:
+        """Post into the bot's private DM with a person (opening it if need be); returns the ts."""
+        return self.post_message(self.open_dm(user_id), text, blocks)
 
     def open_view(self, trigger_id: str, view: dict[str, Any]) -> str:
         return str(self.client.views_open(trigger_id=trigger_id, view=view)["view"]["id"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
@@ -13,6 +14,7 @@ from bot.services import programmes as programme_service
 from bot.services.access import is_admin
 from bot.services.errors import FieldErrors, NotFound
 
+log = logging.getLogger(__name__)
 MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 
 
@@ -26,6 +28,14 @@ def user_is_admin(runtime: Runtime, user_id: str) -> bool:
         return True
     user = runtime.gateway.user(user_id)
     return is_admin(user_id, workspace_admin=user.is_admin or user.is_owner, configured_admins=())
+
+
+def tell(runtime: Runtime, user_id: str, text: str, blocks: list[dict[str, Any]] | None = None) -> None:
+    """A private DM after the request was acknowledged; a failure is logged, never raised at the user."""
+    try:
+        runtime.gateway.post_dm(user_id, text, blocks)
+    except Exception:
+        log.warning("Could not send a direct message", exc_info=True)
 
 
 def mentioned_users(text: str) -> list[str]:

@@ -14,19 +14,17 @@ from bot.services import data_rights
 from bot.services.errors import NotAllowed, NotFound
 from handlers.commands import CommandCall, CommandRouter
 from handlers.common import acting_user, ephemeral
+from handlers.common import tell as common_tell
 from handlers.home import refresh_home, refresh_homes
 
 log = logging.getLogger(__name__)
 
 
 def register(app: App, runtime: Runtime, router: CommandRouter) -> None:
-    db, gateway, content = runtime.db, runtime.gateway, runtime.content
+    db, content = runtime.db, runtime.content
 
-    def tell(user_id: str, text: str) -> None:
-        try:
-            gateway.post_message(gateway.open_dm(user_id), text)
-        except Exception:
-            log.warning("Could not send a direct message", exc_info=True)
+    def tell(user_id: str, text: str, blocks: list[dict[str, Any]] | None = None) -> None:
+        common_tell(runtime, user_id, text, blocks)
 
     def leave(call: CommandCall) -> None:
         try:

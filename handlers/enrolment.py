@@ -130,7 +130,7 @@ def register(app: App, runtime: Runtime, router: CommandRouter) -> None:
         message, blocks = invitation(programme, call.user_id)
         for user_id in people:
             try:
-                gateway.post_message(gateway.open_dm(user_id), message, blocks)
+                gateway.post_dm(user_id, message, blocks)
                 invited.append(user_id)
             except Exception:
                 log.warning("Could not invite a person", exc_info=True)

@@ -29,6 +29,7 @@ from bot.runtime import Runtime
 from bot.services import dashboard, impact, surveys
 from bot.services.errors import NotAllowed, NotFound
 from handlers.common import acting_user, user_is_admin
+from handlers.common import tell as common_tell
 
 log = logging.getLogger(__name__)
 
@@ -72,11 +73,8 @@ def refresh_homes(runtime: Runtime, user_ids: Iterable[str | None]) -> None:
 def register(app: App, runtime: Runtime) -> None:
     db, gateway = runtime.db, runtime.gateway
 
-    def tell(user_id: str, text: str) -> None:
-        try:
-            gateway.post_message(gateway.open_dm(user_id), text)
-        except Exception:
-            log.warning("Could not send a direct message", exc_info=True)
+    def tell(user_id: str, text: str, blocks: list[dict[str, Any]] | None = None) -> None:
+        common_tell(runtime, user_id, text, blocks)
 
     def turn_page(ack: Ack, body: dict[str, Any]) -> None:
         ack()

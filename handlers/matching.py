@@ -23,6 +23,7 @@ from bot.services.access import LEAD_ONLY
 from bot.services.errors import FieldErrors, NotAllowed, NotFound
 from handlers.commands import CommandCall, CommandRouter
 from handlers.common import ack_field_errors, acting_user, ephemeral, programme_for_lead_command, user_is_admin
+from handlers.common import tell as common_tell
 
 log = logging.getLogger(__name__)
 MATCH_USAGE = "Usage: `/mentoring match [programme]`"
@@ -32,10 +33,7 @@ def register(app: App, runtime: Runtime, router: CommandRouter) -> None:
     db, gateway, content = runtime.db, runtime.gateway, runtime.content
 
     def tell(user_id: str, text: str, blocks: list[dict[str, Any]] | None = None) -> None:
-        try:
-            gateway.post_message(gateway.open_dm(user_id), text, blocks)
-        except Exception:
-            log.warning("Could not send a direct message", exc_info=True)
+        common_tell(runtime, user_id, text, blocks)
 
     def match(call: CommandCall) -> None:
         programme = programme_for_lead_command(runtime, call.user_id, " ".join(call.args), MATCH_USAGE)

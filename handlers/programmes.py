@@ -123,8 +123,8 @@ def register(app: App, runtime: Runtime, router: CommandRouter) -> None:
             return
         ack()
         verb = "updated" if programme_id else "created"
-        runtime.gateway.post_message(
-            runtime.gateway.open_dm(user_id),
+        runtime.gateway.post_dm(
+            user_id,
             f"*{programme.name}* is {verb}. Leads can invite people with `/mentoring invite @person ...`; "
             "anyone can enrol with `/mentoring join`.",
         )
@@ -133,8 +133,8 @@ def register(app: App, runtime: Runtime, router: CommandRouter) -> None:
                 if lead.user_id == user_id:
                     continue
                 role = "backup lead" if lead.is_backup else "a programme lead"
-                runtime.gateway.post_message(
-                    runtime.gateway.open_dm(lead.user_id),
+                runtime.gateway.post_dm(
+                    lead.user_id,
                     f"<@{user_id}> has made you {role} of *{programme.name}*. As an independent lead you "
                     "match pairs, receive concerns and keep an eye on how pairs are doing. "
                     "Type `/mentoring help` to see the lead commands.",

@@ -62,7 +62,7 @@ def register(app: App, runtime: Runtime, router: CommandRouter) -> None:
             if body.get("response_url"):
                 respond(text=text, response_type="ephemeral", replace_original=False)
             else:
-                gateway.post_message(gateway.open_dm(acting_user(body)), text)
+                gateway.post_dm(acting_user(body), text)
         except Exception:
             log.warning("Could not answer a person privately", exc_info=True)
 

@@ -16,6 +16,7 @@ from bot.services import speed_events as service
 from bot.services.errors import FieldErrors, NotAllowed, NotFound
 from handlers.commands import CommandCall, CommandRouter
 from handlers.common import ack_field_errors, acting_user, ephemeral, user_is_admin
+from handlers.common import tell as common_tell
 
 log = logging.getLogger(__name__)
 USAGE = "Usage: `/mentoring event new`, `/mentoring event plan [event name]` or `/mentoring event summary [event name]`"
@@ -69,11 +70,8 @@ def feedback_form_input(values: dict[str, Any]) -> service.FeedbackInput:
 def register(app: App, runtime: Runtime, router: CommandRouter) -> None:
     db, content, gateway = runtime.db, runtime.content, runtime.gateway
 
-    def tell(user_id: str, text: str, body: list[dict[str, Any]] | None = None) -> None:
-        try:
-            gateway.post_message(gateway.open_dm(user_id), text, body)
-        except Exception:
-            log.warning("Could not send a direct message", exc_info=True)
+    def tell(user_id: str, text: str, blocks: list[dict[str, Any]] | None = None) -> None:
+        common_tell(runtime, user_id, text, blocks)
 
     def person_info(user_id: str) -> service.PersonInfo:
         try:

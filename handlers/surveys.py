@@ -30,7 +30,7 @@ def register(app: App, runtime: Runtime) -> None:
         try:
             task = surveys.open_survey(db, int(programme_id), user_id, kind)
         except (NotAllowed, NotFound, ValueError) as error:
-            gateway.post_message(gateway.open_dm(user_id), str(error) or "That survey is no longer open.")
+            gateway.post_dm(user_id, str(error) or "That survey is no longer open.")
             return
         view = survey_modal(content, task, min_group=runtime.settings.min_group_size)
         gateway.open_view(str(body["trigger_id"]), view)

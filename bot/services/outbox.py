@@ -128,7 +128,10 @@ def enqueue(
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     statement = (
-        insert(OutboxMessage).values(**values).on_conflict_do_nothing(index_elements=["key"]).returning(OutboxMessage.id)
+        insert(OutboxMessage)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["key"])
+        .returning(OutboxMessage.id)
     )
     return session.execute(statement).scalar() is not None
 
@@ -158,16 +161,6 @@ def cancel(
         update(OutboxMessage).where(*conditions).values(status="cancelled", last_error=reason[:500])
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
-
-
-def move(session: Session, *, topic: str, delta: timedelta) -> int:
-    """Move a topic's pending rows by ``delta`` (a rescheduled session), in the caller's transaction."""
-    rows = session.scalars(
-        select(OutboxMessage).where(OutboxMessage.status == "pending", OutboxMessage.topic == topic)
-    ).all()
-    for row in rows:
-        row.send_at = row.send_at + delta
-    return len(rows)
 
 
 def _due_condition(at: datetime) -> Any:
@@ -277,9 +270,7 @@ def retry_many(db: Database, worker: str, rows: Iterable[tuple[OutboxMessage, da
     table = cast(Table, OutboxMessage.__table__)
     statement = (
         update(table)
-        .where(
-            table.c.id == bindparam("row_id"), table.c.leased_by == worker, table.c.status == "sending"
-        )
+        .where(table.c.id == bindparam("row_id"), table.c.leased_by == worker, table.c.status == "sending")
         .values(
             status="pending",
             send_at=bindparam("when"),
@@ -315,14 +306,3 @@ def counts_by_status(db: Database) -> dict[str, int]:
     with db.session() as session:
         rows = session.execute(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)).all()
         return {status: int(count) for status, count in rows}
-
-
-def rows_for(db: Database, *, topic: str | None = None, kinds: Iterable[str] = ()) -> list[OutboxMessage]:
-    with db.session() as session:
-        query = select(OutboxMessage).order_by(OutboxMessage.send_at, OutboxMessage.id)
-        if topic is not None:
-            query = query.where(OutboxMessage.topic == topic)
-        kinds = list(kinds)
-        if kinds:
-            query = query.where(OutboxMessage.kind.in_(kinds))
-        return list(session.scalars(query))
