@@ -10,8 +10,8 @@ from typing import Any
 
 from slack_bolt import App, BoltResponse
 
+from bot.events import first_delivery
 from bot.runtime import Runtime
-from bot.services.events import first_delivery
 
 log = logging.getLogger(__name__)
 

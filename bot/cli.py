@@ -10,8 +10,8 @@ from collections.abc import Sequence
 
 from bot.content import ContentError
 from bot.db import Database, SchemaOutOfDate
+from bot.errors import NotFound
 from bot.logging_setup import configure_logging
-from bot.services.errors import NotFound
 from bot.settings import Mode, Settings, SettingsError, load_settings
 
 log = logging.getLogger("bot")
@@ -102,7 +102,7 @@ def cmd_keygen(args: argparse.Namespace) -> int:
 
 def cmd_reencrypt(args: argparse.Namespace) -> int:
     from bot import crypto
-    from bot.services.reencrypt import reencrypt_all
+    from bot.reencrypt import reencrypt_all
 
     settings = _settings_for("tools")
     if not settings.keys:
@@ -117,10 +117,10 @@ def cmd_reencrypt(args: argparse.Namespace) -> int:
 
 def cmd_import(args: argparse.Namespace) -> int:
     """Bulk-load participants from a CSV; bad rows are reported by line and not saved."""
+    from bot.programmes.enrolment import Person
+    from bot.programmes.imports import import_participants
+    from bot.programmes.service import find_programme
     from bot.runtime import Runtime
-    from bot.services.enrolment import Person
-    from bot.services.imports import import_participants
-    from bot.services.programmes import find_programme
 
     settings = _settings_for("tools")
     settings.require_for("worker")  # needs the bot token (to find people) and the encryption keys
@@ -145,8 +145,8 @@ def cmd_import(args: argparse.Namespace) -> int:
 def cmd_import_event(args: argparse.Namespace) -> int:
     """Load a speed mentoring event's participants from a CSV; bad rows are reported by line and not saved."""
     from bot.runtime import Runtime
-    from bot.services.speed_event_imports import import_event_participants
-    from bot.services.speed_events import PersonInfo, find_event
+    from bot.speed_events.imports import import_event_participants
+    from bot.speed_events.service import PersonInfo, find_event
 
     settings = _settings_for("tools")
     settings.require_for("worker")  # needs the bot token (to find people) and the encryption keys
@@ -181,8 +181,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     """The lead's report from the command line: a summary, and the CSV (and chart) written to files."""
     from bot import crypto
     from bot.content import load_content
-    from bot.services.impact import programme_report, report_chart, report_csv
-    from bot.services.programmes import find_programme
+    from bot.impact.service import programme_report, report_chart, report_csv
+    from bot.programmes.service import find_programme
 
     settings = _settings_for("tools")
     if settings.keys:

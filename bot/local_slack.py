@@ -17,9 +17,9 @@ from typing import Any
 from bot.app import create_app
 from bot.content import load_content
 from bot.db import Database
-from bot.dispatcher import Dispatcher
 from bot.emulator import SimulatedUser, SlackEmulator
 from bot.emulator.simulated import AppResponse
+from bot.outbox.dispatcher import Dispatcher
 from bot.runtime import Runtime
 from bot.settings import Settings
 from bot.slack_gateway import SlackGateway
@@ -94,8 +94,6 @@ class LocalSlack:
         values.update(settings)
         config = Settings(**values)
         gateway = SlackGateway.connect(config.bot_token, config.slack_api_url)
-        import bot.renderers  # noqa: F401  (registers every outbox kind)
-
         self.runtime = Runtime(settings=config, db=self.db, gateway=gateway, content=load_content())
         # No pacing here: the emulator does not rate-limit unless a test asks it to.
         self.dispatcher = Dispatcher(self.runtime, worker_id="local", per_conversation_interval=0)

@@ -448,7 +448,7 @@ class ConcernEvent(Base):
     """The append-only audit trail of a concern: every action, by whom and when.
 
     Rows are only ever inserted: the database refuses an UPDATE (a trigger on PostgreSQL and
-    SQLite), and the ORM refuses updates and deletes (see ``bot.services.concerns``). They go only
+    SQLite), and the ORM refuses updates and deletes (see ``bot.concerns.service``). They go only
     with their concern (retention, a person's deletion request), by the foreign key's cascade.
     ``actor_user_id`` is None for the app itself and for an anonymous reporter.
     """

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from bot import crypto
 from bot.content import Content, load_content
 from bot.db import Database
+from bot.outbox import Kind
+from bot.registry import OUTBOX_KINDS
 from bot.settings import Settings
 from bot.slack_gateway import SlackGateway
 
@@ -17,6 +20,7 @@ class Runtime:
     db: Database
     gateway: SlackGateway
     content: Content
+    kinds: Mapping[str, Kind] = field(default_factory=lambda: OUTBOX_KINDS)
 
     @classmethod
     def build(cls, settings: Settings, *, db: Database | None = None) -> Runtime:
@@ -24,6 +28,4 @@ class Runtime:
         database = db or Database(settings.database_url)
         database.ensure_schema(settings.auto_migrate)
         gateway = SlackGateway.connect(settings.bot_token, settings.slack_api_url)
-        import bot.renderers  # noqa: F401  (registers every outbox kind)
-
         return cls(settings=settings, db=database, gateway=gateway, content=load_content())

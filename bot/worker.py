@@ -13,10 +13,10 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
-from bot.dispatcher import Dispatcher
+from bot.events import forget_old_events
+from bot.outbox.dispatcher import Dispatcher
 from bot.runtime import Runtime
-from bot.services.events import forget_old_events
-from bot.services.sessions import watch_new_pairs
+from bot.sessions.service import watch_new_pairs
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ def add_jobs(scheduler: BaseScheduler, runtime: Runtime) -> Dispatcher:
     )
     scheduler.add_job(forget_old_events, "interval", hours=1, args=[runtime.db], id="forget-old-events")
     # Impact surveys due, programmes past their end date, sensitive text past its retention (issue 7).
-    from bot.services.closeout import run_periodic_jobs
+    from bot.closeout.service import run_periodic_jobs
 
     scheduler.add_job(run_periodic_jobs, "interval", minutes=10, args=[runtime.db], id="closeout-housekeeping")
     # New pairs get their scheduling window watched (nudge, at-risk check): idempotent, cheap.

@@ -9,7 +9,7 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
-from bot.blocks.help import help_message, unknown_command_message
+from bot.home.help_blocks import help_message, unknown_command_message
 from bot.runtime import Runtime
 
 

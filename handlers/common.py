@@ -8,11 +8,11 @@ from typing import Any
 
 from slack_bolt import Ack
 
+from bot.errors import FieldErrors, NotFound
 from bot.models import Programme
+from bot.programmes import service as programme_service
+from bot.programmes.access import is_admin
 from bot.runtime import Runtime
-from bot.services import programmes as programme_service
-from bot.services.access import is_admin
-from bot.services.errors import FieldErrors, NotFound
 
 log = logging.getLogger(__name__)
 MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")

@@ -14,7 +14,9 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 from slack_sdk.errors import SlackApiError
 
-from bot.blocks.concerns import (
+from bot.blockkit.forms import metadata, read_values, text_value
+from bot.concerns import service as concerns
+from bot.concerns.blocks import (
     ACKNOWLEDGE,
     CLOSE,
     CLOSE_FORM,
@@ -36,10 +38,8 @@ from bot.blocks.concerns import (
     note_form,
     reporter_concerns_list,
 )
-from bot.blocks.forms import metadata, read_values, text_value
+from bot.errors import FieldErrors, NotAllowed, NotFound
 from bot.runtime import Runtime
-from bot.services import concerns
-from bot.services.errors import FieldErrors, NotAllowed, NotFound
 from handlers.commands import CommandCall, CommandRouter
 from handlers.common import ack_field_errors, acting_user, ephemeral
 

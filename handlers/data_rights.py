@@ -7,11 +7,11 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
-from bot.blocks.home import LEAVE_PROGRAMME
-from bot.blocks.reports import DELETE_CANCEL, DELETE_CONFIRM, delete_prompt
+from bot.closeout import data_rights
+from bot.errors import NotAllowed, NotFound
+from bot.home.blocks import LEAVE_PROGRAMME
+from bot.impact.blocks import DELETE_CANCEL, DELETE_CONFIRM, delete_prompt
 from bot.runtime import Runtime
-from bot.services import data_rights
-from bot.services.errors import NotAllowed, NotFound
 from handlers.commands import CommandCall, CommandRouter
 from handlers.common import acting_user, ephemeral
 from handlers.common import tell as common_tell

@@ -8,7 +8,12 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
-from bot.blocks.enrolment import (
+from bot.blockkit.forms import metadata, read_values, text_value
+from bot.errors import FieldErrors, NotFound
+from bot.models import Programme
+from bot.programmes import enrolment as enrolment_service
+from bot.programmes import service as programme_service
+from bot.programmes.enrolment_blocks import (
     ENROLMENT_FORM,
     enrolment_confirmation,
     enrolment_modal,
@@ -16,13 +21,8 @@ from bot.blocks.enrolment import (
     invitation,
     profile_blocks,
 )
-from bot.blocks.forms import metadata, read_values, text_value
-from bot.models import Programme
 from bot.runtime import Runtime
-from bot.services import enrolment as enrolment_service
-from bot.services import programmes as programme_service
-from bot.services.errors import FieldErrors, NotFound
-from bot.services.slots import parse_hhmm
+from bot.sessions.slots import parse_hhmm
 from handlers.commands import CommandCall, CommandRouter
 from handlers.common import (
     ack_field_errors,

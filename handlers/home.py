@@ -12,7 +12,10 @@ from typing import Any
 
 from slack_bolt import Ack, App
 
-from bot.blocks.home import (
+from bot.clock import now
+from bot.errors import NotAllowed, NotFound
+from bot.home import service as dashboard
+from bot.home.blocks import (
     HOME_CLOSE,
     HOME_CSV,
     HOME_GUIDE,
@@ -23,11 +26,10 @@ from bot.blocks.home import (
     pair_page_size,
     participant_blocks,
 )
-from bot.blocks.reports import close_modal
-from bot.clock import now
+from bot.impact import service as impact
+from bot.impact import surveys
+from bot.impact.blocks import close_modal
 from bot.runtime import Runtime
-from bot.services import dashboard, impact, surveys
-from bot.services.errors import NotAllowed, NotFound
 from handlers.common import acting_user, user_is_admin
 from handlers.common import tell as common_tell
 
@@ -47,7 +49,7 @@ def build_home(runtime: Runtime, user_id: str, pages: dict[int, int] | None = No
 
 
 def runtime_programmes_led(runtime: Runtime, user_id: str) -> list[int]:
-    from bot.services.access import led_programme_ids
+    from bot.programmes.access import led_programme_ids
 
     with runtime.db.session() as session:
         return led_programme_ids(session, user_id)
@@ -124,7 +126,7 @@ def register(app: App, runtime: Runtime) -> None:
             match = next((b for b in board if b.programme_id == programme_id), None)
             if match is None and not user_is_admin(runtime, user_id):
                 raise NotAllowed("Only this programme's leads can do that.")
-            from bot.services.programmes import get_programme
+            from bot.programmes.service import get_programme
 
             programme = get_programme(db, programme_id)
         except (NotAllowed, NotFound, ValueError) as error:
@@ -138,7 +140,7 @@ def register(app: App, runtime: Runtime) -> None:
     @app.action(HOME_GUIDE)
     def read_guide(ack: Ack, body: dict[str, Any]) -> None:
         ack()
-        from bot.blocks.enrolment import guide_blocks
+        from bot.programmes.enrolment_blocks import guide_blocks
 
         role = str(body["actions"][0].get("value") or "mentor")
         _, blocks = guide_blocks(runtime.content, role if role in {"mentor", "mentee"} else "mentor")

@@ -1,6 +1,6 @@
 """The pair's journey in Slack: icebreakers, guides, the contract and agendas.
 
-Introductions and role briefings are timed messages (see bot.renderers.journey); what is here
+Introductions and role briefings are timed messages (see bot.journey.notifications); what is here
 answers people's commands, clicks and forms. Every button carries only an id, and the service
 checks the clicker belongs to that pair, so a replayed or forged click changes nothing.
 """
@@ -13,9 +13,12 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
-from bot.blocks import Block
-from bot.blocks.forms import metadata, read_values, text_value
-from bot.blocks.journey import (
+from bot.blockkit import Block
+from bot.blockkit.forms import metadata, read_values, text_value
+from bot.clock import now
+from bot.errors import FieldErrors, NotAllowed, NotFound
+from bot.journey import service as journey
+from bot.journey.blocks import (
     ADD_TO_AGENDA,
     AGENDA_ADDITION_FORM,
     AGENDA_FORM,
@@ -40,11 +43,8 @@ from bot.blocks.journey import (
     icebreaker_message,
     superseded_contract_message,
 )
-from bot.clock import now
+from bot.journey.service import AgendaView, PairPeople
 from bot.runtime import Runtime
-from bot.services import journey
-from bot.services.errors import FieldErrors, NotAllowed, NotFound
-from bot.services.journey import AgendaView, PairPeople
 from handlers.commands import CommandCall, CommandRouter
 from handlers.common import ack_field_errors, acting_user, ephemeral
 

@@ -7,8 +7,10 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
-from bot.blocks.forms import metadata, read_values
-from bot.blocks.matching import (
+from bot.blockkit.forms import metadata, read_values
+from bot.errors import FieldErrors, NotAllowed, NotFound
+from bot.matching import proposals
+from bot.matching.blocks import (
     PROPOSAL_VIEW,
     RULE_FORM,
     SWAP_FORM,
@@ -17,10 +19,8 @@ from bot.blocks.matching import (
     rule_modal,
     swap_modal,
 )
+from bot.programmes.access import LEAD_ONLY
 from bot.runtime import Runtime
-from bot.services import match_proposals as proposals
-from bot.services.access import LEAD_ONLY
-from bot.services.errors import FieldErrors, NotAllowed, NotFound
 from handlers.commands import CommandCall, CommandRouter
 from handlers.common import ack_field_errors, acting_user, ephemeral, programme_for_lead_command, user_is_admin
 from handlers.common import tell as common_tell

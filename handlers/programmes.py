@@ -7,12 +7,12 @@ from typing import Any
 
 from slack_bolt import Ack, App
 
-from bot.blocks.forms import date_value, int_value, metadata, read_values, text_value
-from bot.blocks.programmes import PROGRAMME_FORM, programme_modal, programmes_list
+from bot.blockkit.forms import date_value, int_value, metadata, read_values, text_value
+from bot.errors import FieldErrors, NotAllowed, NotFound
 from bot.models import Programme
+from bot.programmes import service as programme_service
+from bot.programmes.blocks import PROGRAMME_FORM, programme_modal, programmes_list
 from bot.runtime import Runtime
-from bot.services import programmes as programme_service
-from bot.services.errors import FieldErrors, NotAllowed, NotFound
 from handlers.commands import CommandCall, CommandRouter
 from handlers.common import ack_field_errors, acting_user, ephemeral, user_is_admin
 

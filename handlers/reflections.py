@@ -11,8 +11,10 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
-from bot.blocks.forms import int_value, metadata, read_values, text_value
-from bot.blocks.reflections import (
+from bot.blockkit.forms import int_value, metadata, read_values, text_value
+from bot.errors import FieldErrors, NotAllowed, NotFound
+from bot.reflections import service as reflections
+from bot.reflections.blocks import (
     DELETE_REFLECTION,
     EDIT_REFLECTION,
     OPEN_REFLECTION,
@@ -23,8 +25,6 @@ from bot.blocks.reflections import (
     saved_view,
 )
 from bot.runtime import Runtime
-from bot.services import reflections
-from bot.services.errors import FieldErrors, NotAllowed, NotFound
 from handlers.commands import CommandCall, CommandRouter
 from handlers.common import ack_field_errors, acting_user, ephemeral
 

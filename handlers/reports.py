@@ -7,13 +7,14 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
-from bot.blocks.forms import metadata, read_values
-from bot.blocks.reports import CLOSE_FORM, RECOGNITION_NO, RECOGNITION_YES, close_modal
+from bot.blockkit.forms import metadata, read_values
+from bot.closeout import service as closeout
+from bot.errors import NotAllowed, NotFound
+from bot.impact import service as impact
+from bot.impact.blocks import CLOSE_FORM, RECOGNITION_NO, RECOGNITION_YES, close_modal
 from bot.models import Programme
+from bot.programmes import service as programme_service
 from bot.runtime import Runtime
-from bot.services import closeout, impact
-from bot.services import programmes as programme_service
-from bot.services.errors import NotAllowed, NotFound
 from handlers.commands import CommandCall, CommandRouter
 from handlers.common import acting_user, ephemeral, programme_for_lead_command, user_is_admin
 from handlers.home import refresh_homes
@@ -71,7 +72,7 @@ def register(app: App, runtime: Runtime, router: CommandRouter) -> None:
             ephemeral(call.ack, f"{programme.name} is already closed.")
             return
         call.ack()
-        from bot.services.dashboard import lead_dashboard
+        from bot.home.service import lead_dashboard
 
         with db.session() as session:
             board = lead_dashboard(session, programme.id, page_size=1)

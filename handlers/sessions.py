@@ -8,12 +8,11 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
-from bot.blocks import sessions as blocks
-from bot.blocks.forms import metadata, read_values
+from bot.blockkit.forms import metadata, read_values
+from bot.errors import FieldErrors, NotAllowed, NotFound
 from bot.runtime import Runtime
-from bot.services import sessions as service
-from bot.services.errors import FieldErrors, NotAllowed, NotFound
-from bot.services.slots import parse_hhmm
+from bot.sessions import blocks, service
+from bot.sessions.slots import parse_hhmm
 from handlers.commands import CommandCall, CommandRouter
 from handlers.common import ack_field_errors, acting_user, ephemeral
 

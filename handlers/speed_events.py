@@ -8,12 +8,11 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
-from bot.blocks import speed_events as blocks
-from bot.blocks.forms import date_value, int_value, metadata, read_values, text_value
+from bot.blockkit.forms import date_value, int_value, metadata, read_values, text_value
 from bot.clock import now
+from bot.errors import FieldErrors, NotAllowed, NotFound
 from bot.runtime import Runtime
-from bot.services import speed_events as service
-from bot.services.errors import FieldErrors, NotAllowed, NotFound
+from bot.speed_events import blocks, service
 from handlers.commands import CommandCall, CommandRouter
 from handlers.common import ack_field_errors, acting_user, ephemeral, user_is_admin
 from handlers.common import tell as common_tell
@@ -398,7 +397,7 @@ def register(app: App, runtime: Runtime, router: CommandRouter) -> None:
         except (NotAllowed, NotFound, FieldErrors, ValueError) as error:
             respond(text=str(error), response_type="ephemeral", replace_original=False)
             return
-        from bot.services.programmes import get_programme
+        from bot.programmes.service import get_programme
 
         programme = get_programme(db, programme_id)
         respond(

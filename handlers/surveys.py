@@ -7,11 +7,11 @@ from typing import Any
 
 from slack_bolt import Ack, App
 
-from bot.blocks.forms import metadata, read_values
-from bot.blocks.surveys import OPEN_SURVEY, SURVEY_FORM, survey_modal, thanks_view
+from bot.blockkit.forms import metadata, read_values
+from bot.errors import FieldErrors, NotAllowed, NotFound
+from bot.impact import surveys
+from bot.impact.survey_blocks import OPEN_SURVEY, SURVEY_FORM, survey_modal, thanks_view
 from bot.runtime import Runtime
-from bot.services import surveys
-from bot.services.errors import FieldErrors, NotAllowed, NotFound
 from handlers.common import ack_field_errors, acting_user
 from handlers.home import refresh_home
 

@@ -2,7 +2,7 @@
 
     python -m tests.dispatch_process --db-url URL [--schema S] --api-url URL --token T [--lease 2] ...
 
-Runs the real :class:`bot.dispatcher.Dispatcher` against the given database until no row is
+Runs the real :class:`bot.outbox.dispatcher.Dispatcher` against the given database until no row is
 pending or in flight, then prints how many rows it sent. Rows of kind ``bench_note`` go to the
 channel or person named in the row, with the text in its payload.
 """
@@ -23,11 +23,11 @@ from bot import crypto
 from bot.clock import now
 from bot.content import Content, load_content
 from bot.db import Database
-from bot.dispatcher import Dispatcher
 from bot.models import OutboxMessage
+from bot.outbox import Kind, Rendered, Skip
+from bot.outbox.dispatcher import Dispatcher
+from bot.registry import outbox_kinds
 from bot.runtime import Runtime
-from bot.services import outbox
-from bot.services.outbox import Rendered, Skip
 from bot.settings import Settings
 from bot.slack_gateway import SlackGateway
 
@@ -41,7 +41,9 @@ def render_note(session: Session, row: OutboxMessage, content: Content) -> Rende
     return Rendered(text=text, user_id=row.recipient_user_id)
 
 
-outbox.register_kind(KIND, render_note)
+
+
+NOTE_KINDS = outbox_kinds({KIND: Kind(render_note)})
 
 
 def database(url: str, schema: str | None) -> Database:
@@ -52,7 +54,7 @@ def database(url: str, schema: str | None) -> Database:
 
 def runtime_for(db: Database, api_url: str, token: str) -> Runtime:
     settings = Settings(slack_bot_token=token, slack_api_url=api_url, database_url=db.url)
-    return Runtime(settings, db, SlackGateway.connect(token, api_url), load_content())
+    return Runtime(settings, db, SlackGateway.connect(token, api_url), load_content(), kinds=NOTE_KINDS)
 
 
 def fill(

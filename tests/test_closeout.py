@@ -12,9 +12,11 @@ import pytest
 from freezegun import freeze_time
 from sqlalchemy import select
 
+from bot.closeout import service as closeout
 from bot.content import load_content
 from bot.db import Database
 from bot.emulator import view_text
+from bot.impact import surveys
 from bot.local_slack import LocalSlack, Person
 from bot.models import (
     Concern,
@@ -25,7 +27,6 @@ from bot.models import (
     Programme,
     Reflection,
 )
-from bot.services import closeout, surveys
 from tests.stories import create_programme, enrol, texts_seen
 
 CONTENT = load_content()
@@ -264,7 +265,7 @@ def test_only_leads_can_close_a_programme(slack: LocalSlack, db: Database) -> No
     amara = slack.person("amara", real_name="Amara Okafor")
     create_programme(admin, [lead], name="Pilot")
     assert "Only" in amara.command("/mentoring", "close Pilot").text
-    from bot.services.errors import NotAllowed
+    from bot.errors import NotAllowed
 
     with db.session() as session:
         programme_id = session.scalar(select(Programme.id))

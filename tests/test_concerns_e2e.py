@@ -13,6 +13,8 @@ from sqlalchemy import select, text, update
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from bot.clock import now
+from bot.concerns import service as concerns
+from bot.concerns.service import AuditTrailIsAppendOnly
 from bot.db import Database
 from bot.emulator import view_text
 from bot.local_slack import LocalSlack, Person
@@ -26,8 +28,7 @@ from bot.models import (
     Programme,
     ProgrammeLead,
 )
-from bot.services import concerns, sessions
-from bot.services.concerns import AuditTrailIsAppendOnly
+from bot.sessions import service as sessions
 
 SUPPORT = "Acme EAP: call 0800 000 111, any time"
 
@@ -478,7 +479,7 @@ def test_key_rotation_can_re_encrypt_the_audit_trail_but_nothing_else_changes_it
     slack: LocalSlack, db: Database, _encryption_keys: str
 ) -> None:
     from bot import crypto
-    from bot.services.reencrypt import reencrypt_all
+    from bot.reencrypt import reencrypt_all
 
     TEST_KEY = _encryption_keys
 

@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Text, cast, inspect, select, text
 
 from bot.db import Database
+from bot.impact import surveys
 from bot.local_slack import LocalSlack, Person
 from bot.models import Base, DataDeletion, Enrolment, MentoringSession, Pair, Reflection, SurveyResponse
-from bot.services import surveys
 from tests.conftest import raw_sqlite_bytes
 from tests.stories import create_programme, enrol, texts_seen
 from tests.test_closeout import CONTENT

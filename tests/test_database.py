@@ -11,9 +11,9 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from bot import crypto
 from bot.crypto import EncryptedText, EncryptionNotConfigured
 from bot.db import Database, SchemaOutOfDate
+from bot.events import first_delivery
 from bot.models import Base
-from bot.services.events import first_delivery
-from bot.services.reencrypt import reencrypt_all
+from bot.reencrypt import reencrypt_all
 
 
 @pytest.mark.parametrize("empty_database", ["sqlite", "postgresql"], indirect=True)

@@ -18,10 +18,10 @@ from pathlib import Path
 import pytest
 from freezegun import freeze_time
 
+from bot import outbox
 from bot.db import Database
-from bot.dispatcher import Dispatcher
 from bot.emulator import SlackEmulator
-from bot.services import outbox
+from bot.outbox.dispatcher import Dispatcher
 from tests.conftest import TEST_KEY, PostgresSchema, postgres_url_or_skip
 from tests.dispatch_process import fill, runtime_for, unfinished
 

@@ -88,7 +88,7 @@ def test_healthz_reports_app_and_database(slack: LocalSlack) -> None:
 def test_unexpected_error_is_friendly_and_logged_without_text(
     slack: LocalSlack, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import bot.blocks.help as help_blocks
+    import bot.home.help_blocks as help_blocks
 
     monkeypatch.setattr(help_blocks, "difflib", None)  # the unknown-command path now fails
     with caplog.at_level(logging.ERROR):

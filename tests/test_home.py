@@ -9,10 +9,11 @@ from typing import Any
 
 from sqlalchemy import event, insert, select
 
-from bot.blocks.home import MAX_BLOCKS, home_view, pair_page_size
 from bot.db import Database
 from bot.emulator import view_text
 from bot.emulator.blockkit import validate_view
+from bot.home import service as dashboard
+from bot.home.blocks import MAX_BLOCKS, home_view, pair_page_size
 from bot.local_slack import LocalSlack, Person
 from bot.models import (
     Concern,
@@ -25,7 +26,6 @@ from bot.models import (
     ProgrammeLead,
     Reflection,
 )
-from bot.services import dashboard
 from tests.stories import create_programme, enrol, texts_seen
 
 START = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)

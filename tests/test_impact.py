@@ -11,10 +11,10 @@ from sqlalchemy import select
 from bot.content import load_content
 from bot.db import Database
 from bot.emulator import view_text
+from bot.impact import surveys
+from bot.impact.service import ALL, Cell, ResponseRow, aggregate, effective_min_group, report_csv, suppress
 from bot.local_slack import LocalSlack
 from bot.models import SurveyResponse
-from bot.services import surveys
-from bot.services.impact import ALL, Cell, ResponseRow, aggregate, effective_min_group, report_csv, suppress
 from bot.settings import SettingsError, load_settings
 from tests.stories import create_programme, enrol, texts_seen
 

@@ -11,9 +11,9 @@ from sqlalchemy import cast as sql_cast
 
 from bot.db import Database
 from bot.emulator import message_text, validate_blocks, validate_view, view_text
+from bot.journey import service as journey
 from bot.local_slack import LocalSlack
 from bot.models import Agenda, AgendaItem, MentoringSession, OutboxMessage
-from bot.services import journey
 from tests.stories import texts_seen
 from tests.test_journey_e2e import MONDAY, Cast, match_pair, replay_button
 from tests.test_journey_e2e import cast as cast  # the fixture: Amara, Diana, Lena and others

@@ -17,9 +17,9 @@ from sqlalchemy import cast as sql_cast
 from bot.content import load_content
 from bot.db import Database
 from bot.emulator import message_text, validate_blocks, validate_view, view_text
+from bot.journey import service as journey
 from bot.local_slack import LocalSlack, Person
 from bot.models import OutboxMessage, PairContract
-from bot.services import journey
 from tests.test_journey_e2e import MONDAY, OFF_LIMITS, Cast, match_pair, replay_button
 from tests.test_journey_e2e import cast as cast  # the fixture: Amara, Diana, Lena and others
 

@@ -19,11 +19,11 @@ from sqlalchemy import select
 
 from bot.content import load_content
 from bot.db import Database
-from bot.dispatcher import Dispatcher
 from bot.emulator import validate_blocks
+from bot.journey import service as journey
 from bot.local_slack import LocalSlack, Person
 from bot.models import OutboxMessage, Pair, PairIcebreaker
-from bot.services import journey
+from bot.outbox.dispatcher import Dispatcher
 from tests.stories import create_programme, enrol, texts_seen
 from tests.test_programmes_e2e import replay_submission
 
@@ -359,7 +359,7 @@ def test_a_programme_can_extend_the_bank_and_running_out_is_said_kindly(
     assert len(shown) == len(set(shown)) == total == 53
     assert "ours-01" in shown
     assert picks[-1].icebreaker is None
-    from bot.blocks.journey import icebreaker_message
+    from bot.journey.blocks import icebreaker_message
 
     _, blocks = icebreaker_message(ours, picks[-1])
     assert "You've explored all 53 icebreakers" in json.dumps(blocks)

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.services.matching import (
+from bot.matching.service import (
     RULE_CODES,
     Candidate,
     MatchingContext,

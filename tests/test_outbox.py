@@ -10,12 +10,13 @@ import pytest
 from freezegun import freeze_time
 from sqlalchemy import select
 
+from bot import outbox
 from bot.db import Database
-from bot.dispatcher import Dispatcher
 from bot.local_slack import LocalSlack
 from bot.models import OutboxMessage, Programme
-from bot.services import outbox
-from bot.services.outbox import Rendered, Skip
+from bot.outbox import Kind, Rendered, Skip
+from bot.outbox.dispatcher import Dispatcher
+from bot.registry import outbox_kinds
 from tests.stories import create_programme
 
 
@@ -25,8 +26,17 @@ def render_note(session: object, row: OutboxMessage, content: object) -> Rendere
     return Rendered(text=str(row.payload["text"]), user_id=row.recipient_user_id)
 
 
-outbox.register_kind("test_note", render_note)
-outbox.register_kind("test_reminder", render_note, skip_if_later_than=timedelta(hours=1))
+TEST_KINDS = outbox_kinds(
+    {"test_note": Kind(render_note), "test_reminder": Kind(render_note, skip_if_later_than=timedelta(hours=1))}
+)
+
+
+@pytest.fixture(autouse=True)
+def test_kinds(request: pytest.FixtureRequest) -> None:
+    """The app's kinds plus this module's notes, on the running app when a test has one."""
+    if "slack" in request.fixturenames:
+        slack = request.getfixturevalue("slack")
+        slack.runtime.kinds = slack.dispatcher.kinds = TEST_KINDS
 
 
 def note(
@@ -156,7 +166,8 @@ def test_several_dispatchers_send_each_row_exactly_once(slack: LocalSlack, db: D
                 payload={"text": f"bulk {index}"},
             )
     dispatchers = [
-        Dispatcher(slack.runtime, worker_id=f"w{i}", batch=25, per_conversation_interval=0) for i in range(workers)
+        Dispatcher(slack.runtime, worker_id=f"w{i}", batch=25, per_conversation_interval=0, kinds=TEST_KINDS)
+        for i in range(workers)
     ]
     deadline = time.monotonic() + 120
 

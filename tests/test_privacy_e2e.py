@@ -23,9 +23,10 @@ from sqlalchemy.engine import make_url
 
 from bot.clock import now
 from bot.db import Database
+from bot.journey import service as journey
 from bot.local_slack import LocalSlack, Person
 from bot.models import Base, Concern, MentoringSession, Pair
-from bot.services import journey, sessions
+from bot.sessions import service as sessions
 from tests.conftest import raw_sqlite_bytes
 from tests.stories import create_programme, enrol
 

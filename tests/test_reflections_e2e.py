@@ -15,7 +15,7 @@ from bot.db import Database
 from bot.emulator import view_text
 from bot.local_slack import LocalSlack, Person
 from bot.models import MentoringSession, Reflection
-from bot.services import reflections
+from bot.reflections import service as reflections
 from tests.test_concerns_e2e import World, build_world, hold_session
 
 TAKEAWAYS = "What I will do differently"

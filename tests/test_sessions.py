@@ -10,8 +10,7 @@ from icalendar import Calendar
 
 from bot.db import Database
 from bot.local_slack import LocalSlack, Person
-from bot.services import outbox
-from bot.services import sessions as service
+from bot.sessions import service
 from tests.session_stories import (
     PairWorld,
     group_messages,
@@ -275,20 +274,17 @@ def test_moved_answer_offers_rebooking_privately(slack: LocalSlack, db: Database
         assert moved.status == "cancelled" and moved.cancel_reason == "moved"
 
 
-def test_journey_follow_ups_are_enqueued_when_their_kinds_exist(slack: LocalSlack, db: Database) -> None:
-    registered = outbox.registered_kinds()
+def test_journey_follow_ups_are_enqueued_as_sessions_move(slack: LocalSlack, db: Database) -> None:
     with freeze_time(MONDAY) as clock:
         world = make_pair(slack, db, planned_sessions=6)
         starts = datetime(2027, 2, 9, 11, tzinfo=UTC)
         booking = service.book_session(db, world.pair_id, world.mentor.user_id, starts)
-        if service.KIND_AGENDA in registered:
-            [agenda] = outbox_rows(db, kind=service.KIND_AGENDA)
-            assert agenda.topic == f"session:{booking.session.id}" and agenda.recipient_user_id == world.mentee.user_id
-            assert agenda.send_at.replace(tzinfo=UTC) == starts - timedelta(days=3)
+        [agenda] = outbox_rows(db, kind=service.KIND_AGENDA)
+        assert agenda.topic == f"session:{booking.session.id}" and agenda.recipient_user_id == world.mentee.user_id
+        assert agenda.send_at.replace(tzinfo=UTC) == starts - timedelta(days=3)
         clock.move_to(starts + timedelta(hours=3))
         service.record_answer(db, booking.session.id, world.mentee.user_id, "yes")
-        if service.KIND_CONTRACT_PROMPT in registered:
-            assert len(outbox_rows(db, kind=service.KIND_CONTRACT_PROMPT)) == 1
+        assert len(outbox_rows(db, kind=service.KIND_CONTRACT_PROMPT)) == 1
     assert service.midpoint(6) == 3 and service.midpoint(4) is None
 
 

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from bot.db import Database
 from bot.local_slack import LocalSlack, Person
 from bot.models import OutboxMessage
-from bot.services import sessions as service
+from bot.sessions import service
 from tests.session_stories import PairWorld, make_pair, sessions_of
 
 START = datetime(2027, 1, 4, 9, 0, tzinfo=UTC)

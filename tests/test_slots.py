@@ -6,7 +6,7 @@ from datetime import UTC, datetime, time, timedelta
 
 import pytest
 
-from bot.services.slots import WorkingHours, candidate_starts, find_slots, overlap_per_week
+from bot.sessions.slots import WorkingHours, candidate_starts, find_slots, overlap_per_week
 
 HOUR = timedelta(hours=1)
 

@@ -18,11 +18,11 @@ from sqlalchemy import Text, cast, select
 from bot.clock import as_utc
 from bot.db import Database
 from bot.emulator import view_text
+from bot.errors import FieldErrors, NotAllowed
 from bot.local_slack import LocalSlack
 from bot.models import OutboxMessage, SpeedEvent, SpeedEventParticipant
-from bot.services import speed_events as service
-from bot.services.errors import FieldErrors, NotAllowed
-from bot.services.speed_rotation import Attendee, plan_rotation
+from bot.speed_events import service
+from bot.speed_events.rotation import Attendee, plan_rotation
 from tests.stories import create_programme, texts_seen
 from tests.test_programmes_e2e import replay_submission, replay_view_action
 from tests.test_speed_events_e2e import START, World, create_event, say_yes

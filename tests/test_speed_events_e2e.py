@@ -19,7 +19,7 @@ from bot.db import Database
 from bot.emulator import view_text
 from bot.local_slack import LocalSlack, Person
 from bot.models import OutboxMessage, Programme, SpeedEvent, SpeedEventParticipant
-from bot.services import speed_events as service
+from bot.speed_events import service
 from tests.stories import texts_seen
 
 START = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)  # a Monday

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import maximum_bipartite_matching
 
-from bot.services.speed_rotation import (
+from bot.speed_events.rotation import (
     Attendee,
     Group,
     Meeting,

@@ -9,9 +9,9 @@ from sqlalchemy import select
 
 from bot.demo.runner import Stage
 from bot.emulator import Seen
+from bot.journey import service as journey
 from bot.local_slack import Person
 from bot.models import MentoringSession, Pair
-from bot.services import journey
 
 
 def act_meet_the_app(stage: Stage) -> None:
@@ -176,7 +176,7 @@ def _held_session_for(stage: Stage, mentee: str) -> int:
 
     from bot.clock import now
     from bot.models import MentoringSession
-    from bot.services import sessions
+    from bot.sessions import service as sessions
 
     db = stage.world.db
     diana = stage.cast[mentee]
@@ -390,7 +390,7 @@ def _ben_and_evan(stage: Stage) -> int:
 
 
 def _booked_session(stage: Stage) -> MentoringSession:
-    from bot.services import sessions
+    from bot.sessions import service as sessions
 
     history = [s for s in sessions.sessions_of_pair(stage.world.db, _ben_and_evan(stage)) if s.status == "booked"]
     return history[-1]
@@ -473,7 +473,7 @@ def act_next_session(stage: Stage) -> None:
 
 
 def act_months_of_sessions(stage: Stage) -> None:
-    from bot.services import sessions
+    from bot.sessions import service as sessions
 
     stage.narrator.scene("Spring: a session every three to four weeks")
     ben, evan = stage.cast["Ben"], stage.cast["Evan"]
@@ -517,7 +517,7 @@ def _lead_home_lines(stage: Stage, limit: int = 12) -> None:
 
 def act_impact_surveys(stage: Stage) -> None:
     from bot.content import load_content
-    from bot.services import surveys
+    from bot.impact import surveys
 
     stage.advance(timedelta(days=1))
     stage.narrator.scene("Impact: each person gets a private starting survey, with one reminder")

@@ -32,9 +32,8 @@ import psutil
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from bot import crypto  # noqa: E402
+from bot import crypto, outbox  # noqa: E402
 from bot.emulator import SlackEmulator  # noqa: E402
-from bot.services import outbox  # noqa: E402
 from tests.conftest import PostgresSchema  # noqa: E402
 from tests.dispatch_process import fill  # noqa: E402
 

@@ -34,10 +34,10 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import create_engine, event, text  # noqa: E402
 
 from bot import crypto  # noqa: E402
-from bot.blocks.home import MAX_BLOCKS, home_view  # noqa: E402
 from bot.db import Database  # noqa: E402
 from bot.emulator.blockkit import validate_view  # noqa: E402
-from bot.services import dashboard  # noqa: E402
+from bot.home import service as dashboard  # noqa: E402
+from bot.home.blocks import MAX_BLOCKS, home_view  # noqa: E402
 from tests.test_home import seed_programme  # noqa: E402
 
 

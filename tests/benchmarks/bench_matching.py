@@ -37,7 +37,7 @@ import psutil
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 if TYPE_CHECKING:
-    from bot.services.matching import Candidate, MatchingRules
+    from bot.matching.service import Candidate, MatchingRules
 
 TIME_ZONES = [
     "Europe/London", "America/New_York", "America/Chicago", "America/Los_Angeles", "Europe/Berlin",
@@ -66,7 +66,7 @@ class Programme:
 
 
 def generate_programme(n_mentors: int, n_mentees: int, seed: int) -> Programme:
-    from bot.services.matching import Candidate, MatchingRules
+    from bot.matching.service import Candidate, MatchingRules
 
     rng = random.Random(seed)
     n_orgs, n_departments = 20, 15
@@ -163,7 +163,7 @@ def timed(action: Callable[[], Any]) -> tuple[Any, float]:
 
 
 def run_benchmark(n_mentors: int, n_mentees: int, seed: int, repeats: int = 3) -> None:
-    from bot.services.matching import MatchingContext, build_problem, propose_matches, solve_assignment
+    from bot.matching.service import MatchingContext, build_problem, propose_matches, solve_assignment
 
     programme, generate_seconds = timed(lambda: generate_programme(n_mentors, n_mentees, seed))
     rules, managers = programme.rules, programme.managers

@@ -1,0 +1,280 @@
+"""Impact surveys: a baseline at enrolment, a pulse at the midpoint and an end survey.
+
+Each is different for mentors and mentees (``content/surveys.yml``), delivered privately through
+the outbox with one reminder, and answered in a modal. The invitation and the reminder are rendered
+when they are sent, so someone who has answered, left or deleted their data is not asked again.
+
+:func:`schedule_due_surveys` is the periodic job (run by the worker) that invites people to the
+baseline and midpoint surveys; the end survey goes out at close-out (:mod:`bot.closeout.service`).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, exists, func, select
+from sqlalchemy.orm import Session
+
+from bot import outbox
+from bot.clock import as_utc, now
+from bot.content import Content
+from bot.db import Database
+from bot.errors import FieldErrors, NotAllowed, NotFound
+from bot.models import Enrolment, MentoringSession, OutboxMessage, Pair, Programme, SurveyResponse
+
+KINDS = ("baseline", "midpoint", "end")
+INVITATION_KIND = "survey_invitation"
+REMINDER_KIND = "survey_reminder"
+REMINDER_AFTER = timedelta(days=4)
+COMMENT_MAX = 2000
+
+
+def topic(programme_id: int, kind: str) -> str:
+    return f"survey:{programme_id}:{kind}"
+
+
+def invite(session: Session, programme_id: int, user_id: str, kind: str, *, at: datetime | None = None) -> bool:
+    """Ask one person for one survey (and remind them once); a second call does nothing."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown survey {kind!r}")
+    when = at or now()
+    key = f"survey:{programme_id}:{kind}:{user_id}"
+    payload = {"programme_id": programme_id, "survey": kind}
+    new = outbox.enqueue(
+        session,
+        kind=INVITATION_KIND,
+        key=key,
+        send_at=when,
+        payload=payload,
+        recipient_user_id=user_id,
+        programme_id=programme_id,
+        topic=topic(programme_id, kind),
+    )
+    outbox.enqueue(
+        session,
+        kind=REMINDER_KIND,
+        key=key + ":reminder",
+        send_at=when + REMINDER_AFTER,
+        payload=payload,
+        recipient_user_id=user_id,
+        programme_id=programme_id,
+        topic=topic(programme_id, kind) + ":reminder",
+    )
+    return new
+
+
+def _not_invited(programme_id: int, kind: str) -> object:
+    return ~exists().where(
+        OutboxMessage.topic == topic(programme_id, kind), OutboxMessage.recipient_user_id == Enrolment.user_id
+    )
+
+
+def schedule_due_surveys(db: Database, at: datetime | None = None) -> int:
+    """Invite everyone now due a baseline or midpoint survey (idempotent); returns how many were invited.
+
+    - Baseline: everyone enrolled (privacy notice confirmed, not left) in an active programme.
+    - Midpoint: both people of an active pair once it has held half its planned sessions or, for a
+      programme with an end date and no session plan, once half the time from matching to the end
+      date has passed.
+    """
+    at = at or now()
+    invited = 0
+    with db.session() as session:
+        programmes = session.scalars(select(Programme).where(Programme.status == "active")).all()
+        for programme in programmes:
+            baseline_due = session.scalars(
+                select(Enrolment.user_id).where(
+                    Enrolment.programme_id == programme.id,
+                    Enrolment.status != "left",
+                    Enrolment.privacy_confirmed_at.isnot(None),
+                    _not_invited(programme.id, "baseline"),  # type: ignore[arg-type]
+                )
+            ).all()
+            for user_id in baseline_due:
+                invited += invite(session, programme.id, user_id, "baseline", at=at)
+            for user_id in _midpoint_due(session, programme, at):
+                invited += invite(session, programme.id, user_id, "midpoint", at=at)
+    return invited
+
+
+def _midpoint_due(session: Session, programme: Programme, at: datetime) -> list[str]:
+    held = (
+        select(MentoringSession.pair_id, func.count().label("held"))
+        .where(MentoringSession.programme_id == programme.id, MentoringSession.status == "held")
+        .group_by(MentoringSession.pair_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(Pair.mentor_user_id, Pair.mentee_user_id, Pair.created_at, func.coalesce(held.c.held, 0))
+        .outerjoin(held, held.c.pair_id == Pair.id)
+        .where(Pair.programme_id == programme.id, Pair.status == "active")
+    ).all()
+    due: list[str] = []
+    for mentor, mentee, created_at, held_count in rows:
+        if programme.planned_sessions:
+            ready = held_count >= math.ceil(programme.planned_sessions / 2)
+        elif programme.end_date is not None:
+            start = as_utc(created_at)
+            end = datetime.combine(programme.end_date, datetime.min.time(), tzinfo=start.tzinfo)
+            ready = at >= start + (end - start) / 2
+        else:
+            ready = False
+        if ready:
+            due.extend((mentor, mentee))
+    if not due:
+        return []
+    already = set(
+        session.scalars(
+            select(OutboxMessage.recipient_user_id).where(
+                OutboxMessage.topic == topic(programme.id, "midpoint"), OutboxMessage.recipient_user_id.in_(due)
+            )
+        )
+    )
+    active = set(
+        session.scalars(
+            select(Enrolment.user_id).where(
+                Enrolment.programme_id == programme.id, Enrolment.user_id.in_(due), Enrolment.status != "left"
+            )
+        )
+    )
+    return [user for user in dict.fromkeys(due) if user not in already and user in active]
+
+
+@dataclass(frozen=True)
+class SurveyTask:
+    """A survey waiting for one person."""
+
+    programme_id: int
+    programme_name: str
+    kind: str
+    role: str
+
+
+def survey_for(session: Session, programme_id: int, user_id: str, kind: str) -> tuple[Programme, Enrolment]:
+    """The programme and the person's enrolment, if they may answer this survey."""
+    if kind not in KINDS:
+        raise NotFound("That survey does not exist.")
+    programme = session.get(Programme, programme_id)
+    enrolment = session.scalar(
+        select(Enrolment).where(Enrolment.programme_id == programme_id, Enrolment.user_id == user_id)
+    )
+    if programme is None or enrolment is None:
+        raise NotFound("You are not in that programme any more, so there is nothing to answer.")
+    if enrolment.status == "left":
+        raise NotAllowed("You have left that programme, so there is nothing to answer.")
+    return programme, enrolment
+
+
+def open_survey(db: Database, programme_id: int, user_id: str, kind: str) -> SurveyTask:
+    with db.session() as session:
+        programme, enrolment = survey_for(session, programme_id, user_id, kind)
+        return SurveyTask(programme.id, programme.name, kind, enrolment.role)
+
+
+def pending_surveys(db: Database, user_id: str) -> list[SurveyTask]:
+    """Surveys this person has been asked for and not yet answered (for their App Home)."""
+    with db.session() as session:
+        answered = set(
+            session.execute(
+                select(SurveyResponse.programme_id, SurveyResponse.kind).where(SurveyResponse.user_id == user_id)
+            ).all()
+        )
+        rows = session.execute(
+            select(OutboxMessage.programme_id, OutboxMessage.payload, Programme.name, Enrolment.role)
+            .join(Programme, Programme.id == OutboxMessage.programme_id)
+            .join(
+                Enrolment,
+                and_(Enrolment.programme_id == OutboxMessage.programme_id, Enrolment.user_id == user_id),
+            )
+            .where(
+                OutboxMessage.kind == INVITATION_KIND,
+                OutboxMessage.recipient_user_id == user_id,
+                OutboxMessage.status == "sent",
+                Enrolment.status != "left",
+            )
+            .order_by(OutboxMessage.send_at)
+        ).all()
+        tasks = []
+        for programme_id, payload, name, role in rows:
+            kind = str((payload or {}).get("survey"))
+            if (programme_id, kind) not in answered and kind in KINDS:
+                tasks.append(SurveyTask(int(programme_id), name, kind, role))
+        return tasks
+
+
+def has_answered(session: Session, programme_id: int, user_id: str, kind: str) -> bool:
+    return (
+        session.scalar(
+            select(SurveyResponse.id).where(
+                SurveyResponse.programme_id == programme_id,
+                SurveyResponse.user_id == user_id,
+                SurveyResponse.kind == kind,
+            )
+        )
+        is not None
+    )
+
+
+def record_response(
+    db: Database,
+    content: Content,
+    programme_id: int,
+    user_id: str,
+    kind: str,
+    answers: dict[str, int | None],
+    comment: str | None,
+) -> SurveyResponse:
+    """Save (or replace) a person's answers; every question needs a 1-5 answer, the comment is optional."""
+    with db.session() as session:
+        _, enrolment = survey_for(session, programme_id, user_id, kind)
+        survey = content.survey(kind, enrolment.role)
+        errors: dict[str, str] = {}
+        clean: dict[str, int] = {}
+        for question in survey.questions:
+            value = answers.get(question.id)
+            if value is None or not 1 <= int(value) <= 5:
+                errors[f"q:{question.id}"] = "Please choose an answer from 1 to 5."
+            else:
+                clean[question.id] = int(value)
+        text = (comment or "").strip()
+        if len(text) > COMMENT_MAX:
+            errors["comment"] = f"Keep your comment to {COMMENT_MAX:,} characters or fewer."
+        if errors:
+            raise FieldErrors(errors)
+        response = session.scalar(
+            select(SurveyResponse).where(
+                SurveyResponse.programme_id == programme_id,
+                SurveyResponse.user_id == user_id,
+                SurveyResponse.kind == kind,
+            )
+        )
+        if response is None:
+            response = SurveyResponse(programme_id=programme_id, user_id=user_id, kind=kind)
+            session.add(response)
+        response.role = enrolment.role
+        response.answers = clean
+        response.comment = text or None
+        response.submitted_at = now()
+        session.flush()
+        return response
+
+
+def response_counts(session: Session, programme_id: int) -> dict[str, tuple[int, int]]:
+    """Per survey: (people asked, people who answered). Counts only, one query each."""
+    asked = dict(
+        session.execute(
+            select(OutboxMessage.topic, func.count())
+            .where(OutboxMessage.programme_id == programme_id, OutboxMessage.kind == INVITATION_KIND)
+            .group_by(OutboxMessage.topic)
+        ).all()
+    )
+    answered = dict(
+        session.execute(
+            select(SurveyResponse.kind, func.count())
+            .where(SurveyResponse.programme_id == programme_id)
+            .group_by(SurveyResponse.kind)
+        ).all()
+    )
+    return {kind: (int(asked.get(topic(programme_id, kind), 0)), int(answered.get(kind, 0))) for kind in KINDS}

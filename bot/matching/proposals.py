@@ -1,0 +1,396 @@
+"""The lead's matching workflow: propose, edit (remove, swap, pin, forbid), approve; and declining.
+
+Wraps the pure engine in :mod:`bot.matching.service` with what the database knows: who is
+waiting, who was paired before in any programme, reporting lines from every enrolment, and the
+lead's pins and forbids.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from sqlalchemy import delete, or_, select
+from sqlalchemy.orm import Session
+
+from bot.clock import now
+from bot.db import Database
+from bot.errors import FieldErrors, NotAllowed, NotFound
+from bot.journey import service as journey
+from bot.models import Enrolment, MatchRule, Pair, Programme, ProposedPair, WaitingNote
+from bot.programmes.access import require_lead
+
+if TYPE_CHECKING:
+    from types import ModuleType
+
+    from bot.matching.service import Candidate, MatchingContext, MatchingRules
+
+
+def _engine() -> ModuleType:
+    """The matching engine, imported when a lead first matches: numpy and scipy cost ~50 MB a process."""
+    from bot.matching import service as matching
+
+    return matching
+
+
+@dataclass
+class ProposalRow:
+    id: int
+    mentor_id: str
+    mentee_id: str
+    mentor_name: str
+    mentee_name: str
+    score: float
+    reasons: list[str]
+
+
+@dataclass
+class WaitingRow:
+    user_id: str
+    name: str
+    role: str
+    reason: str
+
+
+@dataclass
+class Proposal:
+    programme_id: int
+    programme_name: str
+    pairs: list[ProposalRow] = field(default_factory=list)
+    waiting: list[WaitingRow] = field(default_factory=list)
+    conflicts: list[str] = field(default_factory=list)
+
+    @property
+    def total_score(self) -> float:
+        return sum(row.score for row in self.pairs)
+
+
+@dataclass
+class Approval:
+    programme: Programme
+    pairs: list[Pair]
+    waiting: list[Enrolment]
+
+
+@dataclass
+class Decline:
+    programme: Programme
+    partner_id: str
+    lead_ids: list[str]
+    decliner_name: str
+
+
+def _candidate(enrolment: Enrolment) -> Candidate:
+    topics = frozenset(enrolment.topics)
+    return _engine().Candidate(
+        person_id=enrolment.user_id,
+        role="mentor" if enrolment.role == "mentor" else "mentee",
+        organisation=enrolment.organisation,
+        department=enrolment.department,
+        manager_id=enrolment.line_manager_id,
+        topics_share=topics if enrolment.role == "mentor" else frozenset(),
+        topics_learn=topics if enrolment.role == "mentee" else frozenset(),
+        tz=enrolment.tz,
+        work_start=enrolment.work_start,
+        work_end=enrolment.work_end,
+        work_days=frozenset(enrolment.work_days),
+        do_not_pair_with=frozenset(json.loads(enrolment.do_not_pair_with or "[]")),
+    )
+
+
+def _waiting_enrolments(session: Session, programme_id: int, *, confirmed_only: bool = True) -> list[Enrolment]:
+    """People waiting for a match; only those who have confirmed the privacy notice can be matched."""
+    query = select(Enrolment).where(Enrolment.programme_id == programme_id, Enrolment.status == "waiting")
+    if confirmed_only:
+        query = query.where(Enrolment.privacy_confirmed_at.isnot(None))
+    return list(session.scalars(query.order_by(Enrolment.id)))
+
+
+@dataclass
+class _MatchingInputs:
+    candidates: list[Candidate]
+    rules: MatchingRules
+    managers: dict[str, str | None]
+    names: dict[str, str]
+
+    def context(self) -> MatchingContext:
+        return _engine().MatchingContext.build(
+            self.candidates, self.rules, managers=self.managers, display_names=self.names
+        )
+
+
+def _matching_inputs(session: Session, programme: Programme, enrolments: list[Enrolment]) -> _MatchingInputs:
+    user_ids = [e.user_id for e in enrolments]
+    previous = session.execute(
+        select(Pair.mentor_user_id, Pair.mentee_user_id).where(
+            or_(Pair.mentor_user_id.in_(user_ids), Pair.mentee_user_id.in_(user_ids))
+        )
+    ).all()
+    rules = session.scalars(select(MatchRule).where(MatchRule.programme_id == programme.id)).all()
+    # Reporting lines from every enrolment in every programme: a skip-level manager may be elsewhere.
+    managers: dict[str, str | None] = {
+        user: manager
+        for user, manager in session.execute(
+            select(Enrolment.user_id, Enrolment.line_manager_id).where(Enrolment.line_manager_id.isnot(None))
+        ).all()
+    }
+    return _MatchingInputs(
+        candidates=[_candidate(e) for e in enrolments],
+        rules=_engine().MatchingRules(
+            cross_organisation=programme.cross_organisation,
+            previous_pairs=frozenset(frozenset(pair) for pair in previous),
+            pinned=frozenset((r.mentor_user_id, r.mentee_user_id) for r in rules if r.kind == "pin"),
+            forbidden=frozenset((r.mentor_user_id, r.mentee_user_id) for r in rules if r.kind == "forbid"),
+        ),
+        managers=managers,
+        names={e.user_id: e.real_name or e.user_id for e in enrolments},
+    )
+
+
+def _programme_for_lead(session: Session, programme_id: int, lead_id: str, admin: bool) -> Programme:
+    programme = session.get(Programme, programme_id)
+    if programme is None:
+        raise NotFound("That programme no longer exists.")
+    require_lead(session, programme_id, lead_id, admin=admin)
+    return programme
+
+
+def compute_proposal(db: Database, programme_id: int, lead_id: str, *, admin: bool = False) -> Proposal:
+    """Run the optimal matching over everyone waiting and store it as the current proposal."""
+    with db.session() as session:
+        programme = _programme_for_lead(session, programme_id, lead_id, admin)
+        inputs = _matching_inputs(session, programme, _waiting_enrolments(session, programme_id))
+        result = _engine().propose_matches(
+            inputs.candidates, inputs.rules, managers=inputs.managers, display_names=inputs.names
+        )
+        context = inputs.context()
+        session.execute(delete(ProposedPair).where(ProposedPair.programme_id == programme_id))
+        session.execute(delete(WaitingNote).where(WaitingNote.programme_id == programme_id))
+        for pair in result.pairs:
+            session.add(
+                ProposedPair(
+                    programme_id=programme_id,
+                    mentor_user_id=pair.mentor_id,
+                    mentee_user_id=pair.mentee_id,
+                    score=pair.score,
+                    reasons=list(pair.reasons),
+                )
+            )
+        for person in result.unmatched:
+            session.add(WaitingNote(programme_id=programme_id, user_id=person.person_id, reason=person.reason))
+        conflicts = [
+            f"Pinned pair {context.name(c.mentor_id)} and {context.name(c.mentee_id)} can't be made: "
+            + "; ".join(c.problems)
+            for c in result.conflicts
+        ]
+    proposal = current_proposal(db, programme_id, lead_id, admin=admin)
+    proposal.conflicts = conflicts
+    return proposal
+
+
+def current_proposal(db: Database, programme_id: int, lead_id: str, *, admin: bool = False) -> Proposal:
+    with db.session() as session:
+        programme = _programme_for_lead(session, programme_id, lead_id, admin)
+        names = dict(
+            session.execute(
+                select(Enrolment.user_id, Enrolment.real_name).where(Enrolment.programme_id == programme_id)
+            ).all()
+        )
+        rows = session.scalars(
+            select(ProposedPair).where(ProposedPair.programme_id == programme_id).order_by(ProposedPair.id)
+        ).all()
+        proposal = Proposal(programme_id, programme.name)
+        paired: set[str] = set()
+        for row in rows:
+            paired.update((row.mentor_user_id, row.mentee_user_id))
+            proposal.pairs.append(
+                ProposalRow(
+                    row.id,
+                    row.mentor_user_id,
+                    row.mentee_user_id,
+                    names.get(row.mentor_user_id) or row.mentor_user_id,
+                    names.get(row.mentee_user_id) or row.mentee_user_id,
+                    row.score,
+                    list(row.reasons),
+                )
+            )
+        notes = dict(
+            session.execute(
+                select(WaitingNote.user_id, WaitingNote.reason).where(WaitingNote.programme_id == programme_id)
+            ).all()
+        )
+        for enrolment in _waiting_enrolments(session, programme_id, confirmed_only=False):
+            if enrolment.user_id not in paired:
+                if enrolment.privacy_confirmed_at is None:
+                    reason = "Added from a CSV and has not yet confirmed the privacy notice."
+                else:
+                    reason = notes.get(enrolment.user_id, "Enrolled after the proposal was made: run matching again.")
+                proposal.waiting.append(
+                    WaitingRow(enrolment.user_id, enrolment.real_name or enrolment.user_id, enrolment.role, reason)
+                )
+        return proposal
+
+
+def remove_proposed_pair(
+    db: Database, programme_id: int, proposed_id: int, lead_id: str, *, admin: bool = False
+) -> None:
+    with db.session() as session:
+        _programme_for_lead(session, programme_id, lead_id, admin)
+        row = session.get(ProposedPair, proposed_id)
+        if row is None or row.programme_id != programme_id:
+            raise NotFound("That pair is no longer in the proposal.")
+        for user_id in (row.mentor_user_id, row.mentee_user_id):
+            session.merge(_note(session, programme_id, user_id, "Removed from the proposal by a lead."))
+        session.delete(row)
+
+
+def _note(session: Session, programme_id: int, user_id: str, reason: str) -> WaitingNote:
+    note = session.scalar(
+        select(WaitingNote).where(WaitingNote.programme_id == programme_id, WaitingNote.user_id == user_id)
+    )
+    if note is None:
+        note = WaitingNote(programme_id=programme_id, user_id=user_id, reason=reason)
+    note.reason = reason
+    return note
+
+
+def swap_partners(
+    db: Database, programme_id: int, first_id: int, second_id: int, lead_id: str, *, admin: bool = False
+) -> None:
+    """Swap the mentees of two proposed pairs, if both new pairs keep every hard rule."""
+    with db.session() as session:
+        programme = _programme_for_lead(session, programme_id, lead_id, admin)
+        first, second = session.get(ProposedPair, first_id), session.get(ProposedPair, second_id)
+        if first is None or second is None or {first.programme_id, second.programme_id} != {programme_id}:
+            raise NotFound("One of those pairs is no longer in the proposal.")
+        if first.id == second.id:
+            raise FieldErrors({"second": "Choose two different pairs."})
+        enrolments = {e.user_id: e for e in _waiting_enrolments(session, programme_id)}
+        context = _matching_inputs(session, programme, list(enrolments.values())).context()
+        problems: list[str] = []
+        new_pairs = [(first, second.mentee_user_id), (second, first.mentee_user_id)]
+        for row, mentee_id in new_pairs:
+            mentor, mentee = _candidate(enrolments[row.mentor_user_id]), _candidate(enrolments[mentee_id])
+            problems += _engine().check_pair(mentor, mentee, context)
+        if problems:
+            raise FieldErrors({"second": "That swap would break the matching rules: " + " ".join(problems)})
+        for row, mentee_id in new_pairs:
+            scored = _engine().score_pair(
+                _candidate(enrolments[row.mentor_user_id]), _candidate(enrolments[mentee_id]), context
+            )
+            row.mentee_user_id = mentee_id
+            row.score = scored.score
+            row.reasons = list(scored.reasons)
+
+
+def set_rule(
+    db: Database, programme_id: int, mentor_id: str, mentee_id: str, kind: str, lead_id: str, *, admin: bool = False
+) -> None:
+    """Pin (always pair) or forbid (never pair) a mentor and a mentee; takes effect on the next run."""
+    if kind not in {"pin", "forbid"}:
+        raise FieldErrors({"kind": "Choose pin or forbid."})
+    with db.session() as session:
+        _programme_for_lead(session, programme_id, lead_id, admin)
+        roles = dict(
+            session.execute(
+                select(Enrolment.user_id, Enrolment.role).where(
+                    Enrolment.programme_id == programme_id, Enrolment.user_id.in_([mentor_id, mentee_id])
+                )
+            ).all()
+        )
+        errors: dict[str, str] = {}
+        if roles.get(mentor_id) != "mentor":
+            errors["mentor"] = "Choose someone enrolled in this programme as a mentor."
+        if roles.get(mentee_id) != "mentee":
+            errors["mentee"] = "Choose someone enrolled in this programme as a mentee."
+        if errors:
+            raise FieldErrors(errors)
+        rule = session.scalar(
+            select(MatchRule).where(
+                MatchRule.programme_id == programme_id,
+                MatchRule.mentor_user_id == mentor_id,
+                MatchRule.mentee_user_id == mentee_id,
+            )
+        )
+        if rule is None:
+            rule = MatchRule(programme_id=programme_id, mentor_user_id=mentor_id, mentee_user_id=mentee_id)
+            session.add(rule)
+        rule.kind = kind
+        rule.created_by = lead_id
+
+
+def approve_proposal(db: Database, programme_id: int, lead_id: str, *, admin: bool = False) -> Approval:
+    """Turn the current proposal into pairs. People no longer waiting are skipped, never paired twice."""
+    with db.session() as session:
+        programme = _programme_for_lead(session, programme_id, lead_id, admin)
+        waiting = {e.user_id: e for e in _waiting_enrolments(session, programme_id)}
+        rows = session.scalars(select(ProposedPair).where(ProposedPair.programme_id == programme_id)).all()
+        pairs: list[Pair] = []
+        for row in rows:
+            mentor, mentee = waiting.get(row.mentor_user_id), waiting.get(row.mentee_user_id)
+            if mentor is None or mentee is None or mentor.status != "waiting" or mentee.status != "waiting":
+                continue
+            mentor.status = mentee.status = "matched"
+            pair = Pair(
+                programme_id=programme_id,
+                mentor_user_id=row.mentor_user_id,
+                mentee_user_id=row.mentee_user_id,
+                score=row.score,
+                reasons=list(row.reasons),
+                approved_by=lead_id,
+            )
+            session.add(pair)
+            pairs.append(pair)
+        session.execute(delete(ProposedPair).where(ProposedPair.programme_id == programme_id))
+        session.execute(delete(WaitingNote).where(WaitingNote.programme_id == programme_id))
+        session.flush()
+        for pair in pairs:  # introductions and briefings, scheduled in this same transaction
+            journey.schedule_introduction(session, pair, waiting[pair.mentor_user_id], waiting[pair.mentee_user_id])
+        still_waiting = [e for e in waiting.values() if e.status == "waiting"]
+        return Approval(programme, pairs, still_waiting)
+
+
+def decline_match(db: Database, pair_id: int, user_id: str) -> Decline:
+    """A matched person declines or asks to be rematched: no reason needed; both go back to the pool."""
+    with db.session() as session:
+        pair = session.get(Pair, pair_id)
+        if pair is None or user_id not in (pair.mentor_user_id, pair.mentee_user_id):
+            raise NotAllowed("You can only decline your own match.")
+        if pair.status != "active":
+            raise NotAllowed("This match has already ended.")
+        pair.status = "declined"
+        pair.ended_at = now()
+        enrolments = session.scalars(
+            select(Enrolment).where(
+                Enrolment.programme_id == pair.programme_id,
+                Enrolment.user_id.in_([pair.mentor_user_id, pair.mentee_user_id]),
+            )
+        ).all()
+        decliner_name = user_id
+        for enrolment in enrolments:
+            if enrolment.status == "matched":
+                enrolment.status = "waiting"
+            if enrolment.user_id == user_id:
+                decliner_name = enrolment.real_name or user_id
+        programme = pair.programme
+        partner = pair.mentee_user_id if user_id == pair.mentor_user_id else pair.mentor_user_id
+        leads = [lead.user_id for lead in programme.leads]
+        return Decline(programme, partner, leads, decliner_name)
+
+
+def pair_with_partner(db: Database, pair_id: int) -> tuple[Pair, Enrolment, Enrolment]:
+    with db.session() as session:
+        pair = session.get(Pair, pair_id)
+        if pair is None:
+            raise NotFound("That pair no longer exists.")
+        people = {
+            e.user_id: e
+            for e in session.scalars(
+                select(Enrolment).where(
+                    Enrolment.programme_id == pair.programme_id,
+                    Enrolment.user_id.in_([pair.mentor_user_id, pair.mentee_user_id]),
+                )
+            )
+        }
+        return pair, people[pair.mentor_user_id], people[pair.mentee_user_id]

@@ -1,0 +1,354 @@
+"""The dispatcher: claims due outbox rows and sends them through the Slack gateway.
+
+- Each conversation gets at most one message per ``per_conversation_interval`` seconds (Slack's
+  posting limit); other rows for it wait their turn without blocking other conversations.
+- A 429 puts the row back for ``Retry-After`` seconds; a 5xx or a dropped connection puts it back
+  with exponential backoff; neither blocks other rows (this client does not sleep on 429s).
+- A permanent error (deactivated user, channel gone) marks the row failed and tells the programme's
+  leads once per person.
+- A row far past its time after downtime follows its kind's stated policy (``skip_if_later_than``).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+import uuid
+from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+from urllib.error import URLError
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot import outbox
+from bot.clock import as_utc, now
+from bot.models import OutboxMessage, Programme
+from bot.outbox import Kinds, Rendered, Skip
+from bot.outbox.notifications import DELIVERY_FAILED
+
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+# Errors that will not go away by retrying: the person or the conversation is gone.
+PERMANENT_ERRORS = frozenset(
+    {
+        "user_not_found",
+        "users_not_found",
+        "user_disabled",
+        "account_inactive",
+        "cannot_dm_bot",
+        "channel_not_found",
+        "is_archived",
+        "not_in_channel",
+        "user_not_in_channel",
+        "restricted_action",
+        "invalid_blocks",
+        "msg_too_long",
+        "no_text",
+    }
+)
+# Errors that mean the history check can never work here (so the dispatcher posts without it).
+NO_HISTORY_ACCESS = frozenset({"missing_scope", "not_allowed_token_type", "not_in_channel", "channel_not_found"})
+PACED = "paced"
+PACING_BURST = 2  # posts a conversation may take at once after a pause (Slack tolerates short bursts)
+
+
+@dataclass
+class Prepared:
+    row: OutboxMessage
+    message: Rendered
+    target: str  # a stable key for the conversation, for pacing
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        runtime: Runtime,
+        *,
+        worker_id: str | None = None,
+        batch: int = 200,
+        per_conversation_interval: float = 1.0,
+        threads: int = 8,
+        client: WebClient | None = None,
+        lease: timedelta = outbox.LEASE,
+        kinds: Kinds | None = None,
+    ) -> None:
+        self.runtime = runtime
+        self.kinds = runtime.kinds if kinds is None else kinds
+        self.worker_id = worker_id or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+        self.batch = batch
+        self.lease = lease
+        self.interval = per_conversation_interval
+        # A client of its own that does not sleep on 429s: rate-limited rows are put back instead.
+        # No built-in retries either: slack_sdk retries a dropped connection by default, which would
+        # post twice when Slack processed the request but the answer was lost. The outbox retries,
+        # and checks the conversation for the row's metadata before posting again.
+        self.client = client or WebClient(
+            token=runtime.settings.bot_token, base_url=runtime.settings.slack_api_url, timeout=10, retry_handlers=[]
+        )
+        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="dispatch")
+        self._dm_channels: dict[str, str] = {}
+        self._group_channels: dict[tuple[str, ...], str] = {}
+        self._buckets: dict[str, tuple[float, float]] = {}  # conversation -> (tokens, at)
+        self._reserved_until: dict[str, float] = defaultdict(float)
+        self._lock = threading.Lock()
+
+    # ------------------------------------------------------------------ one pass
+
+    def run_once(self) -> int:
+        """Claim one batch of due rows and send what may be sent now; returns how many were sent.
+
+        Pacing is decided before rendering, from the row itself, so a row that must wait its turn
+        costs one bulk update, not a render: a large backlog for a few conversations stays cheap.
+        """
+        rows = outbox.claim_due(self.runtime.db, self.worker_id, self.batch, self.lease)
+        if not rows:
+            return 0
+        now_rows, later = self._pace(rows)
+        if later:  # one statement for all of them, not one transaction each
+            outbox.retry_many(self.runtime.db, self.worker_id, later, PACED)
+        return sum(self._pool.map(self._prepare_and_send, now_rows))
+
+    def _prepare_and_send(self, row: OutboxMessage) -> int:
+        """Render (reading the database as it is now) and send, on a pool thread."""
+        prepared = self._prepare(row)
+        return self._send(prepared) if prepared is not None else 0
+
+    @staticmethod
+    def pacing_key(row: OutboxMessage) -> str:
+        """The conversation a row goes to, as far as the row says (before rendering)."""
+        if row.channel_id:
+            return f"channel:{row.channel_id}"
+        if row.recipient_user_id:
+            return f"dm:{row.recipient_user_id}"
+        return f"pair:{row.pair_id}" if row.pair_id is not None else f"row:{row.id}"
+
+    def _pace(self, rows: list[OutboxMessage]) -> tuple[list[OutboxMessage], list[tuple[OutboxMessage, Any]]]:
+        """Which rows may go now, and when the others may, per conversation.
+
+        Each conversation has a token bucket like Slack's: one post per ``interval``, with a small
+        burst (``PACING_BURST``, below Slack's) to absorb a late pass. A row put back keeps its turn
+        (``last_error == "paced"``): when it comes due it goes before rows that never had one.
+        """
+        if not self.interval:
+            return rows, []
+        by_target: dict[str, list[OutboxMessage]] = defaultdict(list)
+        for row in rows:
+            by_target[self.pacing_key(row)].append(row)
+        send: list[OutboxMessage] = []
+        later: list[tuple[OutboxMessage, Any]] = []
+        clock, wall = time.monotonic(), now()
+        for target, items in by_target.items():
+            items.sort(key=lambda r: (r.last_error != PACED, as_utc(r.send_at), r.id))
+            tokens, last = self._buckets.get(target, (float(PACING_BURST), clock))
+            tokens = min(float(PACING_BURST), tokens + (clock - last) / self.interval)
+            reserved = max(self._reserved_until[target], clock)
+            waiting = 0
+            for row in items:
+                if tokens >= 1.0:
+                    send.append(row)
+                    tokens -= 1.0
+                    continue
+                waiting += 1
+                ready = clock + (waiting - tokens) * self.interval  # when a token is there for it
+                if row.last_error == PACED and as_utc(row.send_at) <= wall:
+                    start = ready  # its turn came: next in line
+                else:
+                    start = max(reserved, ready)  # a new row: the first turn nobody holds yet
+                    reserved = start + self.interval
+                later.append((row, wall + timedelta(seconds=start - clock)))
+            self._buckets[target] = (tokens, clock)
+            self._reserved_until[target] = reserved
+        if len(self._buckets) > 10_000:  # forget conversations that are idle again
+            self._buckets = {k: v for k, v in self._buckets.items() if clock - v[1] < 60}
+            self._reserved_until = defaultdict(float, {k: v for k, v in self._reserved_until.items() if v > clock})
+        return send, later
+
+    def run_until_idle(self, max_passes: int = 1000) -> int:
+        """Keep dispatching until nothing is due now (tests and the demo)."""
+        total = 0
+        for _ in range(max_passes):
+            sent = self.run_once()
+            total += sent
+            if sent == 0 and not self._anything_due():
+                break
+        return total
+
+    def _anything_due(self) -> bool:
+        from sqlalchemy import select
+
+        with self.runtime.db.session() as session:
+            due = session.scalar(
+                select(OutboxMessage.id)
+                .where(OutboxMessage.status == "pending", OutboxMessage.send_at <= now())
+                .limit(1)
+            )
+            return due is not None
+
+    # ------------------------------------------------------------------ per row
+
+    def _prepare(self, row: OutboxMessage) -> Prepared | None:
+        db, worker = self.runtime.db, self.worker_id
+        kind = self.kinds.get(row.kind)
+        if kind is None:
+            outbox.mark_failed(db, row, worker, f"no outbox kind {row.kind!r} is registered")
+            return None
+        late = now() - as_utc(row.send_at)
+        if kind.skip_if_later_than is not None and late > kind.skip_if_later_than:
+            outbox.mark_skipped(db, row, worker, f"overdue by {late} after downtime: no longer useful")
+            return None
+        try:
+            with db.session() as session:
+                result = kind.render(session, row, self.runtime.content)
+        except Exception as error:
+            log.exception("Could not render outbox row %s (%s)", row.id, row.kind)
+            self._retry(row, f"render error: {type(error).__name__}")
+            return None
+        if isinstance(result, Skip):
+            outbox.mark_skipped(db, row, worker, result.reason)
+            return None
+        target = result.channel or (
+            f"dm:{result.user_id or row.recipient_user_id}"
+            if (result.user_id or row.recipient_user_id)
+            else "group:" + ",".join(sorted(result.group_user_ids))
+        )
+        return Prepared(row, result, target)
+
+    def _send(self, item: Prepared) -> int:
+        row, message = item.row, item.message
+        try:
+            channel = self._channel_for(row, message)
+            ts = row.slack_ts or ""  # posted on an earlier attempt whose file upload failed
+            if not ts and row.attempts > 1:
+                # A retry after an unclear end (a crash, a dropped connection): was it posted already?
+                ts = self._already_posted(channel, row.key)
+                if ts:
+                    outbox.note_posted(self.runtime.db, row, self.worker_id, ts)
+            if not ts:
+                response = self.client.chat_postMessage(
+                    channel=channel,
+                    text=message.text,
+                    blocks=message.blocks or None,
+                    metadata={"event_type": "mentoring_outbox", "event_payload": {"key": row.key}},
+                )
+                ts = str(response.get("ts") or "")
+                if message.file is not None or message.pin:
+                    outbox.note_posted(self.runtime.db, row, self.worker_id, ts)
+            if message.file is not None:
+                self.client.files_upload_v2(
+                    channel=channel,
+                    filename=message.file.filename,
+                    content=message.file.content,
+                    title=message.file.title,
+                )
+            if message.pin and ts:
+                self.client.pins_add(channel=channel, timestamp=ts)
+        except SlackApiError as error:
+            self._handle_slack_error(row, error)
+            return 0
+        except (URLError, OSError, TimeoutError) as error:
+            self._retry(row, f"connection: {type(error).__name__}")
+            return 0
+        outbox.mark_sent(
+            self.runtime.db, row, self.worker_id, ts or None, channel_id=channel, on_sent=self.kinds[row.kind].on_sent
+        )
+        return 1
+
+    def _already_posted(self, channel: str, key: str) -> str:
+        """The ts of a message this row already posted (found by its metadata), or ""."""
+        try:
+            response = self.client.conversations_history(channel=channel, limit=100, include_all_metadata=True)
+        except SlackApiError as error:
+            code = str(error.response.get("error") or "")
+            if code not in NO_HISTORY_ACCESS:
+                raise  # rate limits and server errors: the row is retried, and checks again then
+            # Without history access (a scope not granted, a channel we cannot read) post anyway:
+            # a rare duplicate after a crash is better than a message never delivered.
+            log.warning("Could not check %s for an earlier post: %s", channel, code)
+            return ""
+        for message in response.get("messages") or []:
+            payload = ((message.get("metadata") or {}).get("event_payload")) or {}
+            if payload.get("key") == key:
+                return str(message.get("ts") or "")
+        return ""
+
+    def _channel_for(self, row: OutboxMessage, message: Rendered) -> str:
+        if message.channel:
+            return message.channel
+        user = message.user_id or row.recipient_user_id
+        if user:
+            with self._lock:
+                cached = self._dm_channels.get(user)
+            if cached:
+                return cached
+            channel = str(self.client.conversations_open(users=[user])["channel"]["id"])
+            with self._lock:
+                self._dm_channels[user] = channel
+            return channel
+        people = tuple(sorted(message.group_user_ids))
+        if not people:
+            raise SlackApiError("no recipient", {"ok": False, "error": "channel_not_found"})
+        with self._lock:
+            cached = self._group_channels.get(people)
+        if cached:
+            return cached
+        channel = str(self.client.conversations_open(users=list(people))["channel"]["id"])
+        with self._lock:
+            self._group_channels[people] = channel
+        return channel
+
+    def _handle_slack_error(self, row: OutboxMessage, error: SlackApiError) -> None:
+        response: Any = error.response
+        code = str(response.get("error") or "") if response is not None else ""
+        status = getattr(response, "status_code", 200) if response is not None else 200
+        if status == 429 or code == "ratelimited":
+            retry_after = int((getattr(response, "headers", {}) or {}).get("Retry-After", 1) or 1)
+            outbox.retry_later(
+                self.runtime.db, row, self.worker_id, now() + timedelta(seconds=retry_after), "ratelimited", count=False
+            )
+        elif code in PERMANENT_ERRORS:
+            if outbox.mark_failed(self.runtime.db, row, self.worker_id, code):
+                self._tell_leads_of_failure(row, code)
+        else:
+            self._retry(row, code or f"http {status}")
+
+    def _retry(self, row: OutboxMessage, error: str) -> None:
+        if row.attempts >= outbox.MAX_ATTEMPTS:
+            if outbox.mark_failed(
+                self.runtime.db, row, self.worker_id, f"gave up after {row.attempts} attempts: {error}"
+            ):
+                self._tell_leads_of_failure(row, error)
+            return
+        outbox.retry_later(self.runtime.db, row, self.worker_id, now() + outbox.backoff(row.attempts), error)
+
+    def _tell_leads_of_failure(self, row: OutboxMessage, error: str) -> None:
+        """Once per person and programme: the leads learn that someone cannot be reached."""
+        if row.kind == DELIVERY_FAILED or row.programme_id is None:
+            log.warning("Outbox row %s (%s) failed permanently: %s", row.id, row.kind, error)
+            return
+        who = row.recipient_user_id or (row.channel_id or f"pair {row.pair_id}")
+        with self.runtime.db.session() as session:
+            programme = session.get(Programme, row.programme_id)
+            if programme is None:
+                return
+            for lead in programme.leads:
+                outbox.enqueue(
+                    session,
+                    kind=DELIVERY_FAILED,
+                    key=f"{DELIVERY_FAILED}:{row.programme_id}:{who}:{lead.user_id}",
+                    recipient_user_id=lead.user_id,
+                    programme_id=row.programme_id,
+                    payload={"who": who, "error": error, "kind": row.kind, "programme": programme.name},
+                )
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True)

@@ -1,0 +1,25 @@
+"""The outbox's own timed message: telling the leads that a message could not be delivered."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.models import OutboxMessage
+from bot.outbox import Kind, Rendered, Skip
+
+DELIVERY_FAILED = "delivery_failed"
+
+
+def render_delivery_failed(session: Any, row: OutboxMessage, content: Any) -> Rendered | Skip:
+    payload = row.payload
+    who = payload["who"]
+    person = f"<@{who}>" if str(who).startswith(("U", "W")) else str(who)
+    text = (
+        f"I couldn't deliver messages to {person} in *{payload['programme']}* ({payload['error']}): "
+        "their account may be deactivated or the conversation gone. Later messages to them will fail too; "
+        "you may want to check in with them another way, or pause their pair."
+    )
+    return Rendered(text=text, user_id=row.recipient_user_id)
+
+
+KINDS: dict[str, Kind] = {DELIVERY_FAILED: Kind(render_delivery_failed)}

@@ -1,0 +1,195 @@
+"""Programmes: created by admins, run by independent programme leads."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from bot.clock import now
+from bot.db import Database
+from bot.errors import FieldErrors, NotAllowed, NotFound
+from bot.models import Enrolment, Programme, ProgrammeLead
+from bot.programmes.access import ADMIN_ONLY, is_lead, led_programme_ids
+
+
+@dataclass
+class ProgrammeInput:
+    name: str
+    description: str = ""
+    cross_organisation: bool = False
+    cadence_min_days: int = 21
+    cadence_max_days: int = 28
+    session_minutes: int = 60
+    planned_sessions: int | None = 6
+    end_date: date | None = None
+    lead_ids: list[str] = field(default_factory=list)
+    backup_lead_id: str | None = None
+    alerts_channel_id: str | None = None
+    support_resources: str = ""
+    enrolment_open: bool = True
+    retention_days: int = 90
+
+
+def validate_programme(session: Session, data: ProgrammeInput, *, programme_id: int | None = None) -> None:
+    errors: dict[str, str] = {}
+    name = data.name.strip()
+    if not name:
+        errors["name"] = "Give the programme a name."
+    elif len(name) > 80:
+        errors["name"] = "Keep the name to 80 characters or fewer."
+    else:
+        clash = session.scalar(select(Programme.id).where(func.lower(Programme.name) == name.lower()))
+        if clash is not None and clash != programme_id:
+            errors["name"] = f"There is already a programme called {name}."
+    if not 7 <= data.cadence_min_days <= 90:
+        errors["cadence_min_days"] = "Sessions should be between 7 and 90 days apart."
+    if not data.cadence_min_days <= data.cadence_max_days <= 120:
+        errors["cadence_max_days"] = "The longest gap must be at least the shortest gap, and at most 120 days."
+    if not 15 <= data.session_minutes <= 240:
+        errors["session_minutes"] = "A session lasts between 15 and 240 minutes."
+    if data.planned_sessions is None and data.end_date is None:
+        errors["planned_sessions"] = "Give a number of sessions or an end date."
+    if data.planned_sessions is not None and not 1 <= data.planned_sessions <= 52:
+        errors["planned_sessions"] = "Plan between 1 and 52 sessions."
+    if data.end_date is not None and data.end_date <= now().date():
+        errors["end_date"] = "The end date must be in the future."
+    if not data.lead_ids:
+        errors["lead_ids"] = "Appoint at least one programme lead."
+    if data.backup_lead_id and data.backup_lead_id in data.lead_ids:
+        errors["backup_lead_id"] = "The backup lead should be someone other than the leads."
+    if not 0 <= data.retention_days <= 3650:
+        errors["retention_days"] = "Keep sensitive text between 0 and 3,650 days after closing."
+    if programme_id is not None and data.lead_ids:
+        enrolled = set(
+            session.scalars(
+                select(Enrolment.user_id).where(
+                    Enrolment.programme_id == programme_id,
+                    Enrolment.user_id.in_([*data.lead_ids, data.backup_lead_id or ""]),
+                    Enrolment.status != "left",
+                )
+            )
+        )
+        if enrolled:
+            errors["lead_ids"] = (
+                "A lead should be independent of the pairs, but "
+                + ", ".join(f"<@{user}>" for user in sorted(enrolled))
+                + " is enrolled in this programme as a participant."
+            )
+    if errors:
+        raise FieldErrors(errors)
+
+
+def _apply(programme: Programme, data: ProgrammeInput) -> None:
+    programme.name = data.name.strip()
+    programme.description = data.description.strip()
+    programme.cross_organisation = data.cross_organisation
+    programme.cadence_min_days = data.cadence_min_days
+    programme.cadence_max_days = data.cadence_max_days
+    programme.session_minutes = data.session_minutes
+    programme.planned_sessions = data.planned_sessions
+    programme.end_date = data.end_date
+    programme.alerts_channel_id = data.alerts_channel_id
+    programme.support_resources = data.support_resources.strip()
+    programme.enrolment_open = data.enrolment_open
+    programme.retention_days = data.retention_days
+    leads = [ProgrammeLead(user_id=user, is_backup=False) for user in dict.fromkeys(data.lead_ids)]
+    if data.backup_lead_id:
+        leads.append(ProgrammeLead(user_id=data.backup_lead_id, is_backup=True))
+    programme.leads = leads
+
+
+def create_programme(db: Database, data: ProgrammeInput, *, created_by: str, by_admin: bool) -> Programme:
+    if not by_admin:
+        raise NotAllowed(ADMIN_ONLY)
+    with db.session() as session:
+        validate_programme(session, data)
+        programme = Programme(created_by=created_by)
+        _apply(programme, data)
+        session.add(programme)
+        session.flush()
+        return programme
+
+
+def update_programme(db: Database, programme_id: int, data: ProgrammeInput, *, by: str, by_admin: bool) -> Programme:
+    with db.session() as session:
+        programme = session.get(Programme, programme_id)
+        if programme is None:
+            raise NotFound("That programme no longer exists.")
+        if not (by_admin or is_lead(session, programme_id, by)):
+            raise NotAllowed("Only this programme's leads and admins can change it.")
+        validate_programme(session, data, programme_id=programme_id)
+        session.flush()  # drop the old lead rows before adding the new ones
+        programme.leads.clear()
+        session.flush()
+        _apply(programme, data)
+        return programme
+
+
+def programme_input(programme: Programme) -> ProgrammeInput:
+    """The form's current values, for editing."""
+    return ProgrammeInput(
+        name=programme.name,
+        description=programme.description,
+        cross_organisation=programme.cross_organisation,
+        cadence_min_days=programme.cadence_min_days,
+        cadence_max_days=programme.cadence_max_days,
+        session_minutes=programme.session_minutes,
+        planned_sessions=programme.planned_sessions,
+        end_date=programme.end_date,
+        lead_ids=[lead.user_id for lead in programme.leads if not lead.is_backup],
+        backup_lead_id=next((lead.user_id for lead in programme.leads if lead.is_backup), None),
+        alerts_channel_id=programme.alerts_channel_id,
+        support_resources=programme.support_resources,
+        enrolment_open=programme.enrolment_open,
+        retention_days=programme.retention_days,
+    )
+
+
+def get_programme(db: Database, programme_id: int) -> Programme:
+    with db.session() as session:
+        programme = session.get(Programme, programme_id)
+        if programme is None:
+            raise NotFound("That programme no longer exists.")
+        return programme
+
+
+def find_programme(db: Database, name: str) -> Programme:
+    with db.session() as session:
+        programme = session.scalar(select(Programme).where(func.lower(Programme.name) == name.strip().lower()))
+        if programme is None:
+            raise NotFound(f"There is no programme called {name.strip()}.")
+        return programme
+
+
+def open_programmes(db: Database) -> list[Programme]:
+    with db.session() as session:
+        return list(
+            session.scalars(
+                select(Programme)
+                .where(Programme.status == "active", Programme.enrolment_open.is_(True))
+                .order_by(Programme.name)
+            )
+        )
+
+
+def programmes_visible_to(db: Database, user_id: str, *, admin: bool) -> list[Programme]:
+    """Admins see every programme; others see those they lead, are in, or can join."""
+    with db.session() as session:
+        query = select(Programme).order_by(Programme.status, Programme.name)
+        if not admin:
+            mine = select(Enrolment.programme_id).where(Enrolment.user_id == user_id)
+            query = query.where(
+                Programme.id.in_(led_programme_ids(session, user_id))
+                | Programme.id.in_(mine)
+                | ((Programme.status == "active") & Programme.enrolment_open.is_(True))
+            )
+        return list(session.scalars(query))
+
+
+def programmes_led_by(db: Database, user_id: str) -> list[Programme]:
+    with db.session() as session:
+        ids = led_programme_ids(session, user_id)
+        return list(session.scalars(select(Programme).where(Programme.id.in_(ids)).order_by(Programme.name)))

@@ -1,0 +1,164 @@
+"""Block Kit for private reflections: the prompt, the form, the author's list, shared takeaways.
+
+What people wrote is shown as ``plain_text`` (exactly as typed, never read as formatting), and only
+to its author; the shared takeaways are the one exception, in the pair's DM, by the author's choice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from bot.blockkit import Block, actions, button, context, divider, plain, section
+from bot.blockkit.forms import checkbox, input_block, modal, option, radio, text_input
+from bot.concerns.blocks import raise_concern_button, user_text, when
+from bot.content import Content, fill
+from bot.reflections.service import TEXT_MAX, MyReflection, ReflectionTarget
+
+REFLECTION_FORM = "reflection_form"
+OPEN_REFLECTION = "reflection_open"  # value: a session id
+EDIT_REFLECTION = "reflection_edit"  # value: a reflection id
+DELETE_REFLECTION = "reflection_delete"  # value: a reflection id
+SHARE_VALUE = "share"
+SHOWN_IN_LIST = 8
+
+
+def _session_line(target: ReflectionTarget) -> str:
+    return f"Session {target.session_number} with {target.partner_name}, {when(target.starts_at)}"
+
+
+def prompt_message(content: Content, target: ReflectionTarget, *, reminder: bool = False) -> tuple[str, list[Block]]:
+    copy = content.reflection
+    body = fill(copy.prompt, partner=target.partner_name)
+    if reminder:
+        body = "*A gentle reminder* (the only one): " + body
+    blocks: list[Block] = [
+        section(body),
+        actions(
+            button(copy.prompt_button, OPEN_REFLECTION, str(target.session_id), style="primary"),
+            raise_concern_button(target.programme_id),
+        ),
+        context(copy.privacy_note),
+    ]
+    text = (
+        "Reminder: reflect on your session" if reminder else "Reflect on this session"
+    ) + f" with {target.partner_name}"
+    return text, blocks
+
+
+def _rating(question: Any, initial: int | None) -> Block:
+    options = [
+        option(f"{point} · {question.scale.labels[point]}", str(point)) for point in sorted(question.scale.labels)
+    ]
+    return radio(options, str(initial) if initial else None)
+
+
+def reflection_modal(content: Content, target: ReflectionTarget) -> dict[str, Any]:
+    copy = content.reflection
+    existing = target.existing
+    blocks: list[Block] = [context(_session_line(target) + f" · {target.programme_name}")]
+    for name, field in (
+        ("takeaways", copy.takeaways),
+        ("do_differently", copy.do_differently),
+        ("explore_next", copy.explore_next),
+    ):
+        initial = getattr(existing, name) if existing else None
+        blocks.append(
+            input_block(
+                name,
+                field.label,
+                text_input(initial, multiline=True, max_length=TEXT_MAX, placeholder=field.placeholder),
+                optional=field.optional,
+                hint=field.hint,
+            )
+        )
+    blocks.append(
+        input_block(
+            "safety", copy.safety.label, _rating(copy.safety, existing.safety if existing else None), optional=True
+        )
+    )
+    blocks.append(
+        input_block(
+            "usefulness",
+            copy.usefulness.label,
+            _rating(copy.usefulness, existing.usefulness if existing else None),
+            optional=True,
+        )
+    )
+    if existing and existing.shared_at:
+        blocks.append(context(f"You shared your key takeaways with {target.partner_name} {when(existing.shared_at)}."))
+    else:
+        blocks.append(
+            input_block(
+                "share_takeaways",
+                copy.share.field.label,
+                checkbox(copy.share.option_text, SHARE_VALUE, checked=False),
+                optional=True,
+                hint=copy.share.field.hint,
+            )
+        )
+    blocks.append(context(copy.privacy_note))
+    blocks.append(
+        section(
+            "Something worrying you? Tell the independent programme lead privately.",
+            accessory=raise_concern_button(target.programme_id),
+        )
+    )
+    return modal(
+        REFLECTION_FORM,
+        copy.modal_title,
+        blocks,
+        submit=copy.submit_label,
+        metadata={"session_id": target.session_id},
+    )
+
+
+def saved_view(content: Content, partner_name: str, shared_now: bool) -> dict[str, Any]:
+    blocks: list[Block] = [section(content.reflection.saved)]
+    if shared_now:
+        blocks.append(
+            context(f"Your key takeaways are being shared with {partner_name} in your pair's DM. Nothing else is.")
+        )
+    return modal(REFLECTION_FORM + "_saved", content.reflection.modal_title, blocks, submit=None, close="Done")
+
+
+def my_reflections_message(reflections: Sequence[MyReflection]) -> tuple[str, list[Block]]:
+    if not reflections:
+        text = (
+            "You haven't written any reflections yet. "
+            "After each session I'll ask you privately, or use `/mentoring reflect`."
+        )
+        return text, [section(text)]
+    blocks: list[Block] = [
+        section(f"*Your reflections* ({len(reflections)}). Only you can read them."),
+    ]
+    for item in reflections[:SHOWN_IN_LIST]:
+        target, data = item.target, item.reflection
+        blocks.append(divider())
+        shared = " · takeaways shared with your partner" if data.shared_at else ""
+        blocks.append(section(f"*{_session_line(target)}*{shared}"))
+        blocks.append(section("*Key takeaways*"))
+        blocks.append(user_text(data.takeaways))
+        blocks.append(section("*What I will do differently*"))
+        blocks.append(user_text(data.do_differently))
+        if data.explore_next:
+            blocks.append(section("*What I want to explore next time*"))
+            blocks.append(user_text(data.explore_next))
+        delete = button("Delete", DELETE_REFLECTION, str(data.id), style="danger")
+        delete["confirm"] = {
+            "title": plain("Delete this reflection?"),
+            "text": plain(
+                "It will be gone for good, ratings included. Anything already shared stays with your partner."
+            ),
+            "confirm": plain("Delete"),
+            "deny": plain("Keep it"),
+        }
+        blocks.append(actions(button("Edit", EDIT_REFLECTION, str(data.id)), delete))
+    if len(reflections) > SHOWN_IN_LIST:
+        blocks.append(context(f"Showing your latest {SHOWN_IN_LIST} of {len(reflections)} reflections."))
+    return f"Your reflections ({len(reflections)}). Only you can read them.", blocks[:50]
+
+
+def shared_takeaways_message(content: Content, author_name: str, takeaways: str) -> tuple[str, list[Block]]:
+    intro = fill(content.reflection.share.shared_intro, partner=author_name)
+    return f"{intro} {takeaways}"[:3000], [section(intro), user_text(takeaways)]

@@ -1,0 +1,438 @@
+"""Private reflections after each held session.
+
+- When a session first counts as held, :func:`enqueue_reflection_prompts` (called by
+  ``bot.sessions.service.on_session_held``, in its transaction) schedules a private prompt for
+  each person and one reminder three days later; the reminder is skipped if they have reflected,
+  and both stop if the pair is paused (``outbox.cancel(pair_id=...)``).
+- A reflection belongs to its author: its text is encrypted at rest and only its author can read,
+  edit or delete it. The key takeaways (and nothing else) go to the partner, in the pair's DM with
+  the author's name, only if the author ticks the box (it starts unticked).
+- Ratings reach a lead only as aggregates over at least :data:`MIN_GROUP` people
+  (:func:`rating_aggregates`).
+- A reflection is never lost: it is saved before the modal closes, a database failure becomes a
+  field error (the modal stays open with everything typed), and follow-up messages are outbox rows
+  whose failures never undo the save.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from bot import outbox
+from bot.clock import as_utc, now
+from bot.db import Database
+from bot.errors import FieldErrors, NotFound
+from bot.models import Enrolment, MentoringSession, Pair, Programme, Reflection
+
+log = logging.getLogger(__name__)
+
+PROMPT_KIND = "reflection_prompt"
+REMINDER_KIND = "reflection_reminder"
+SHARED_KIND = "reflection_shared"
+REMINDER_AFTER = timedelta(days=3)
+TEXT_MAX = 3000
+MIN_GROUP = 5
+RATING_VALUES = (1, 2, 3, 4, 5)
+
+NOT_YOURS = "That reflection doesn't exist, or it isn't yours."
+NOT_YOUR_SESSION = "That session doesn't exist, or it isn't one of yours."
+SAVE_FAILED = (
+    "Sorry, your reflection couldn't be saved just now. Nothing you typed is lost: please press Save again in a moment."
+)
+
+
+# ------------------------------------------------------------------------------------ prompts
+
+
+def topic(session_id: int) -> str:
+    return f"reflection:{session_id}"
+
+
+def enqueue_reflection_prompts(session: Session, pair: Pair, held: MentoringSession) -> None:
+    """A private prompt for each person now, and one reminder in three days (in the caller's transaction)."""
+    at = now()
+    for user_id in (pair.mentor_user_id, pair.mentee_user_id):
+        common: dict[str, Any] = {
+            "recipient_user_id": user_id,
+            "programme_id": pair.programme_id,
+            "pair_id": pair.id,
+            "topic": topic(held.id),
+            "payload": {"session_id": held.id, "user_id": user_id},
+        }
+        outbox.enqueue(session, kind=PROMPT_KIND, key=f"reflection:{held.id}:{user_id}:prompt", send_at=at, **common)
+        outbox.enqueue(
+            session,
+            kind=REMINDER_KIND,
+            key=f"reflection:{held.id}:{user_id}:reminder",
+            send_at=at + REMINDER_AFTER,
+            **common,
+        )
+
+
+# ------------------------------------------------------------------------------------ input
+
+
+@dataclass
+class ReflectionInput:
+    takeaways: str
+    do_differently: str
+    explore_next: str = ""
+    safety: int | None = None
+    usefulness: int | None = None
+    share_takeaways: bool = False
+
+
+def validate_reflection(data: ReflectionInput) -> None:
+    """Empty or over-long answers get field errors; anything else (any script, emoji) is kept as typed."""
+    errors: dict[str, str] = {}
+    for name, required in (("takeaways", True), ("do_differently", True), ("explore_next", False)):
+        text = getattr(data, name).strip()
+        if required and not text:
+            errors[name] = "Please write a few words here (it's only for you)."
+        elif len(text) > TEXT_MAX:
+            errors[name] = f"Please keep this under {TEXT_MAX:,} characters (it is {len(text):,})."
+    for name in ("safety", "usefulness"):
+        value = getattr(data, name)
+        if value is not None and value not in RATING_VALUES:
+            errors[name] = "Choose a number from 1 to 5."
+    if errors:
+        raise FieldErrors(errors)
+
+
+# ------------------------------------------------------------------------------------ results
+
+
+@dataclass
+class ReflectionData:
+    id: int
+    session_id: int
+    takeaways: str
+    do_differently: str
+    explore_next: str
+    safety: int | None
+    usefulness: int | None
+    share_takeaways: bool
+    shared_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass
+class ReflectionTarget:
+    """A held session someone may reflect on, and their reflection on it if they have one."""
+
+    session_id: int
+    session_number: int
+    starts_at: datetime
+    pair_id: int
+    programme_id: int
+    programme_name: str
+    role: str
+    partner_id: str
+    partner_name: str
+    existing: ReflectionData | None = None
+
+
+@dataclass
+class SavedReflection:
+    id: int
+    created: bool
+    shared_now: bool
+    partner_name: str
+
+
+@dataclass
+class MyReflection:
+    target: ReflectionTarget
+    reflection: ReflectionData
+
+
+def _data(row: Reflection) -> ReflectionData:
+    return ReflectionData(
+        id=row.id,
+        session_id=row.session_id,
+        takeaways=row.takeaways,
+        do_differently=row.do_differently,
+        explore_next=row.explore_next or "",
+        safety=row.safety,
+        usefulness=row.usefulness,
+        share_takeaways=row.share_takeaways,
+        shared_at=as_utc(row.shared_at) if row.shared_at else None,
+        created_at=as_utc(row.created_at),
+        updated_at=as_utc(row.updated_at),
+    )
+
+
+def target_in_session(session: Session, held: MentoringSession, user_id: str) -> ReflectionTarget:
+    pair = session.get(Pair, held.pair_id)
+    if pair is None or user_id not in (pair.mentor_user_id, pair.mentee_user_id) or held.status != "held":
+        raise NotFound(NOT_YOUR_SESSION)
+    role = "mentor" if user_id == pair.mentor_user_id else "mentee"
+    partner_id = pair.mentee_user_id if role == "mentor" else pair.mentor_user_id
+    partner_name = session.scalar(
+        select(Enrolment.real_name).where(Enrolment.programme_id == pair.programme_id, Enrolment.user_id == partner_id)
+    )
+    programme = session.get(Programme, pair.programme_id)
+    existing = session.scalar(
+        select(Reflection).where(Reflection.session_id == held.id, Reflection.author_user_id == user_id)
+    )
+    return ReflectionTarget(
+        session_id=held.id,
+        session_number=held.number,
+        starts_at=as_utc(held.starts_at),
+        pair_id=pair.id,
+        programme_id=pair.programme_id,
+        programme_name=programme.name if programme else "",
+        role=role,
+        partner_id=partner_id,
+        partner_name=partner_name or "your partner",
+        existing=_data(existing) if existing else None,
+    )
+
+
+def reflection_target(db: Database, session_id: int, user_id: str) -> ReflectionTarget:
+    """The session to reflect on, if ``user_id`` is in its pair and it was held."""
+    with db.session() as session:
+        held = session.get(MentoringSession, session_id)
+        if held is None:
+            raise NotFound(NOT_YOUR_SESSION)
+        return target_in_session(session, held, user_id)
+
+
+def latest_reflection_target(db: Database, user_id: str) -> ReflectionTarget | None:
+    """The most recent held session of any of this person's pairs (None if there is none yet)."""
+    with db.session() as session:
+        held = session.scalar(
+            select(MentoringSession)
+            .join(Pair, Pair.id == MentoringSession.pair_id)
+            .where(
+                or_(Pair.mentor_user_id == user_id, Pair.mentee_user_id == user_id),
+                MentoringSession.status == "held",
+            )
+            .order_by(MentoringSession.starts_at.desc(), MentoringSession.id.desc())
+            .limit(1)
+        )
+        return target_in_session(session, held, user_id) if held is not None else None
+
+
+def target_for_edit(db: Database, reflection_id: int, user_id: str) -> ReflectionTarget:
+    """The author's own reflection, to edit. Anyone else gets :class:`NotFound`."""
+    with db.session() as session:
+        row = session.get(Reflection, reflection_id)
+        if row is None or row.author_user_id != user_id:
+            raise NotFound(NOT_YOURS)
+        held = session.get(MentoringSession, row.session_id)
+        if held is None:
+            raise NotFound(NOT_YOURS)
+        return target_in_session(session, held, user_id)
+
+
+# ------------------------------------------------------------------------------------ saving
+
+
+def save_reflection(db: Database, session_id: int, user_id: str, data: ReflectionInput) -> SavedReflection:
+    """Create or update the author's reflection on a held session (one per person and session).
+
+    Ticking "share" the first time sends the key takeaways to the partner (an outbox row rendered
+    from the database at send time). A database failure becomes a field error, so the modal stays
+    open with what was typed.
+    """
+    validate_reflection(data)
+    try:
+        with db.session() as session:
+            held = session.get(MentoringSession, session_id)
+            if held is None:
+                raise NotFound(NOT_YOUR_SESSION)
+            target = target_in_session(session, held, user_id)
+            row = session.scalar(
+                select(Reflection)
+                .where(Reflection.session_id == session_id, Reflection.author_user_id == user_id)
+                .with_for_update()
+            )
+            created = row is None
+            if row is None:
+                row = Reflection(
+                    session_id=session_id,
+                    pair_id=target.pair_id,
+                    programme_id=target.programme_id,
+                    author_user_id=user_id,
+                    role=target.role,
+                    created_at=now(),
+                )
+                session.add(row)
+            row.takeaways = data.takeaways.strip()
+            row.do_differently = data.do_differently.strip()
+            row.explore_next = data.explore_next.strip() or None
+            row.safety = data.safety
+            row.usefulness = data.usefulness
+            row.updated_at = now()
+            shared_now = False
+            if row.shared_at is None:
+                row.share_takeaways = data.share_takeaways
+                if data.share_takeaways:
+                    row.shared_at = now()
+                    shared_now = True
+            session.flush()
+            if shared_now:
+                pair = session.get(Pair, target.pair_id)
+                assert pair is not None
+                outbox.enqueue(
+                    session,
+                    kind=SHARED_KIND,
+                    key=f"reflection:{row.id}:shared",
+                    channel_id=pair.group_dm_channel_id,
+                    programme_id=pair.programme_id,
+                    pair_id=pair.id,
+                    topic=topic(session_id),
+                    payload={"reflection_id": row.id},
+                )
+            return SavedReflection(row.id, created, shared_now, target.partner_name)
+    except SQLAlchemyError:
+        log.exception("Could not save a reflection (session %s)", session_id)
+        raise FieldErrors({"takeaways": SAVE_FAILED}) from None
+
+
+def my_reflections(db: Database, user_id: str) -> list[MyReflection]:
+    """The author's own reflections, newest session first."""
+    with db.session() as session:
+        rows = session.scalars(
+            select(Reflection)
+            .join(MentoringSession, MentoringSession.id == Reflection.session_id)
+            .where(Reflection.author_user_id == user_id)
+            .order_by(MentoringSession.starts_at.desc(), Reflection.id.desc())
+        ).all()
+        result = []
+        for row in rows:
+            held = session.get(MentoringSession, row.session_id)
+            if held is None:
+                continue
+            try:
+                target = target_in_session(session, held, user_id)
+            except NotFound:
+                continue
+            result.append(MyReflection(target, _data(row)))
+        return result
+
+
+def delete_reflection(db: Database, reflection_id: int, user_id: str) -> None:
+    """The author deletes their reflection (and with it its ratings). Nobody else can."""
+    with db.session() as session:
+        row = session.get(Reflection, reflection_id)
+        if row is None or row.author_user_id != user_id:
+            raise NotFound(NOT_YOURS)
+        session.delete(row)  # a pending shared-takeaways message then renders as skipped
+
+
+def has_reflected(session: Session, session_id: int, user_id: str) -> bool:
+    return (
+        session.scalar(
+            select(Reflection.id).where(Reflection.session_id == session_id, Reflection.author_user_id == user_id)
+        )
+        is not None
+    )
+
+
+# ------------------------------------------------------------------------------------ for leads
+
+
+@dataclass
+class RatingSummary:
+    """One rating question over a group. ``suppressed`` when fewer than ``MIN_GROUP`` people answered:
+    then no figure (mean, distribution) is given, only that there are too few to show."""
+
+    question: str  # safety | usefulness
+    people: int
+    suppressed: bool
+    responses: int | None = None
+    mean: float | None = None
+    distribution: dict[int, int] | None = None
+
+
+@dataclass
+class RatingAggregates:
+    programme_id: int
+    min_group: int
+    overall: dict[str, RatingSummary] = field(default_factory=dict)
+    by_role: dict[str, dict[str, RatingSummary]] = field(default_factory=dict)  # mentor | mentee -> question
+
+
+def _summarise(session: Session, programme_id: int, question: str, role: str | None, min_group: int) -> RatingSummary:
+    column = getattr(Reflection, question)
+    conditions = [Reflection.programme_id == programme_id, column.isnot(None)]
+    if role is not None:
+        conditions.append(Reflection.role == role)
+    people = int(session.scalar(select(func.count(func.distinct(Reflection.author_user_id))).where(*conditions)) or 0)
+    if people < min_group:
+        return RatingSummary(question, 0, suppressed=people > 0)
+    counts: dict[int, int] = {
+        int(value): int(n)
+        for value, n in session.execute(select(column, func.count()).where(*conditions).group_by(column)).all()
+    }
+    responses = sum(counts.values())
+    total = sum(value * n for value, n in counts.items())
+    return RatingSummary(
+        question,
+        people,
+        suppressed=False,
+        responses=responses,
+        mean=round(total / responses, 2) if responses else None,
+        distribution={value: counts.get(value, 0) for value in RATING_VALUES},
+    )
+
+
+def rating_aggregates(session: Session, programme_id: int, *, min_group: int = MIN_GROUP) -> RatingAggregates:
+    """Reflection ratings (safety, usefulness) for a programme's lead, only as aggregates.
+
+    Each figure covers at least ``min_group`` different people (never fewer than five); a group with
+    fewer is ``suppressed`` and reports ``people=0`` so not even its size singles anyone out. The
+    caller checks that the viewer leads the programme.
+    """
+    min_group = max(min_group, MIN_GROUP)
+    result = RatingAggregates(programme_id, min_group)
+    for question in ("safety", "usefulness"):
+        result.overall[question] = _summarise(session, programme_id, question, None, min_group)
+    for role in ("mentor", "mentee"):
+        result.by_role[role] = {
+            q: _summarise(session, programme_id, q, role, min_group) for q in ("safety", "usefulness")
+        }
+    # Complementary suppression: with the overall figure shown, one hidden role group could be worked
+    # out as overall minus the other role, so the other role is hidden too.
+    for question in ("safety", "usefulness"):
+        hidden = [role for role in ("mentor", "mentee") if result.by_role[role][question].suppressed]
+        if len(hidden) == 1 and not result.overall[question].suppressed:
+            other = "mentee" if hidden[0] == "mentor" else "mentor"
+            result.by_role[other][question] = _summarise(session, programme_id, question, other, 10**9)
+    return result
+
+
+@dataclass(frozen=True)
+class ReflectionCompletion:
+    expected: int  # people asked to reflect (two per held session)
+    completed: int  # reflections written
+
+    @property
+    def rate(self) -> float | None:
+        return self.completed / self.expected if self.expected else None
+
+
+def reflection_completion(session: Session, programme_id: int) -> ReflectionCompletion:
+    """How many reflections were asked for and written in a programme (counts only, for the dashboard)."""
+    held = int(
+        session.scalar(
+            select(func.count())
+            .select_from(MentoringSession)
+            .where(MentoringSession.programme_id == programme_id, MentoringSession.status == "held")
+        )
+        or 0
+    )
+    written = int(
+        session.scalar(select(func.count()).select_from(Reflection).where(Reflection.programme_id == programme_id)) or 0
+    )
+    return ReflectionCompletion(expected=2 * held, completed=written)

@@ -1,1 +1,0 @@
-"""Domain services: plain data in, plain results out; no Slack here."""
