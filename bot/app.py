@@ -84,7 +84,7 @@ def create_app(runtime: Runtime, *, token_verification: bool = True, listener_ex
         # leave a new request waiting for a thread to acknowledge it within Slack's 3 seconds.
         listener_executor=listener_executor
         or ThreadPoolExecutor(max_workers=max(16, 2 * runtime.settings.http_threads), thread_name_prefix="listener"),
-        client=runtime.gateway.client,
+        client=runtime.gateway.client_for_bolt(),
         signing_secret=runtime.settings.signing_secret or None,
         token_verification_enabled=token_verification,
         raise_error_for_unhandled_request=False,

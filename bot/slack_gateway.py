@@ -1,12 +1,15 @@
-"""The one gateway to the Slack Web API.
+"""The one port to the Slack Web API.
 
-Every call the app makes to Slack goes through the ``WebClient`` built here (Bolt's listeners get
-the same client), so retries, the API URL and time-outs are decided in one place. ``SLACK_API_URL``
-points it at Slack, or at the local emulator in tests and in the demo.
+Every call the app makes to Slack goes through an intention-revealing method here; nothing else
+touches a ``WebClient`` (Bolt is handed the same client only to acknowledge and ``respond()``).
+Retries, the API URL and time-outs are decided in one place; the dispatcher gets a gateway of its
+own without automatic retries (:meth:`SlackGateway.for_dispatch`). ``SLACK_API_URL`` points it at
+Slack, or at the local emulator in tests and in the demo.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +21,8 @@ from slack_sdk.http_retry.builtin_handlers import (
     RateLimitErrorRetryHandler,
     ServerErrorRetryHandler,
 )
+
+from bot.programmes.leads_channel import ChannelFacts
 
 
 @dataclass(frozen=True)
@@ -52,34 +57,54 @@ class SlackUser:
 
 
 def build_web_client(token: str, api_url: str, *, timeout: int = 10, max_retries: int = 3) -> WebClient:
-    return WebClient(
-        token=token,
-        base_url=api_url,
-        timeout=timeout,
-        retry_handlers=[
+    handlers = (
+        [
             ConnectionErrorRetryHandler(max_retry_count=max_retries),
             RateLimitErrorRetryHandler(max_retry_count=max_retries),
             ServerErrorRetryHandler(max_retry_count=max_retries),
-        ],
+        ]
+        if max_retries
+        else []
     )
+    return WebClient(token=token, base_url=api_url, timeout=timeout, retry_handlers=handlers)
+
+
+def error_code(error: SlackApiError) -> str:
+    response = error.response
+    return str(response.get("error") or "") if response is not None else ""
 
 
 class SlackGateway:
     """Typed, intention-revealing wrappers over the Web API methods the app uses."""
 
     def __init__(self, client: WebClient) -> None:
-        self.client = client
+        self._client = client
+        self._bot_user_id: str | None = None
+        self._lock = threading.Lock()
 
     @classmethod
     def connect(cls, token: str, api_url: str) -> SlackGateway:
         return cls(build_web_client(token, api_url))
 
+    def for_dispatch(self) -> SlackGateway:
+        """A gateway for the outbox dispatcher: no automatic retries. slack_sdk would sleep on a 429
+        and retry a dropped connection, which posts twice when Slack did the work but the answer was
+        lost; the dispatcher puts the row back and checks before posting again instead."""
+        client = self._client
+        return SlackGateway(build_web_client(str(client.token), client.base_url, timeout=10, max_retries=0))
+
+    def client_for_bolt(self) -> WebClient:
+        """Bolt needs a client to acknowledge and for ``respond()``; listeners use this gateway."""
+        return self._client
+
+    # ------------------------------------------------------------------ people
+
     def user(self, user_id: str) -> SlackUser:
-        return SlackUser.from_api(self.client.users_info(user=user_id)["user"])
+        return SlackUser.from_api(self._client.users_info(user=user_id)["user"])
 
     def user_by_email(self, email: str) -> SlackUser | None:
         try:
-            return SlackUser.from_api(self.client.users_lookupByEmail(email=email)["user"])
+            return SlackUser.from_api(self._client.users_lookupByEmail(email=email)["user"])
         except SlackApiError as error:
             if error.response.get("error") == "users_not_found":
                 return None
@@ -96,22 +121,91 @@ class SlackGateway:
                 return None
             raise
 
+    def bot_user_id(self) -> str:
+        with self._lock:
+            if self._bot_user_id is None:
+                self._bot_user_id = str(self._client.auth_test()["user_id"])
+            return self._bot_user_id
+
+    # ------------------------------------------------------------------ conversations
+
     def open_dm(self, user_id: str) -> str:
-        return str(self.client.conversations_open(users=[user_id])["channel"]["id"])
+        return str(self._client.conversations_open(users=[user_id])["channel"]["id"])
 
     def open_group_dm(self, user_ids: Sequence[str]) -> str:
-        return str(self.client.conversations_open(users=list(user_ids))["channel"]["id"])
+        return str(self._client.conversations_open(users=list(user_ids))["channel"]["id"])
 
-    def post_message(self, channel: str, text: str, blocks: Sequence[dict[str, Any]] | None = None) -> str:
-        response = self.client.chat_postMessage(channel=channel, text=text, blocks=list(blocks or []) or None)
-        return str(response["ts"])
+    def channel_facts(self, channel_id: str) -> ChannelFacts:
+        """Privacy, archive state and every member (paged), for decisions made in services."""
+        info = self._client.conversations_info(channel=channel_id)["channel"]
+        members: set[str] = set()
+        cursor = None
+        while True:
+            page = self._client.conversations_members(channel=channel_id, cursor=cursor, limit=200)
+            members.update(page["members"])
+            cursor = (page.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                break
+        return ChannelFacts(
+            id=channel_id,
+            is_private=bool(info.get("is_private")),
+            is_archived=bool(info.get("is_archived")),
+            member_ids=frozenset(members),
+            bot_user_id=self.bot_user_id(),
+        )
+
+    def find_message_with_metadata(self, channel: str, event_type: str, key: str, *, limit: int = 100) -> str:
+        """The ts of a recent message the app posted with this metadata key, or ""."""
+        response = self._client.conversations_history(channel=channel, limit=limit, include_all_metadata=True)
+        for message in response.get("messages") or []:
+            metadata = message.get("metadata") or {}
+            if metadata.get("event_type") == event_type and (metadata.get("event_payload") or {}).get("key") == key:
+                return str(message.get("ts") or "")
+        return ""
+
+    # ------------------------------------------------------------------ messages
+
+    def post_message(
+        self,
+        channel: str,
+        text: str,
+        blocks: Sequence[dict[str, Any]] | None = None,
+        *,
+        metadata: dict[str, Any] | None = None,
+    ) -> str:
+        response = self._client.chat_postMessage(
+            channel=channel, text=text, blocks=list(blocks or []) or None, metadata=metadata
+        )
+        return str(response.get("ts") or "")
+
+    def update_message(
+        self, channel: str, ts: str, text: str, blocks: Sequence[dict[str, Any]] | None = None
+    ) -> None:
+        self._client.chat_update(channel=channel, ts=ts, text=text, blocks=list(blocks or []) or None)
+
+    def pin(self, channel: str, ts: str) -> None:
+        self._client.pins_add(channel=channel, timestamp=ts)
+
+    def unpin(self, channel: str, ts: str) -> None:
+        self._client.pins_remove(channel=channel, timestamp=ts)
+
+    def upload_file(self, channel: str, filename: str, content: bytes, title: str) -> None:
+        self._client.files_upload_v2(channel=channel, filename=filename, content=content, title=title)
 
     def post_dm(self, user_id: str, text: str, blocks: Sequence[dict[str, Any]] | None = None) -> str:
         """Post into the bot's private DM with a person (opening it if need be); returns the ts."""
         return self.post_message(self.open_dm(user_id), text, blocks)
 
+    # ------------------------------------------------------------------ views
+
     def open_view(self, trigger_id: str, view: dict[str, Any]) -> str:
-        return str(self.client.views_open(trigger_id=trigger_id, view=view)["view"]["id"])
+        return str(self._client.views_open(trigger_id=trigger_id, view=view)["view"]["id"])
+
+    def push_view(self, trigger_id: str, view: dict[str, Any]) -> str:
+        return str(self._client.views_push(trigger_id=trigger_id, view=view)["view"]["id"])
+
+    def update_view(self, view_id: str, view: dict[str, Any], *, hash: str | None = None) -> None:
+        self._client.views_update(view_id=view_id, view=view, hash=hash)
 
     def publish_home(self, user_id: str, view: dict[str, Any]) -> None:
-        self.client.views_publish(user_id=user_id, view=view)
+        self._client.views_publish(user_id=user_id, view=view)

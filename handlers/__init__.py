@@ -1,33 +1,70 @@
-"""The Slack surface: parse the payload, acknowledge fast, call one service, render the answer."""
+"""The Slack surface: parse the payload, acknowledge fast, call one service, render the answer.
+
+One module per feature, mirroring ``bot/``'s packages. Each lists its listeners in a module-level
+``LISTENERS`` (:class:`handlers.common.Listeners`); they are registered here, from this explicit
+list, and nowhere else.
+"""
 
 from __future__ import annotations
 
-from slack_bolt import App
+import inspect
+from types import ModuleType
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
 
 from bot.runtime import Runtime
-from handlers import commands, enrolment, events, journey, matching, programmes
-from handlers import concerns as concern_handlers
-from handlers import data_rights as data_rights_handlers
-from handlers import home as home_handlers
-from handlers import reflections as reflection_handlers
-from handlers import reports as report_handlers
-from handlers import sessions as session_handlers
-from handlers import speed_events as speed_event_handlers
-from handlers import surveys as survey_handlers
+from handlers import (
+    concerns,
+    data_rights,
+    enrolment,
+    events,
+    home,
+    journey,
+    matching,
+    programmes,
+    reflections,
+    reports,
+    sessions,
+    speed_events,
+    surveys,
+)
+from handlers.commands import CommandRouter
+from handlers.common import Listeners, provide_runtime
+
+FEATURES: tuple[ModuleType, ...] = (
+    programmes,
+    enrolment,
+    matching,
+    journey,
+    sessions,
+    reflections,
+    concerns,
+    home,
+    surveys,
+    reports,
+    data_rights,
+    speed_events,
+    events,
+)
 
 
-def register_listeners(app: App, runtime: Runtime) -> None:
-    router = commands.register(app, runtime)
-    programmes.register(app, runtime, router)
-    enrolment.register(app, runtime, router)
-    matching.register(app, runtime, router)
-    journey.register(app, runtime, router)
-    session_handlers.register(app, runtime, router)
-    reflection_handlers.register(app, runtime, router)
-    concern_handlers.register(app, runtime, router)
-    home_handlers.register(app, runtime)
-    survey_handlers.register(app, runtime)
-    report_handlers.register(app, runtime, router)
-    data_rights_handlers.register(app, runtime, router)
-    speed_event_handlers.register(app, runtime, router)
-    events.register(app, runtime)
+def register_listeners(app: App, runtime: Runtime) -> CommandRouter:
+    app.use(provide_runtime(runtime))
+    router = CommandRouter(runtime)
+    for module in FEATURES:
+        listeners = getattr(module, "LISTENERS", None)
+        if isinstance(listeners, Listeners):
+            listeners.register(app, router)
+        else:  # not yet converted to module-level listeners
+            register = module.register
+            if len(inspect.signature(register).parameters) == 3:
+                register(app, runtime, router)
+            else:
+                register(app, runtime)
+
+    @app.command("/mentoring")
+    def mentoring(ack: Ack, respond: Respond, body: dict[str, Any]) -> None:
+        router.dispatch(ack, respond, body)
+
+    return router

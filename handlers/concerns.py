@@ -39,6 +39,7 @@ from bot.concerns.blocks import (
     reporter_concerns_list,
 )
 from bot.errors import FieldErrors, NotAllowed, NotFound
+from bot.programmes import leads_channel
 from bot.runtime import Runtime
 from handlers.commands import CommandCall, CommandRouter
 from handlers.common import ack_field_errors, acting_user, ephemeral
@@ -57,7 +58,6 @@ def _int(value: Any) -> int:
 
 def register(app: App, runtime: Runtime, router: CommandRouter) -> None:
     db, gateway, content = runtime.db, runtime.gateway, runtime.content
-    bot_user: dict[str, str] = {}
 
     def tell_privately(body: dict[str, Any], respond: Respond, text: str) -> None:
         """An answer only the person who clicked sees: ephemeral where possible, else their DM."""
@@ -73,7 +73,7 @@ def register(app: App, runtime: Runtime, router: CommandRouter) -> None:
         """Push on top of an open modal (keeping it), otherwise open a new one."""
         current = body.get("view") or {}
         if current.get("type") == "modal":
-            gateway.client.views_push(trigger_id=body["trigger_id"], view=view)
+            gateway.push_view(body["trigger_id"], view)
         else:
             gateway.open_view(str(body["trigger_id"]), view)
 
@@ -113,22 +113,8 @@ def register(app: App, runtime: Runtime, router: CommandRouter) -> None:
         open_or_push(body, concern_form_for(acting_user(body), preselected))
 
     def channel_is_private_to(channel_id: str, allowed: set[str]) -> bool:
-        """True only if the channel is private, not archived, and holds no one but ``allowed`` (and the app)."""
         try:
-            info = gateway.client.conversations_info(channel=channel_id)["channel"]
-            if not info.get("is_private") or info.get("is_archived"):
-                return False
-            if "user_id" not in bot_user:
-                bot_user["user_id"] = str(gateway.client.auth_test()["user_id"])
-            members: set[str] = set()
-            cursor = None
-            while True:
-                page = gateway.client.conversations_members(channel=channel_id, cursor=cursor, limit=200)
-                members.update(page["members"])
-                cursor = (page.get("response_metadata") or {}).get("next_cursor")
-                if not cursor:
-                    break
-            return bool(members) and members - {bot_user["user_id"]} <= allowed
+            return leads_channel.holds_only(gateway.channel_facts(channel_id), allowed)
         except SlackApiError:
             log.warning("Could not check the leads' alerts channel", exc_info=True)
             return False
@@ -163,7 +149,7 @@ def register(app: App, runtime: Runtime, router: CommandRouter) -> None:
         """Refresh the lead's concern modal if the click came from it; otherwise say what happened."""
         current = body.get("view") or {}
         if current.get("type") == "modal" and current.get("callback_id") == LEAD_VIEW:
-            gateway.client.views_update(view_id=current["id"], view=lead_concern_modal(result))
+            gateway.update_view(current["id"], lead_concern_modal(result))
         else:
             tell_privately(body, respond, result.message)
 
@@ -215,7 +201,7 @@ def register(app: App, runtime: Runtime, router: CommandRouter) -> None:
         if not parent:
             return
         try:
-            gateway.client.views_update(view_id=parent, view=lead_concern_modal(result))
+            gateway.update_view(parent, lead_concern_modal(result))
         except SlackApiError:
             log.info("The concern modal under the form was already closed")
 

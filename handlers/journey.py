@@ -180,7 +180,7 @@ def register(app: App, runtime: Runtime, router: CommandRouter) -> None:
             return
         view = body.get("view") or {}
         if view.get("id"):
-            gateway.client.views_update(view_id=view["id"], view=contract_form(content, state))
+            gateway.update_view(view["id"], contract_form(content, state))
         else:
             gateway.open_view(body["trigger_id"], contract_form(content, state))
 
@@ -218,8 +218,8 @@ def register(app: App, runtime: Runtime, router: CommandRouter) -> None:
         """The agreed version no longer counts: unpin it and take its text out of the conversation."""
         text, blocks = superseded_contract_message(now(), tz)
         try:
-            gateway.client.pins_remove(channel=pinned.channel_id, timestamp=pinned.ts)
-            gateway.client.chat_update(channel=pinned.channel_id, ts=pinned.ts, text=text, blocks=blocks)
+            gateway.unpin(pinned.channel_id, pinned.ts)
+            gateway.update_message(pinned.channel_id, pinned.ts, text, blocks)
         except Exception:
             log.warning("Could not retire the previously pinned contract", exc_info=True)
 
@@ -240,13 +240,13 @@ def register(app: App, runtime: Runtime, router: CommandRouter) -> None:
                 tell_privately(body, respond, refusal_text(error))
                 return
             if view_id:
-                gateway.client.views_update(view_id=view_id, view=contract_view(content, state, notice=str(error)))
+                gateway.update_view(view_id, contract_view(content, state, notice=str(error)))
             else:
                 tell_privately(body, respond, str(error))
             return
         state = agreement.state
         if view_id:
-            gateway.client.views_update(view_id=view_id, view=contract_view(content, state))
+            gateway.update_view(view_id, contract_view(content, state))
         if not state.agreed:
             text, blocks = contract_half_agreed_message(state, user_id)
             post_to_pair(state.people, text, blocks)
@@ -258,7 +258,7 @@ def register(app: App, runtime: Runtime, router: CommandRouter) -> None:
         """Post the agenda to the pair's DM, or update it where it was posted."""
         text, blocks = agenda_message(view)
         if view.channel_id and view.message_ts:
-            gateway.client.chat_update(channel=view.channel_id, ts=view.message_ts, text=text, blocks=blocks)
+            gateway.update_message(view.channel_id, view.message_ts, text, blocks)
             return
         channel, ts = post_to_pair(view.people, text, blocks)
         journey.record_agenda_message(db, view.agenda_id, channel, ts)

@@ -54,7 +54,7 @@ def register(app: App, runtime: Runtime, router: CommandRouter) -> None:
 
     def refresh(view_id: str, programme_id: int, user_id: str, admin: bool, *, rerun: bool = False) -> None:
         get = proposals.compute_proposal if rerun else proposals.current_proposal
-        gateway.client.views_update(view_id=view_id, view=proposal_modal(get(db, programme_id, user_id, admin=admin)))
+        gateway.update_view(view_id, proposal_modal(get(db, programme_id, user_id, admin=admin)))
 
     def refuse(user_id: str, error: Exception) -> None:
         tell(user_id, str(error) if isinstance(error, NotAllowed | NotFound) else LEAD_ONLY)
@@ -96,7 +96,7 @@ def register(app: App, runtime: Runtime, router: CommandRouter) -> None:
         except (NotAllowed, NotFound) as error:
             refuse(user_id, error)
             return
-        gateway.client.views_push(trigger_id=body["trigger_id"], view=swap_modal(proposal, body["view"]["id"]))
+        gateway.push_view(body["trigger_id"], swap_modal(proposal, body["view"]["id"]))
 
     @app.action("pin_or_forbid")
     def open_rule(ack: Ack, body: dict[str, Any]) -> None:
@@ -107,7 +107,7 @@ def register(app: App, runtime: Runtime, router: CommandRouter) -> None:
         except (NotAllowed, NotFound) as error:
             refuse(user_id, error)
             return
-        gateway.client.views_push(trigger_id=body["trigger_id"], view=rule_modal(programme_id, body["view"]["id"]))
+        gateway.push_view(body["trigger_id"], rule_modal(programme_id, body["view"]["id"]))
 
     @app.view(SWAP_FORM)
     def swap(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, Respond
 
 from bot.blockkit.forms import int_value, metadata, read_values, text_value
 from bot.errors import FieldErrors, NotAllowed, NotFound
@@ -25,8 +25,17 @@ from bot.reflections.blocks import (
     saved_view,
 )
 from bot.runtime import Runtime
-from handlers.commands import CommandCall, CommandRouter
-from handlers.common import ack_field_errors, acting_user, ephemeral
+from handlers.commands import CommandCall
+from handlers.common import (
+    Listeners,
+    ack_field_errors,
+    acting_user,
+    action_value,
+    answer_privately,
+    ephemeral,
+    open_or_push,
+    parse_int,
+)
 
 log = logging.getLogger(__name__)
 
@@ -34,13 +43,6 @@ NOTHING_TO_REFLECT_ON = (
     "There's no session to reflect on yet. Once you or your partner confirm that a session happened, "
     "I'll ask you privately for a reflection."
 )
-
-
-def _int(value: Any) -> int:
-    try:
-        return int(str(value))
-    except (TypeError, ValueError):
-        return 0
 
 
 def reflection_input(values: dict[str, Any]) -> reflections.ReflectionInput:
@@ -54,84 +56,78 @@ def reflection_input(values: dict[str, Any]) -> reflections.ReflectionInput:
     )
 
 
-def register(app: App, runtime: Runtime, router: CommandRouter) -> None:
-    db, gateway, content = runtime.db, runtime.gateway, runtime.content
+def reflect(call: CommandCall) -> None:
+    runtime = call.runtime
+    target = reflections.latest_reflection_target(runtime.db, call.user_id)
+    if target is None:
+        ephemeral(call.ack, NOTHING_TO_REFLECT_ON)
+        return
+    call.ack()
+    runtime.gateway.open_view(call.trigger_id, reflection_modal(runtime.content, target))
 
-    def tell_privately(body: dict[str, Any], respond: Respond, text: str) -> None:
-        try:
-            if body.get("response_url"):
-                respond(text=text, response_type="ephemeral", replace_original=False)
-            else:
-                gateway.post_dm(acting_user(body), text)
-        except Exception:
-            log.warning("Could not answer a person privately", exc_info=True)
 
-    def open_or_push(body: dict[str, Any], view: dict[str, Any]) -> None:
-        if (body.get("view") or {}).get("type") == "modal":
-            gateway.client.views_push(trigger_id=body["trigger_id"], view=view)
-        else:
-            gateway.open_view(str(body["trigger_id"]), view)
+def list_reflections(call: CommandCall) -> None:
+    text, blocks = my_reflections_message(reflections.my_reflections(call.runtime.db, call.user_id))
+    ephemeral(call.ack, text, blocks)
 
-    def reflect(call: CommandCall) -> None:
-        target = reflections.latest_reflection_target(db, call.user_id)
-        if target is None:
-            ephemeral(call.ack, NOTHING_TO_REFLECT_ON)
-            return
-        call.ack()
-        gateway.open_view(call.trigger_id, reflection_modal(content, target))
 
-    def list_reflections(call: CommandCall) -> None:
-        text, blocks = my_reflections_message(reflections.my_reflections(db, call.user_id))
-        ephemeral(call.ack, text, blocks)
+def open_reflection(ack: Ack, body: dict[str, Any], respond: Respond, runtime: Runtime) -> None:
+    ack()
+    try:
+        target = reflections.reflection_target(runtime.db, parse_int(action_value(body)), acting_user(body))
+    except (NotFound, NotAllowed) as error:
+        answer_privately(runtime, body, respond, str(error))
+        return
+    open_or_push(runtime, body, reflection_modal(runtime.content, target))
 
-    router.add("reflect", reflect)
-    router.add("reflections", list_reflections)
 
-    @app.action(OPEN_REFLECTION)
-    def open_reflection(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
-        ack()
-        try:
-            target = reflections.reflection_target(db, _int(body["actions"][0].get("value")), acting_user(body))
-        except (NotFound, NotAllowed) as error:
-            tell_privately(body, respond, str(error))
-            return
-        open_or_push(body, reflection_modal(content, target))
+def edit_reflection(ack: Ack, body: dict[str, Any], respond: Respond, runtime: Runtime) -> None:
+    ack()
+    try:
+        target = reflections.target_for_edit(runtime.db, parse_int(action_value(body)), acting_user(body))
+    except (NotFound, NotAllowed) as error:
+        answer_privately(runtime, body, respond, str(error))
+        return
+    open_or_push(runtime, body, reflection_modal(runtime.content, target))
 
-    @app.action(EDIT_REFLECTION)
-    def edit_reflection(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
-        ack()
-        try:
-            target = reflections.target_for_edit(db, _int(body["actions"][0].get("value")), acting_user(body))
-        except (NotFound, NotAllowed) as error:
-            tell_privately(body, respond, str(error))
-            return
-        open_or_push(body, reflection_modal(content, target))
 
-    @app.action(DELETE_REFLECTION)
-    def delete_reflection(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
-        ack()
-        user_id = acting_user(body)
-        try:
-            reflections.delete_reflection(db, _int(body["actions"][0].get("value")), user_id)
-        except (NotFound, NotAllowed) as error:
-            tell_privately(body, respond, str(error))
-            return
-        text, blocks = my_reflections_message(reflections.my_reflections(db, user_id))
-        if body.get("response_url"):
-            respond(text="Deleted. " + text, blocks=blocks, response_type="ephemeral", replace_original=True)
-        else:
-            tell_privately(body, respond, "Your reflection is deleted.")
+def delete_reflection(ack: Ack, body: dict[str, Any], respond: Respond, runtime: Runtime) -> None:
+    ack()
+    user_id = acting_user(body)
+    try:
+        reflections.delete_reflection(runtime.db, parse_int(action_value(body)), user_id)
+    except (NotFound, NotAllowed) as error:
+        answer_privately(runtime, body, respond, str(error))
+        return
+    text, blocks = my_reflections_message(reflections.my_reflections(runtime.db, user_id))
+    if body.get("response_url"):
+        answer_privately(runtime, body, respond, "Deleted. " + text, blocks, replace=True)
+    else:
+        answer_privately(runtime, body, respond, "Your reflection is deleted.")
 
-    @app.view(REFLECTION_FORM)
-    def save_reflection(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        """Saved before the modal closes; a failed save keeps it open, with everything typed."""
-        session_id = _int(metadata(view).get("session_id"))
-        try:
-            saved = reflections.save_reflection(db, session_id, acting_user(body), reflection_input(read_values(view)))
-        except FieldErrors as error:
-            ack_field_errors(ack, error, view)
-            return
-        except (NotFound, NotAllowed) as error:
-            ack_field_errors(ack, FieldErrors({"takeaways": str(error)}), view)
-            return
-        ack(response_action="update", view=saved_view(content, saved.partner_name, saved.shared_now))
+
+def save_reflection(ack: Ack, body: dict[str, Any], view: dict[str, Any], runtime: Runtime) -> None:
+    """Saved before the modal closes; a failed save keeps it open, with everything typed."""
+    session_id = parse_int(metadata(view).get("session_id"))
+    try:
+        saved = reflections.save_reflection(
+            runtime.db, session_id, acting_user(body), reflection_input(read_values(view))
+        )
+    except FieldErrors as error:
+        ack_field_errors(ack, error, view)
+        return
+    except (NotFound, NotAllowed) as error:
+        ack_field_errors(ack, FieldErrors({"takeaways": str(error)}), view)
+        return
+    ack(response_action="update", view=saved_view(runtime.content, saved.partner_name, saved.shared_now))
+
+
+LISTENERS = Listeners(
+    commands={"reflect": reflect, "reflections": list_reflections},
+    actions=[
+        (OPEN_REFLECTION, open_reflection),
+        (EDIT_REFLECTION, edit_reflection),
+        (DELETE_REFLECTION, delete_reflection),
+    ],
+    views=[(REFLECTION_FORM, save_reflection)],
+)

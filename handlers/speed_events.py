@@ -200,11 +200,8 @@ def register(app: App, runtime: Runtime, router: CommandRouter) -> None:
         if meta.get("channel") and meta.get("ts"):
             try:
                 note = f"You said yes to {event.name}. Thank you!"
-                gateway.client.chat_update(
-                    channel=meta["channel"],
-                    ts=meta["ts"],
-                    text=note,
-                    blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": note}}],
+                gateway.update_message(
+                    meta["channel"], meta["ts"], note, [{"type": "section", "text": {"type": "mrkdwn", "text": note}}]
                 )
             except Exception:
                 log.info("Could not update the invitation message", exc_info=True)
@@ -262,7 +259,7 @@ def register(app: App, runtime: Runtime, router: CommandRouter) -> None:
             refuse(user_id, error)
             return
         notice = "Planned again with everyone who is coming now."
-        gateway.client.views_update(view_id=body["view"]["id"], view=blocks.plan_view(overview, notice=notice))
+        gateway.update_view(body["view"]["id"], blocks.plan_view(overview, notice=notice))
 
     @app.action("speed_swap_open")
     def open_swap(ack: Ack, body: dict[str, Any]) -> None:
@@ -275,7 +272,7 @@ def register(app: App, runtime: Runtime, router: CommandRouter) -> None:
             return
         first = 1 if event.status == "draft" else (service.timeline(event).next_round(now()) or event.rounds)
         view = blocks.swap_modal(event.id, body["view"]["id"], first, event.rounds)
-        gateway.client.views_push(trigger_id=body["trigger_id"], view=view)
+        gateway.push_view(body["trigger_id"], view)
 
     @app.action("speed_absent_open")
     def open_absent(ack: Ack, body: dict[str, Any]) -> None:
@@ -286,7 +283,7 @@ def register(app: App, runtime: Runtime, router: CommandRouter) -> None:
         except (NotAllowed, NotFound) as error:
             refuse(user_id, error)
             return
-        gateway.client.views_push(trigger_id=body["trigger_id"], view=blocks.absent_modal(event.id, body["view"]["id"]))
+        gateway.push_view(body["trigger_id"], blocks.absent_modal(event.id, body["view"]["id"]))
 
     def change_notice(change: service.PlanChange | None) -> str:
         if change is None or change.from_round is None:
@@ -314,7 +311,7 @@ def register(app: App, runtime: Runtime, router: CommandRouter) -> None:
         notice = f"Swapped {names.get(first, first)} and {names.get(second, second)}." + change_notice(change)
         parent = str(metadata(view).get("parent") or "")
         if parent:
-            gateway.client.views_update(view_id=parent, view=blocks.plan_view(overview, notice=notice))
+            gateway.update_view(parent, blocks.plan_view(overview, notice=notice))
 
     @app.view(blocks.ABSENT_FORM)
     def absent(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
@@ -339,7 +336,7 @@ def register(app: App, runtime: Runtime, router: CommandRouter) -> None:
         notice = f"{participant.real_name or participant.user_id} is marked absent." + change_notice(change)
         parent = str(metadata(view).get("parent") or "")
         if parent:
-            gateway.client.views_update(view_id=parent, view=blocks.plan_view(overview, notice=notice))
+            gateway.update_view(parent, blocks.plan_view(overview, notice=notice))
 
     @app.view(blocks.PLAN_VIEW)
     def publish(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:

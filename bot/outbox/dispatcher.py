@@ -24,7 +24,6 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.error import URLError
 
-from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot import outbox
@@ -32,6 +31,7 @@ from bot.clock import as_utc, now
 from bot.models import OutboxMessage, Programme
 from bot.outbox import Kinds, Rendered, Skip
 from bot.outbox.notifications import DELIVERY_FAILED
+from bot.slack_gateway import SlackGateway, error_code
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -59,6 +59,7 @@ PERMANENT_ERRORS = frozenset(
 # Errors that mean the history check can never work here (so the dispatcher posts without it).
 NO_HISTORY_ACCESS = frozenset({"missing_scope", "not_allowed_token_type", "not_in_channel", "channel_not_found"})
 PACED = "paced"
+METADATA_EVENT = "mentoring_outbox"  # marks the app's own posts, so a retry can find them
 PACING_BURST = 2  # posts a conversation may take at once after a pause (Slack tolerates short bursts)
 
 
@@ -78,7 +79,7 @@ class Dispatcher:
         batch: int = 200,
         per_conversation_interval: float = 1.0,
         threads: int = 8,
-        client: WebClient | None = None,
+        gateway: SlackGateway | None = None,
         lease: timedelta = outbox.LEASE,
         kinds: Kinds | None = None,
     ) -> None:
@@ -88,13 +89,10 @@ class Dispatcher:
         self.batch = batch
         self.lease = lease
         self.interval = per_conversation_interval
-        # A client of its own that does not sleep on 429s: rate-limited rows are put back instead.
-        # No built-in retries either: slack_sdk retries a dropped connection by default, which would
-        # post twice when Slack processed the request but the answer was lost. The outbox retries,
-        # and checks the conversation for the row's metadata before posting again.
-        self.client = client or WebClient(
-            token=runtime.settings.bot_token, base_url=runtime.settings.slack_api_url, timeout=10, retry_handlers=[]
-        )
+        # A gateway of its own that does not sleep on 429s or retry a dropped connection (which would
+        # post twice when Slack processed the request but the answer was lost): rate-limited rows are
+        # put back, and a retry checks the conversation for the row's metadata before posting again.
+        self.slack = gateway or runtime.gateway.for_dispatch()
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="dispatch")
         self._dm_channels: dict[str, str] = {}
         self._group_channels: dict[tuple[str, ...], str] = {}
@@ -234,24 +232,18 @@ class Dispatcher:
                 if ts:
                     outbox.note_posted(self.runtime.db, row, self.worker_id, ts)
             if not ts:
-                response = self.client.chat_postMessage(
-                    channel=channel,
-                    text=message.text,
-                    blocks=message.blocks or None,
-                    metadata={"event_type": "mentoring_outbox", "event_payload": {"key": row.key}},
+                ts = self.slack.post_message(
+                    channel,
+                    message.text,
+                    message.blocks,
+                    metadata={"event_type": METADATA_EVENT, "event_payload": {"key": row.key}},
                 )
-                ts = str(response.get("ts") or "")
                 if message.file is not None or message.pin:
                     outbox.note_posted(self.runtime.db, row, self.worker_id, ts)
             if message.file is not None:
-                self.client.files_upload_v2(
-                    channel=channel,
-                    filename=message.file.filename,
-                    content=message.file.content,
-                    title=message.file.title,
-                )
+                self.slack.upload_file(channel, message.file.filename, message.file.content, message.file.title)
             if message.pin and ts:
-                self.client.pins_add(channel=channel, timestamp=ts)
+                self.slack.pin(channel, ts)
         except SlackApiError as error:
             self._handle_slack_error(row, error)
             return 0
@@ -266,20 +258,15 @@ class Dispatcher:
     def _already_posted(self, channel: str, key: str) -> str:
         """The ts of a message this row already posted (found by its metadata), or ""."""
         try:
-            response = self.client.conversations_history(channel=channel, limit=100, include_all_metadata=True)
+            return self.slack.find_message_with_metadata(channel, METADATA_EVENT, key)
         except SlackApiError as error:
-            code = str(error.response.get("error") or "")
+            code = error_code(error)
             if code not in NO_HISTORY_ACCESS:
                 raise  # rate limits and server errors: the row is retried, and checks again then
             # Without history access (a scope not granted, a channel we cannot read) post anyway:
             # a rare duplicate after a crash is better than a message never delivered.
             log.warning("Could not check %s for an earlier post: %s", channel, code)
             return ""
-        for message in response.get("messages") or []:
-            payload = ((message.get("metadata") or {}).get("event_payload")) or {}
-            if payload.get("key") == key:
-                return str(message.get("ts") or "")
-        return ""
 
     def _channel_for(self, row: OutboxMessage, message: Rendered) -> str:
         if message.channel:
@@ -290,7 +277,7 @@ class Dispatcher:
                 cached = self._dm_channels.get(user)
             if cached:
                 return cached
-            channel = str(self.client.conversations_open(users=[user])["channel"]["id"])
+            channel = self.slack.open_dm(user)
             with self._lock:
                 self._dm_channels[user] = channel
             return channel
@@ -301,7 +288,7 @@ class Dispatcher:
             cached = self._group_channels.get(people)
         if cached:
             return cached
-        channel = str(self.client.conversations_open(users=list(people))["channel"]["id"])
+        channel = self.slack.open_group_dm(people)
         with self._lock:
             self._group_channels[people] = channel
         return channel
