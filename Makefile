@@ -11,7 +11,7 @@ export TEST_DATABASE_URL
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet -e '.[dev,postgres]'  # the suite and CI run on PostgreSQL too
 	touch $@
 
 setup: $(VENV)/.installed
