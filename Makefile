@@ -6,15 +6,36 @@ PY := $(VENV)/bin/python
 TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 export TEST_DATABASE_URL
 
-.PHONY: setup run demo serve worker test lint unit bench clean
+# Exact versions of every dependency (runtime, dev and the PostgreSQL driver), refreshed by `make lock`.
+CONSTRAINTS := constraints.txt
+# `make lock` resolves in a throw-away venv inside the git-ignored venv folder.
+LOCK_VENV := $(VENV)/lock-venv
+# The test suite and CI run on PostgreSQL too, so the development install has the driver.
+EXTRAS := dev,postgres
 
-$(VENV)/.installed: pyproject.toml
+.PHONY: setup run demo serve worker test lint unit bench lock clean
+
+$(VENV)/.installed: pyproject.toml $(CONSTRAINTS)
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet -c $(CONSTRAINTS) -e '.[$(EXTRAS)]'
 	touch $@
 
 setup: $(VENV)/.installed
+
+# Re-resolve every dependency from pyproject.toml alone (the newest versions its bounds allow) in a
+# throw-away venv and write the exact versions to constraints.txt. Review the diff, then `make test`.
+lock:
+	rm -rf $(LOCK_VENV)
+	$(PYTHON) -m venv $(LOCK_VENV)
+	$(LOCK_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(LOCK_VENV)/bin/python -m pip install --quiet -e '.[$(EXTRAS)]'
+	{ echo "# Exact versions of every runtime and dev dependency, transitively: make lock writes this file"; \
+	  echo "# (pip freeze of a clean venv with -e '.[$(EXTRAS)]', $$($(LOCK_VENV)/bin/python -V), $$(uname -s) $$(uname -m))."; \
+	  echo "# Used as: pip install -c constraints.txt -e '.[$(EXTRAS)]' (make setup)."; \
+	  $(LOCK_VENV)/bin/python -m pip freeze --exclude-editable; } > $(CONSTRAINTS).new
+	mv $(CONSTRAINTS).new $(CONSTRAINTS)
+	rm -rf $(LOCK_VENV)
 
 # Runs the app (Socket Mode) on the embedded SQLite database. Without Slack credentials in .env
 # there is nothing to connect to, so it plays the offline demo against the local Slack emulator.

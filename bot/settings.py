@@ -6,6 +6,7 @@ A missing or invalid setting stops the app with one line that names it (see ``Se
 from __future__ import annotations
 
 import logging
+from importlib.util import find_spec
 from typing import Annotated, Literal
 
 from cryptography.fernet import Fernet
@@ -92,6 +93,9 @@ class Settings(BaseSettings):
             raise ValueError("must be a sqlite:/// or postgresql+psycopg:// URL")
         if value.startswith("postgresql://"):
             value = "postgresql+psycopg://" + value.removeprefix("postgresql://")
+        if value.startswith("postgresql+psycopg://") and find_spec("psycopg") is None:
+            raise ValueError("PostgreSQL needs its driver, psycopg, which is not installed: "
+                             "pip install -e '.[postgres]' (make setup does)")
         return value
 
     def require_for(self, mode: Mode) -> None:

@@ -3,6 +3,7 @@
     .venv/bin/python tests/benchmarks/run_all.py              # every bench_*.py (``make bench``)
     .venv/bin/python tests/benchmarks/run_all.py ack          # only bench_ack.py
     .venv/bin/python tests/benchmarks/run_all.py ack matching
+    .venv/bin/python tests/benchmarks/run_all.py speed_rotation      # planner: hand-written blossom vs networkx
     .venv/bin/python tests/benchmarks/run_all.py ack -- --concurrency 32   # arguments after -- go to each
 
 Exits non-zero if a benchmark fails (or a name matches none).
