@@ -201,7 +201,7 @@ class OutboxMessage(Base):
 
 
 # ---------------------------------------------------------------------------------------------
-# Sessions and scheduling (issue 5). Owned by the sessions feature: bot/services/sessions.py.
+# Sessions and scheduling (issue 5). Owned by the sessions feature: bot/sessions/service.py.
 
 
 class MentoringSession(Base):
@@ -250,7 +250,7 @@ class PairSchedule(Base):
 
 # ---------------------------------------------------------------------------------------------
 # The pair's journey (issue 4): icebreakers seen, the contract, agendas.
-# Owned by the pair-journey feature: bot/services/journey.py.
+# Owned by the pair-journey feature: bot/journey/service.py.
 
 
 class PairIcebreaker(Base):
@@ -323,7 +323,7 @@ class AgendaItem(Base):
 
 # ---------------------------------------------------------------------------------------------
 # Dashboards, impact surveys, close-out and data rights (issue 7).
-# Owned by bot/services/{surveys,impact,closeout,data_rights,dashboard}.py.
+# Owned by bot/impact, bot/closeout and bot/home.
 
 
 class SurveyResponse(Base):
@@ -387,7 +387,7 @@ class DataDeletion(Base):
 
 # ---------------------------------------------------------------------------------------------
 # Private reflections and concerns (issue 6).
-# Owned by bot/services/reflections.py and bot/services/concerns.py.
+# Owned by bot/reflections and bot/concerns.
 
 
 class Reflection(Base):
@@ -465,7 +465,7 @@ class ConcernEvent(Base):
 
 # ---------------------------------------------------------------------------------------------
 # Reverse speed mentoring events (issue 8).
-# Owned by bot/services/speed_events.py; the rotation itself is bot/services/speed_rotation.py.
+# Owned by bot/speed_events/service.py; the rotation itself is bot/speed_events/rotation.py.
 
 
 class SpeedEvent(Base):

@@ -9,7 +9,7 @@ The planner needs a maximum matching in a general graph once per second round of
 pairs of pairs of the first round may swap partners to form groups of 2 + 2). This script plans
 the same seeded events with:
 
-* ``blossom``: ``bot.services.speed_rotation.maximum_matching`` as shipped, the hand-written
+* ``blossom``: ``bot.speed_events.rotation.maximum_matching`` as shipped, the hand-written
   Edmonds' blossom algorithm (a greedy start, then augmenting searches);
 * ``networkx``: ``networkx.max_weight_matching(graph, maxcardinality=True)`` on the same,
   unweighted graph, behind the same interface (defined here, for the comparison only; networkx is
@@ -39,8 +39,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from bot.services import speed_rotation
-from bot.services.speed_rotation import Attendee, plan_rotation, validate_plan
+from bot.speed_events import rotation as speed_rotation
+from bot.speed_events.rotation import Attendee, plan_rotation, validate_plan
 
 Matcher = Callable[[Sequence[Sequence[int]]], list[int]]
 
@@ -98,7 +98,7 @@ def matching_size(mate: list[int]) -> int:
 
 
 IMPORT_PROBE = """
-import time, psutil, numpy, scipy.optimize, bot.services.speed_rotation
+import time, psutil, numpy, scipy.optimize, bot.speed_events.rotation
 process = psutil.Process()
 rss, started = process.memory_info().rss, time.perf_counter()
 import networkx
