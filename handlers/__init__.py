@@ -15,37 +15,32 @@ from slack_bolt import Ack, App, Respond
 
 from bot.runtime import Runtime
 from handlers import (
+    closeout,
     concerns,
-    data_rights,
-    enrolment,
-    events,
     home,
+    impact,
     journey,
     matching,
     programmes,
     reflections,
-    reports,
     sessions,
     speed_events,
-    surveys,
 )
 from handlers.commands import CommandRouter
 from handlers.common import Listeners, provide_runtime
 
 FEATURES: tuple[ModuleType, ...] = (
     programmes,
-    enrolment,
+
     matching,
     journey,
     sessions,
     reflections,
     concerns,
-    home,
-    surveys,
-    reports,
-    data_rights,
+    impact,
+    closeout,
     speed_events,
-    events,
+    home,
 )
 
 

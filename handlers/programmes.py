@@ -1,23 +1,48 @@
-"""Programme leads and admins: create, edit and list programmes."""
+"""Programmes and enrolment on the Slack surface: leads and admins create, edit and list programmes;
+participants join, edit a profile and read a guide; leads invite people."""
 
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, Respond
 
 from bot.blockkit.forms import date_value, int_value, metadata, read_values, text_value
 from bot.errors import FieldErrors, NotAllowed, NotFound
 from bot.models import Programme
+from bot.programmes import enrolment as enrolment_service
 from bot.programmes import service as programme_service
 from bot.programmes.blocks import PROGRAMME_FORM, programme_modal, programmes_list
+from bot.programmes.enrolment_blocks import (
+    ENROLMENT_FORM,
+    enrolment_confirmation,
+    enrolment_modal,
+    guide_blocks,
+    invitation,
+    profile_blocks,
+)
 from bot.runtime import Runtime
-from handlers.commands import CommandCall, CommandRouter
-from handlers.common import ack_field_errors, acting_user, ephemeral, user_is_admin
+from bot.sessions.slots import parse_hhmm
+from handlers.commands import CommandCall
+from handlers.common import (
+    Listeners,
+    ack_field_errors,
+    acting_user,
+    action_value,
+    answer_privately,
+    ephemeral,
+    mentioned_users,
+    programme_for_lead_command,
+    tell,
+    user_is_admin,
+    without_mentions,
+)
 
 log = logging.getLogger(__name__)
 USAGE = "Usage: `/mentoring programme new` or `/mentoring programme edit [programme name]`"
+INVITE_USAGE = "Usage: `/mentoring invite [programme] @person @person ...`"
 
 
 def programme_form_input(values: dict[str, Any]) -> programme_service.ProgrammeInput:
@@ -53,89 +78,270 @@ def programme_form_input(values: dict[str, Any]) -> programme_service.ProgrammeI
     return data
 
 
-def register(app: App, runtime: Runtime, router: CommandRouter) -> None:
-    db = runtime.db
+def enrolment_form_input(values: dict[str, Any], programme_id: int | None) -> enrolment_service.EnrolmentInput:
+    chosen = values.get("programme_id") or programme_id
+    if not chosen:
+        raise FieldErrors({"programme_id": "Choose a programme."})
+    return enrolment_service.EnrolmentInput(
+        programme_id=int(chosen),
+        role=str(values.get("role") or ""),
+        organisation=text_value(values, "organisation"),
+        department=text_value(values, "department"),
+        title=text_value(values, "title"),
+        line_manager_id=values.get("line_manager_id"),
+        pronouns=text_value(values, "pronouns"),
+        topics=list(values.get("topics") or []),
+        can_bring=text_value(values, "can_bring"),
+        hope_to_get=text_value(values, "hope_to_get"),
+        off_limits=text_value(values, "off_limits"),
+        inclusion_statement=text_value(values, "inclusion_statement"),
+        understanding_gap=text_value(values, "understanding_gap"),
+        do_not_pair_with=list(values.get("do_not_pair_with") or []),
+        privacy_confirmed="yes" in (values.get("privacy_confirmed") or []),
+        tz=text_value(values, "tz").strip(),
+        work_start=parse_hhmm(values.get("work_start")),
+        work_end=parse_hhmm(values.get("work_end")),
+        work_days=[int(day) for day in values["work_days"]] if values.get("work_days") is not None else None,
+    )
 
-    def programme_command(call: CommandCall) -> None:
-        action = call.args[0].lower() if call.args else ""
-        rest = " ".join(call.args[1:])
-        if action == "new":
-            if not user_is_admin(runtime, call.user_id):
-                ephemeral(call.ack, "Only workspace admins and the app's admins can start a programme.")
-                return
-            call.ack()
-            runtime.gateway.open_view(call.trigger_id, programme_modal(None, None))
-        elif action == "edit":
-            admin = user_is_admin(runtime, call.user_id)
-            programme = _programme_to_edit(call.user_id, rest, admin)
-            if isinstance(programme, str):
-                ephemeral(call.ack, programme)
-                return
-            call.ack()
-            current = programme_service.programme_input(programme)
-            runtime.gateway.open_view(call.trigger_id, programme_modal(current, programme.id))
-        else:
-            ephemeral(call.ack, f"I didn't understand that. {USAGE}")
 
-    def _programme_to_edit(user_id: str, name: str, admin: bool) -> Programme | str:
-        if name:
-            try:
-                programme = programme_service.find_programme(db, name)
-            except NotFound as error:
-                return str(error)
-            led = {p.id for p in programme_service.programmes_led_by(db, user_id)}
-            if not admin and programme.id not in led:
-                return "Only this programme's leads and admins can change it."
-            return programme
-        led_programmes = programme_service.programmes_led_by(db, user_id)
-        if len(led_programmes) == 1:
-            return led_programmes[0]
-        if not led_programmes:
-            return "Only a programme's leads and admins can change it. " + USAGE
-        names = ", ".join(p.name for p in led_programmes)
-        return f"You lead several programmes ({names}). Say which: `/mentoring programme edit [programme name]`"
-
-    def list_programmes(call: CommandCall) -> None:
+def programme_command(call: CommandCall) -> None:
+    runtime = call.runtime
+    action = call.args[0].lower() if call.args else ""
+    rest = " ".join(call.args[1:])
+    if action == "new":
+        if not user_is_admin(runtime, call.user_id):
+            ephemeral(call.ack, "Only workspace admins and the app's admins can start a programme.")
+            return
+        call.ack()
+        runtime.gateway.open_view(call.trigger_id, programme_modal(None, None))
+    elif action == "edit":
         admin = user_is_admin(runtime, call.user_id)
-        programmes = programme_service.programmes_visible_to(db, call.user_id, admin=admin)
-        text, blocks = programmes_list(programmes)
-        ephemeral(call.ack, text, blocks)
+        programme = _programme_to_edit(runtime, call.user_id, rest, admin)
+        if isinstance(programme, str):
+            ephemeral(call.ack, programme)
+            return
+        call.ack()
+        current = programme_service.programme_input(programme)
+        runtime.gateway.open_view(call.trigger_id, programme_modal(current, programme.id))
+    else:
+        ephemeral(call.ack, f"I didn't understand that. {USAGE}")
 
-    router.add("programme", programme_command)
-    router.add("programmes", list_programmes)
 
-    @app.view(PROGRAMME_FORM)
-    def save_programme(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        user_id = acting_user(body)
-        programme_id = metadata(view).get("programme_id")
-        admin = user_is_admin(runtime, user_id)
+def _programme_to_edit(runtime: Runtime, user_id: str, name: str, admin: bool) -> Programme | str:
+    db = runtime.db
+    if name:
         try:
-            data = programme_form_input(read_values(view))
-            if programme_id:
-                programme = programme_service.update_programme(db, int(programme_id), data, by=user_id, by_admin=admin)
-            else:
-                programme = programme_service.create_programme(db, data, created_by=user_id, by_admin=admin)
-        except FieldErrors as error:
-            ack_field_errors(ack, error, view)
+            programme = programme_service.find_programme(db, name)
+        except NotFound as error:
+            return str(error)
+        led = {p.id for p in programme_service.programmes_led_by(db, user_id)}
+        if not admin and programme.id not in led:
+            return "Only this programme's leads and admins can change it."
+        return programme
+    led_programmes = programme_service.programmes_led_by(db, user_id)
+    if len(led_programmes) == 1:
+        return led_programmes[0]
+    if not led_programmes:
+        return "Only a programme's leads and admins can change it. " + USAGE
+    names = ", ".join(p.name for p in led_programmes)
+    return f"You lead several programmes ({names}). Say which: `/mentoring programme edit [programme name]`"
+
+
+def list_programmes(call: CommandCall) -> None:
+    admin = user_is_admin(call.runtime, call.user_id)
+    programmes = programme_service.programmes_visible_to(call.runtime.db, call.user_id, admin=admin)
+    text, blocks = programmes_list(programmes)
+    ephemeral(call.ack, text, blocks)
+
+
+def save_programme(ack: Ack, body: dict[str, Any], view: dict[str, Any], runtime: Runtime) -> None:
+    db = runtime.db
+    user_id = acting_user(body)
+    programme_id = metadata(view).get("programme_id")
+    admin = user_is_admin(runtime, user_id)
+    try:
+        data = programme_form_input(read_values(view))
+        if programme_id:
+            programme = programme_service.update_programme(db, int(programme_id), data, by=user_id, by_admin=admin)
+        else:
+            programme = programme_service.create_programme(db, data, created_by=user_id, by_admin=admin)
+    except FieldErrors as error:
+        ack_field_errors(ack, error, view)
+        return
+    except (NotAllowed, NotFound) as error:
+        ack_field_errors(ack, FieldErrors({"name": str(error)}), view)
+        return
+    ack()
+    verb = "updated" if programme_id else "created"
+    tell(
+        runtime,
+        user_id,
+        f"*{programme.name}* is {verb}. Leads can invite people with `/mentoring invite @person ...`; "
+        "anyone can enrol with `/mentoring join`.",
+    )
+    if not programme_id:
+        for lead in programme.leads:
+            if lead.user_id == user_id:
+                continue
+            role = "backup lead" if lead.is_backup else "a programme lead"
+            tell(
+                runtime,
+                lead.user_id,
+                f"<@{user_id}> has made you {role} of *{programme.name}*. As an independent lead you "
+                "match pairs, receive concerns and keep an eye on how pairs are doing. "
+                "Type `/mentoring help` to see the lead commands.",
+            )
+
+
+def open_enrolment(runtime: Runtime, trigger_id: str, user_id: str, programmes: list[Programme]) -> None:
+    """The join form for these programmes, or the profile form if already enrolled in the only one."""
+    current = None
+    if len(programmes) == 1:
+        existing = enrolment_service.find_enrolment(runtime.db, programmes[0].id, user_id)
+        if existing is not None and existing.status != "left":
+            current = enrolment_service.enrolment_input(existing)
+    title = runtime.gateway.user(user_id).title if current is None else ""
+    retention = programmes[0].retention_days if len(programmes) == 1 else 90
+    view = enrolment_modal(runtime.content, programmes, current, slack_title=title, retention_days=retention)
+    runtime.gateway.open_view(trigger_id, view)
+
+
+def join(call: CommandCall) -> None:
+    db = call.runtime.db
+    name = " ".join(call.args)
+    if name:
+        try:
+            programme = programme_service.find_programme(db, name)
+        except NotFound as error:
+            ephemeral(call.ack, f"{error} See the open ones with `/mentoring programmes`.")
             return
-        except (NotAllowed, NotFound) as error:
-            ack_field_errors(ack, FieldErrors({"name": str(error)}), view)
+        if not (programme.enrolment_open and programme.status == "active"):
+            ephemeral(call.ack, f"Enrolment for {programme.name} is closed. Ask its lead when it opens.")
             return
-        ack()
-        verb = "updated" if programme_id else "created"
-        runtime.gateway.post_dm(
-            user_id,
-            f"*{programme.name}* is {verb}. Leads can invite people with `/mentoring invite @person ...`; "
-            "anyone can enrol with `/mentoring join`.",
-        )
-        if not programme_id:
-            for lead in programme.leads:
-                if lead.user_id == user_id:
-                    continue
-                role = "backup lead" if lead.is_backup else "a programme lead"
-                runtime.gateway.post_dm(
-                    lead.user_id,
-                    f"<@{user_id}> has made you {role} of *{programme.name}*. As an independent lead you "
-                    "match pairs, receive concerns and keep an eye on how pairs are doing. "
-                    "Type `/mentoring help` to see the lead commands.",
-                )
+        programmes = [programme]
+    else:
+        programmes = programme_service.open_programmes(db)
+        if not programmes:
+            ephemeral(call.ack, "No programme is open for enrolment right now. Your programme lead will invite you.")
+            return
+    call.ack()
+    open_enrolment(call.runtime, call.trigger_id, call.user_id, programmes)
+
+
+def profile(call: CommandCall) -> None:
+    db, content = call.runtime.db, call.runtime.content
+    enrolments = enrolment_service.enrolments_of(db, call.user_id)
+    if not enrolments:
+        ephemeral(call.ack, content.message("not_enrolled"))
+        return
+    blocks: list[dict[str, Any]] = []
+    texts = []
+    for enrolment in enrolments[:3]:
+        text, part = profile_blocks(content, enrolment, programme_service.get_programme(db, enrolment.programme_id))
+        texts.append(text)
+        blocks += part
+    ephemeral(call.ack, "; ".join(texts), blocks)
+
+
+def invite(call: CommandCall) -> None:
+    runtime = call.runtime
+    text = str(call.body.get("text") or "").split(maxsplit=1)
+    rest = text[1] if len(text) > 1 else ""
+    people = mentioned_users(rest)
+    if not people:
+        ephemeral(call.ack, f"Mention the people to invite. {INVITE_USAGE}")
+        return
+    programme = programme_for_lead_command(runtime, call.user_id, without_mentions(rest), INVITE_USAGE)
+    if isinstance(programme, str):
+        ephemeral(call.ack, programme)
+        return
+    call.ack()
+    invited, failed = [], []
+    message, blocks = invitation(programme, call.user_id)
+    for user_id in people:
+        try:
+            runtime.gateway.post_dm(user_id, message, blocks)
+            invited.append(user_id)
+        except Exception:
+            log.warning("Could not invite a person", exc_info=True)
+            failed.append(user_id)
+    answer = f"Invited {len(invited)} person(s) to {programme.name}." if invited else ""
+    if failed:
+        answer += " I couldn't reach " + ", ".join(f"<@{user}>" for user in failed) + " (deactivated or not found)."
+    call.respond(text=answer.strip(), response_type="ephemeral")
+
+
+def join_from_invitation(ack: Ack, body: dict[str, Any], respond: Respond, runtime: Runtime) -> None:
+    ack()
+    user_id = acting_user(body)
+    try:
+        programme = programme_service.get_programme(runtime.db, int(action_value(body)))
+    except (NotFound, ValueError):
+        answer_privately(runtime, body, respond, "That programme no longer exists.")
+        return
+    if not (programme.enrolment_open and programme.status == "active"):
+        answer_privately(runtime, body, respond, f"Enrolment for {programme.name} is closed.")
+        return
+    open_enrolment(runtime, body["trigger_id"], user_id, [programme])
+
+
+def edit_profile(ack: Ack, body: dict[str, Any], respond: Respond, runtime: Runtime) -> None:
+    ack()
+    try:
+        programme = programme_service.get_programme(runtime.db, int(action_value(body)))
+    except (NotFound, ValueError):
+        answer_privately(runtime, body, respond, "That programme no longer exists.")
+        return
+    open_enrolment(runtime, body["trigger_id"], acting_user(body), [programme])
+
+
+def read_guide(ack: Ack, body: dict[str, Any], respond: Respond, runtime: Runtime) -> None:
+    ack()
+    role = str(body["actions"][0]["action_id"]).removeprefix("read_guide_")
+    text, blocks = guide_blocks(runtime.content, role)
+    # Shown only to the person who clicked, wherever the button was.
+    answer_privately(runtime, body, respond, text, blocks)
+
+
+def save_enrolment(ack: Ack, body: dict[str, Any], view: dict[str, Any], runtime: Runtime) -> None:
+    db, content, gateway = runtime.db, runtime.content, runtime.gateway
+    user_id = acting_user(body)
+    values = read_values(view)
+    known_topics = {topic_id for topic_id, _ in content.topic_options()}
+    try:
+        data = enrolment_form_input(values, metadata(view).get("programme_id"))
+        existing = enrolment_service.find_enrolment(db, data.programme_id, user_id)
+        slack_user = gateway.user(user_id)
+        person = enrolment_service.Person(user_id, slack_user.real_name, slack_user.tz)
+        enrolment = enrolment_service.enrol(db, person, data, known_topics)
+    except FieldErrors as error:
+        ack_field_errors(ack, error, view)
+        return
+    except NotFound as error:
+        ack_field_errors(ack, FieldErrors({"role": str(error)}), view)
+        return
+    ack()
+    programme = programme_service.get_programme(db, enrolment.programme_id)
+    if existing is None or existing.status == "left" or existing.privacy_confirmed_at is None:
+        text, blocks = enrolment_confirmation(content, programme, enrolment.role)
+        tell(runtime, user_id, text, blocks)
+    else:
+        tell(runtime, user_id, f"Your profile in *{programme.name}* is updated.")
+
+
+LISTENERS = Listeners(
+    commands={
+        "programme": programme_command,
+        "programmes": list_programmes,
+        "join": join,
+        "profile": profile,
+        "invite": invite,
+    },
+    actions=[
+        ("join_programme", join_from_invitation),
+        ("edit_profile", edit_profile),
+        (re.compile(r"^read_guide_(mentor|mentee)$"), read_guide),
+    ],
+    views=[(PROGRAMME_FORM, save_programme), (ENROLMENT_FORM, save_enrolment)],
+)
