@@ -13,7 +13,6 @@ from freezegun import freeze_time
 from sqlalchemy import select
 
 from bot.closeout import service as closeout
-from bot.content import load_content
 from bot.db import Database
 from bot.emulator import view_text
 from bot.impact import surveys
@@ -27,9 +26,8 @@ from bot.models import (
     Programme,
     Reflection,
 )
-from tests.stories import create_programme, enrol, texts_seen
+from tests.factory import CONTENT, create_programme, enrol, texts_seen
 
-CONTENT = load_content()
 START = datetime(2027, 1, 4, 9, 0)
 MENTORS = ["amara", "ben", "chloe", "dev", "esi"]
 MENTEES = ["diana", "evan", "farah", "gita", "hugo"]

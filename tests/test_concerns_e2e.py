@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import uuid
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -12,7 +10,6 @@ from freezegun import freeze_time
 from sqlalchemy import select, text, update
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from bot.clock import now
 from bot.concerns import service as concerns
 from bot.concerns.service import AuditTrailIsAppendOnly
 from bot.db import Database
@@ -22,105 +19,10 @@ from bot.models import (
     Concern,
     ConcernEvent,
     Enrolment,
-    MentoringSession,
     OutboxMessage,
     Pair,
-    Programme,
-    ProgrammeLead,
 )
-from bot.sessions import service as sessions
-
-SUPPORT = "Acme EAP: call 0800 000 111, any time"
-
-
-@dataclass
-class World:
-    programme_id: int
-    pair_id: int
-    mentor: Person
-    mentee: Person
-    lead: Person
-    backup: Person
-    channel: str | None
-
-    @property
-    def people(self) -> list[Person]:
-        return [self.mentor, self.mentee, self.lead, self.backup]
-
-
-def build_world(
-    slack: LocalSlack,
-    db: Database,
-    *,
-    name: str = "Inclusive Leadership",
-    prefix: str = "",
-    channel: bool = True,
-    off_limits: tuple[str, str] = ("", ""),
-) -> World:
-    """A programme with a lead, a backup lead, a leads' private channel and one active pair."""
-    lead = slack.person(prefix + "lena", real_name=f"{prefix}Lena Lead")
-    backup = slack.person(prefix + "bola", real_name=f"{prefix}Bola Backup")
-    mentor = slack.person(prefix + "amara", real_name=f"{prefix}Amara Okafor")
-    mentee = slack.person(prefix + "diana", real_name=f"{prefix}Diana Reyes", title="CFO")
-    channel_id = (
-        slack.emulator.add_channel(prefix + "leads", is_private=True, members=[lead.user_id, backup.user_id])
-        if channel
-        else None
-    )
-    with db.session() as session:
-        programme = Programme(
-            name=name, created_by=lead.user_id, alerts_channel_id=channel_id, support_resources=SUPPORT
-        )
-        session.add(programme)
-        session.flush()
-        session.add(ProgrammeLead(programme_id=programme.id, user_id=lead.user_id))
-        session.add(ProgrammeLead(programme_id=programme.id, user_id=backup.user_id, is_backup=True))
-        for person, role, real, secret in (
-            (mentor, "mentor", f"{prefix}Amara Okafor", off_limits[0]),
-            (mentee, "mentee", f"{prefix}Diana Reyes", off_limits[1]),
-        ):
-            session.add(
-                Enrolment(
-                    programme_id=programme.id,
-                    user_id=person.user_id,
-                    role=role,
-                    status="matched",
-                    real_name=real,
-                    organisation="Acme" if role == "mentor" else "Globex",
-                    department="Finance",
-                    off_limits=secret or None,
-                    privacy_confirmed_at=now(),
-                )
-            )
-        pair = Pair(
-            programme_id=programme.id,
-            mentor_user_id=mentor.user_id,
-            mentee_user_id=mentee.user_id,
-            approved_by=lead.user_id,
-        )
-        session.add(pair)
-        session.flush()
-        return World(programme.id, pair.id, mentor, mentee, lead, backup, channel_id)
-
-
-def hold_session(db: Database, world: World, *, number: int = 1, hours_ago: int = 2) -> int:
-    """A session that took place, confirmed held through the sessions service (runs its hook)."""
-    with db.session() as session:
-        row = MentoringSession(
-            pair_id=world.pair_id,
-            programme_id=world.programme_id,
-            number=number,
-            starts_at=now() - timedelta(hours=hours_ago),
-            ends_at=now() - timedelta(hours=hours_ago - 1),
-            status="booked",
-            ics_uid=f"{uuid.uuid4()}@test",
-            booked_by=world.mentor.user_id,
-        )
-        session.add(row)
-        session.flush()
-        session_id = row.id
-    sessions.record_answer(db, session_id, world.mentor.user_id, "yes")
-    return session_id
+from tests.factory import SUPPORT, build_world, hold_session
 
 
 def raise_concern(

@@ -12,8 +12,7 @@ from bot.impact import surveys
 from bot.local_slack import LocalSlack, Person
 from bot.models import Base, DataDeletion, Enrolment, MentoringSession, Pair, Reflection, SurveyResponse
 from tests.conftest import raw_sqlite_bytes
-from tests.stories import create_programme, enrol, texts_seen
-from tests.test_closeout import CONTENT
+from tests.factory import CONTENT, create_programme, enrol, texts_seen
 
 MARKERS = {
     "name": "Zanele Quixotic-Marker",

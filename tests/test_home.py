@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import event, insert, select
+from sqlalchemy import event, select
 
 from bot.db import Database
 from bot.emulator import view_text
@@ -16,167 +16,14 @@ from bot.home import service as dashboard
 from bot.home.blocks import MAX_BLOCKS, home_view, pair_page_size
 from bot.local_slack import LocalSlack, Person
 from bot.models import (
-    Concern,
     Enrolment,
-    MentoringSession,
     Pair,
-    PairContract,
-    PairSchedule,
-    Programme,
-    ProgrammeLead,
-    Reflection,
 )
-from tests.stories import create_programme, enrol, texts_seen
+from tests.factory import create_programme, enrol, seed_programme, texts_seen
 
 START = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
 
 
-def seed_programme(
-    db: Database,
-    pairs: int,
-    *,
-    name: str = "Big Programme",
-    lead: str = "ULEAD0001",
-    held_per_pair: int = 2,
-    at_risk_every: int = 7,
-    waiting: int = 3,
-    concerns: int = 2,
-    start: datetime = START,
-) -> int:
-    """A programme of ``pairs`` pairs, inserted in bulk: sessions, contracts, risk flags, reflections, concerns."""
-    with db.session() as session:
-        programme = Programme(name=name, created_by="UADMIN", planned_sessions=6, created_at=start)
-        session.add(programme)
-        session.flush()
-        pid = programme.id
-        session.add(ProgrammeLead(programme_id=pid, user_id=lead))
-        enrolments: list[dict[str, Any]] = []
-        pair_rows: list[dict[str, Any]] = []
-        for n in range(pairs):
-            ids = {"mentor": f"UMEN{pid}X{n:06d}", "mentee": f"UMEE{pid}X{n:06d}"}
-            for role, user_id in ids.items():
-                enrolments.append(
-                    {
-                        "programme_id": pid,
-                        "user_id": user_id,
-                        "role": role,
-                        "status": "matched",
-                        "real_name": f"{role.title()} {n}",
-                        "organisation": "Org",
-                        "department": "Dept",
-                        "created_at": start,
-                        "updated_at": start,
-                    }
-                )
-            pair_rows.append(
-                {
-                    "programme_id": pid,
-                    "mentor_user_id": ids["mentor"],
-                    "mentee_user_id": ids["mentee"],
-                    "status": "active",
-                    "approved_by": lead,
-                    "created_at": start,
-                    "group_dm_channel_id": f"G{n:08d}" if n % 3 else None,
-                }
-            )
-        for n in range(waiting):
-            enrolments.append(
-                {
-                    "programme_id": pid,
-                    "user_id": f"UWAIT{pid}X{n:04d}",
-                    "role": "mentor" if n % 2 else "mentee",
-                    "status": "waiting",
-                    "real_name": f"Waiting {n}",
-                    "organisation": "Org",
-                    "department": "Dept",
-                    "created_at": start,
-                    "updated_at": start,
-                }
-            )
-        session.execute(insert(Enrolment), enrolments)
-        session.execute(insert(Pair), pair_rows)
-        pair_ids = list(session.scalars(select(Pair.id).where(Pair.programme_id == pid).order_by(Pair.id)))
-        sessions_rows: list[dict[str, Any]] = []
-        schedules: list[dict[str, Any]] = []
-        contracts: list[dict[str, Any]] = []
-        for n, pair_id in enumerate(pair_ids):
-            for number in range(1, held_per_pair + 1):
-                at = start + timedelta(days=21 * number)
-                sessions_rows.append(
-                    {
-                        "pair_id": pair_id,
-                        "programme_id": pid,
-                        "number": number,
-                        "starts_at": at,
-                        "ends_at": at + timedelta(hours=1),
-                        "status": "held",
-                        "ics_uid": f"seed-{pid}-{pair_id}-{number}",
-                        "booked_by": lead,
-                        "created_at": start,
-                        "updated_at": start,
-                    }
-                )
-            risky = at_risk_every > 0 and n % at_risk_every == 0
-            schedules.append(
-                {
-                    "pair_id": pair_id,
-                    "programme_id": pid,
-                    "window_starts": start,
-                    "window_ends": start + timedelta(days=28),
-                    "at_risk": risky,
-                    "at_risk_reason": "no_session" if risky else None,
-                    "at_risk_since": start + timedelta(days=n % 30) if risky else None,
-                    "updated_at": start,
-                }
-            )
-            if n % 2 == 0:
-                contracts.append(
-                    {
-                        "pair_id": pair_id,
-                        "terms": '{"mentor-goals": "x", "mentee-goals": "y"}',
-                        "updated_by": lead,
-                        "agreed_at": start,
-                        "first_agreed_at": start,
-                        "created_at": start,
-                        "updated_at": start,
-                    }
-                )
-        if sessions_rows:
-            session.execute(insert(MentoringSession), sessions_rows)
-        session.execute(insert(PairSchedule), schedules)
-        if contracts:
-            session.execute(insert(PairContract), contracts)
-        held = session.execute(
-            select(MentoringSession.id, MentoringSession.pair_id).where(MentoringSession.programme_id == pid)
-        ).all()
-        reflections = [
-            {
-                "session_id": session_id,
-                "pair_id": pair_id,
-                "programme_id": pid,
-                "author_user_id": "UREFLECT",
-                "role": "mentor",
-                "takeaways": "t",
-                "do_differently": "d",
-                "created_at": start,
-                "updated_at": start,
-            }
-            for session_id, pair_id in held[::3]
-        ]
-        if reflections:
-            session.execute(insert(Reflection), reflections)
-        for n in range(concerns):
-            session.add(
-                Concern(
-                    programme_id=pid,
-                    reporter_user_id="UREPORTER",
-                    urgency=("today", "this-week", "fyi")[n % 3],
-                    details="SECRET CONCERN TEXT",
-                    status="open",
-                    created_at=start + timedelta(days=n),
-                )
-            )
-        return pid
 
 
 @contextmanager

@@ -16,7 +16,7 @@ from bot.impact.service import ALL, Cell, ResponseRow, aggregate, effective_min_
 from bot.local_slack import LocalSlack
 from bot.models import SurveyResponse
 from bot.settings import SettingsError, load_settings
-from tests.stories import create_programme, enrol, texts_seen
+from tests.factory import create_programme, enrol, texts_seen
 
 CONTENT = load_content()
 MENTEE_QS = [q.id for q in CONTENT.survey("baseline", "mentee").questions]

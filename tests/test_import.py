@@ -12,7 +12,7 @@ from sqlalchemy import select
 from bot.db import Database
 from bot.local_slack import LocalSlack
 from bot.models import Enrolment
-from tests.stories import create_programme
+from tests.factory import create_programme
 
 
 def test_import_then_people_confirm_before_matching(slack: LocalSlack, db: Database, tmp_path: Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
+import pytest
 from freezegun import freeze_time
 from sqlalchemy import Text, select
 from sqlalchemy import cast as sql_cast
@@ -14,9 +15,12 @@ from bot.emulator import message_text, validate_blocks, validate_view, view_text
 from bot.journey import service as journey
 from bot.local_slack import LocalSlack
 from bot.models import Agenda, AgendaItem, MentoringSession, OutboxMessage
-from tests.stories import texts_seen
-from tests.test_journey_e2e import MONDAY, Cast, match_pair, replay_button
-from tests.test_journey_e2e import cast as cast  # the fixture: Amara, Diana, Lena and others
+from tests.factory import MONDAY, Cast, make_cast, match_pair, replay_button, texts_seen
+
+
+@pytest.fixture
+def cast(slack: LocalSlack) -> Cast:
+    return make_cast(slack)
 
 MENTEE_ITEM = "How did the hybrid working policy land in your team? AGENDA-5d1e"
 MENTOR_ITEM = "I'd like your view on how promotion decisions are really made."

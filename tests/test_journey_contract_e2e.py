@@ -10,6 +10,7 @@ import json
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from freezegun import freeze_time
 from sqlalchemy import Text, select
 from sqlalchemy import cast as sql_cast
@@ -20,8 +21,12 @@ from bot.emulator import message_text, validate_blocks, validate_view, view_text
 from bot.journey import service as journey
 from bot.local_slack import LocalSlack, Person
 from bot.models import OutboxMessage, PairContract
-from tests.test_journey_e2e import MONDAY, OFF_LIMITS, Cast, match_pair, replay_button
-from tests.test_journey_e2e import cast as cast  # the fixture: Amara, Diana, Lena and others
+from tests.factory import MONDAY, OFF_LIMITS, Cast, make_cast, match_pair, replay_button
+
+
+@pytest.fixture
+def cast(slack: LocalSlack) -> Cast:
+    return make_cast(slack)
 
 SECRET = "CONTRACT-SECRET-91c2"
 

@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import json
 import threading
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 from freezegun import freeze_time
@@ -21,74 +19,19 @@ from bot.content import load_content
 from bot.db import Database
 from bot.emulator import validate_blocks
 from bot.journey import service as journey
-from bot.local_slack import LocalSlack, Person
+from bot.local_slack import LocalSlack
 from bot.models import OutboxMessage, Pair, PairIcebreaker
 from bot.outbox.dispatcher import Dispatcher
-from tests.stories import create_programme, enrol, texts_seen
-from tests.test_programmes_e2e import replay_submission
+from tests.factory import MONDAY, OFF_LIMITS, Cast, make_cast, match_pair, replay_button, replay_submission, texts_seen
 
-MONDAY = datetime(2027, 3, 1, tzinfo=UTC)  # Monday 1 March 2027 (GMT in London, EST in New York)
 FRIDAY_AFTERNOON = datetime(2027, 3, 5, 15, 0, tzinfo=UTC)
 NEXT_MONDAY = datetime(2027, 3, 8, tzinfo=UTC)
-OFF_LIMITS = "OFFLIMITS-7f3a my brother's illness"
 
 
-@dataclass
-class Cast:
-    slack: LocalSlack
-    admin: Person
-    lead: Person
-    mentor: Person
-    mentee: Person
-    outsider: Person
-
-    def pair_id(self, db: Database) -> int:
-        with db.session() as session:
-            return session.scalars(select(Pair.id)).one()
-
-    def group_dm(self) -> str:
-        channel = self.slack.emulator.group_dm(self.mentor.user_id, self.mentee.user_id)
-        assert channel is not None, "the pair has no group DM yet"
-        return channel
-
-    def in_pair_dm(self) -> list[str]:
-        return [m.text + "\n" + json.dumps(m.blocks or []) for m in self.slack.emulator.messages_in(self.group_dm())]
 
 
-def make_cast(slack: LocalSlack, *, mentee_tz: str = "Europe/London", mentor_tz: str = "Europe/London") -> Cast:
-    return Cast(
-        slack,
-        admin=slack.person("olu", real_name="Olu Admin", is_admin=True),
-        lead=slack.person("lena", real_name="Lena Lead"),
-        mentor=slack.person("amara", real_name="Amara Okafor", tz=mentor_tz, title="Data Analyst"),
-        mentee=slack.person("diana", real_name="Diana Reyes", tz=mentee_tz, title="Chief Financial Officer"),
-        outsider=slack.person("oscar", real_name="Oscar Outsider", tz="Europe/London"),
-    )
 
 
-def match_pair(cast: Cast, **programme: Any) -> dict[str, Any]:
-    """A programme, Amara and Diana enrolled (from different organisations), and the lead approves.
-
-    Returns the approved proposal view, so a test can replay its submission."""
-    create_programme(cast.admin, [cast.lead], **programme)
-    enrol(
-        cast.mentor,
-        "mentor",
-        "Acme",
-        "Finance",
-        **{
-            "Pronouns": "she/her",
-            "What I can bring": "Five years on the front line of our customer service.",
-            "Topics that are off limits for me": OFF_LIMITS,
-        },
-    )
-    enrol(cast.mentee, "mentee", "Globex", "Strategy", **{"What I hope to get out of it": "A view from the floor."})
-    cast.lead.command("/mentoring", "match")
-    proposal = cast.lead.modal
-    assert proposal is not None
-    result = cast.lead.submit()  # "Approve all"
-    assert result.ok and not result.errors
-    return proposal
 
 
 @pytest.fixture
@@ -375,21 +318,6 @@ def test_the_icebreaker_command_needs_a_partner(slack: LocalSlack, db: Database,
 # Buttons replayed by someone outside the pair
 
 
-def replay_button(person: Person, action_id: str, value: str) -> None:
-    """A click on a pair's button, forged or replayed by someone who never saw the message."""
-    emu = person.emu
-    channel = emu.open_im(person.user_id)
-    payload = person._base_interaction("block_actions")
-    payload.update(
-        {
-            "container": {"type": "message", "message_ts": "1.000001", "channel_id": channel, "is_ephemeral": False},
-            "trigger_id": emu.issue_trigger_id(person.user_id),
-            "channel": {"id": channel, "name": "directmessage"},
-            "response_url": emu.new_response_url(person.user_id, channel),
-            "actions": [{"action_id": action_id, "block_id": "x", "type": "button", "value": value, "action_ts": "1"}],
-        }
-    )
-    assert person._post_payload(payload).status == 200
 
 
 def test_someone_outside_the_pair_is_refused_and_nothing_changes(slack: LocalSlack, db: Database, cast: Cast) -> None:

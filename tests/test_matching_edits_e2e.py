@@ -8,7 +8,7 @@ from bot.db import Database
 from bot.emulator import view_text
 from bot.local_slack import LocalSlack, Person
 from bot.models import MatchRule, Pair, Programme, ProposedPair
-from tests.stories import create_programme, enrol, texts_seen
+from tests.factory import create_programme, enrol, replay_view_action, texts_seen
 
 
 def four_people(slack: LocalSlack) -> tuple[Person, dict[str, Person]]:
@@ -82,7 +82,6 @@ def test_pin_forbid_and_remove(slack: LocalSlack, db: Database) -> None:
     overflow_block = next(
         b for b in (lead.modal or {})["blocks"] if b.get("block_id", "").startswith("pair-") and "Ben" in str(b)
     )
-    from tests.test_programmes_e2e import replay_view_action
 
     replay_view_action(
         lead,

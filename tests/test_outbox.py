@@ -17,7 +17,7 @@ from bot.models import OutboxMessage, Programme
 from bot.outbox import Kind, Rendered, Skip
 from bot.outbox.dispatcher import Dispatcher
 from bot.registry import outbox_kinds
-from tests.stories import create_programme
+from tests.factory import create_programme
 
 
 def render_note(session: object, row: OutboxMessage, content: object) -> Rendered | Skip:

@@ -28,7 +28,7 @@ from bot.local_slack import LocalSlack, Person
 from bot.models import Base, Concern, MentoringSession, Pair
 from bot.sessions import service as sessions
 from tests.conftest import raw_sqlite_bytes
-from tests.stories import create_programme, enrol
+from tests.factory import create_programme, enrol
 
 RUN = uuid.uuid4().hex[:8]
 

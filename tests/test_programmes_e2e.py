@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from sqlalchemy import select
 
 from bot.db import Database
 from bot.local_slack import LocalSlack, Person
 from bot.models import Enrolment, Pair, Programme
-from tests.stories import create_programme, enrol, texts_seen
+from tests.factory import create_programme, enrol, replay_submission, replay_view_action, texts_seen
 
 
 @pytest.fixture
@@ -174,23 +172,8 @@ def test_non_admins_and_non_leads_are_refused_every_lead_action(
     assert "3 pair(s) proposed" in __import__("bot.emulator", fromlist=["view_text"]).view_text(lead.modal or {})
 
 
-def replay_view_action(person: Person, view: dict[str, Any], action_id: str, **extra: Any) -> None:
-    payload = person._base_interaction("block_actions")
-    payload.update(
-        {
-            "container": {"type": "view", "view_id": view["id"]},
-            "trigger_id": person.emu.issue_trigger_id(person.user_id),
-            "view": view,
-            "actions": [{"action_id": action_id, "block_id": "x", "type": "button", "action_ts": "1", **extra}],
-        }
-    )
-    assert person._post_payload(payload).status == 200
 
 
-def replay_submission(person: Person, view: dict[str, Any]) -> None:
-    payload = person._base_interaction("view_submission")
-    payload.update({"trigger_id": person.emu.issue_trigger_id(person.user_id), "view": view})
-    assert person._post_payload(payload).status == 200
 
 
 def test_a_matched_person_can_decline_privately(slack: LocalSlack, db: Database, cast: dict[str, Person]) -> None:

@@ -16,7 +16,7 @@ from bot.emulator import view_text
 from bot.local_slack import LocalSlack, Person
 from bot.models import MentoringSession, Reflection
 from bot.reflections import service as reflections
-from tests.test_concerns_e2e import World, build_world, hold_session
+from tests.factory import ConcernWorld, build_world, hold_session
 
 TAKEAWAYS = "What I will do differently"
 
@@ -218,7 +218,7 @@ def test_a_reflection_is_never_lost(slack: LocalSlack, db: Database) -> None:
     assert saved.takeaways == "Precious words" and saved.shared_at is not None
 
 
-def _add_reflections(db: Database, world: World, ratings: list[tuple[str, str, int]]) -> None:
+def _add_reflections(db: Database, world: ConcernWorld, ratings: list[tuple[str, str, int]]) -> None:
     with db.session() as session:
         held = session.scalars(select(MentoringSession)).first()
         assert held is not None

@@ -11,14 +11,7 @@ from icalendar import Calendar
 from bot.db import Database
 from bot.local_slack import LocalSlack, Person
 from bot.sessions import service
-from tests.session_stories import (
-    PairWorld,
-    group_messages,
-    make_pair,
-    outbox_rows,
-    private_texts,
-    sessions_of,
-)
+from tests.factory import PairWorld, group_messages, make_pair, outbox_rows, private_texts, sessions_of
 
 MONDAY = "2027-02-01 10:00:00"  # UTC, GMT in London, AEDT in Sydney
 LONDON_SYDNEY = {

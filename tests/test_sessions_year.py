@@ -16,7 +16,7 @@ from bot.db import Database
 from bot.local_slack import LocalSlack, Person
 from bot.models import OutboxMessage
 from bot.sessions import service
-from tests.session_stories import PairWorld, make_pair, sessions_of
+from tests.factory import PairWorld, make_pair, sessions_of
 
 START = datetime(2027, 1, 4, 9, 0, tzinfo=UTC)
 END = START + timedelta(days=365)

@@ -23,14 +23,21 @@ from bot.local_slack import LocalSlack
 from bot.models import OutboxMessage, SpeedEvent, SpeedEventParticipant
 from bot.speed_events import service
 from bot.speed_events.rotation import Attendee, plan_rotation
-from tests.stories import create_programme, texts_seen
-from tests.test_programmes_e2e import replay_submission, replay_view_action
-from tests.test_speed_events_e2e import START, World, create_event, say_yes
+from tests.factory import (
+    SPEED_START,
+    SpeedWorld,
+    create_event,
+    create_programme,
+    replay_submission,
+    replay_view_action,
+    say_yes,
+    texts_seen,
+)
 
 
 @pytest.fixture
 def clock() -> Iterator[Any]:
-    with freeze_time(START) as frozen:
+    with freeze_time(SPEED_START) as frozen:
         yield frozen
 
 
@@ -103,7 +110,7 @@ def test_only_admins_and_leads_can_set_up_an_event(slack: LocalSlack, db: Databa
 
 
 def test_non_leads_are_refused_every_lead_action(slack: LocalSlack, db: Database, clock: Any) -> None:
-    world = World(slack)
+    world = SpeedWorld(slack)
     create_event(world)
     slack.deliver()
     for handle in world.people:
@@ -164,7 +171,7 @@ def test_non_leads_are_refused_every_lead_action(slack: LocalSlack, db: Database
 
 
 def test_the_lead_swaps_two_people_and_marks_someone_absent(slack: LocalSlack, db: Database, clock: Any) -> None:
-    world = World(slack)
+    world = SpeedWorld(slack)
     create_event(world)
     slack.deliver()
     for handle in world.people:
@@ -242,7 +249,7 @@ def test_the_lead_swaps_two_people_and_marks_someone_absent(slack: LocalSlack, d
 
 
 def test_publishing_with_nobody_to_place_is_refused(slack: LocalSlack, db: Database, clock: Any) -> None:
-    world = World(slack)
+    world = SpeedWorld(slack)
     create_event(world)
     world.lead.command("/mentoring", "event plan")
     assert world.lead.modal is not None and "There is no plan yet" in view_text(world.lead.modal)
@@ -252,7 +259,7 @@ def test_publishing_with_nobody_to_place_is_refused(slack: LocalSlack, db: Datab
 
 
 def test_a_published_plan_is_re_planned_when_someone_says_yes_late(slack: LocalSlack, db: Database, clock: Any) -> None:
-    world = World(slack)
+    world = SpeedWorld(slack)
     create_event(world)
     slack.deliver()
     for handle in world.people:
@@ -281,7 +288,7 @@ def test_a_published_plan_is_re_planned_when_someone_says_yes_late(slack: LocalS
 
 
 def test_a_mentees_answers_are_encrypted_at_rest(slack: LocalSlack, db: Database, clock: Any) -> None:
-    world = World(slack)
+    world = SpeedWorld(slack)
     create_event(world)
     slack.deliver()
     say_yes(world, "diana")
@@ -321,7 +328,7 @@ def test_a_plan_survives_the_database_as_ids(db: Database) -> None:
     plan = plan_rotation(attendees, 3, seed=4)
     raw = service.plan_to_json(plan)
     with db.session() as session:
-        event = SpeedEvent(name="x", starts_at=START, created_by="U0", plan=raw)
+        event = SpeedEvent(name="x", starts_at=SPEED_START, created_by="U0", plan=raw)
         session.add(event)
     with db.session() as session:
         stored = session.scalar(select(SpeedEvent))
@@ -356,8 +363,8 @@ def test_validation_in_the_events_own_time_zone(db: Database) -> None:
 
 
 def test_import_event_participants_from_a_csv(slack: LocalSlack, db: Database, tmp_path: Path) -> None:
-    world = World(slack)
-    with freeze_time(START):
+    world = SpeedWorld(slack)
+    with freeze_time(SPEED_START):
         create_event(world, **{"Mentors (junior colleagues)": [], "Mentees (senior leaders)": []})
     zara = slack.person("zara", real_name="Zara Ali", email="zara@example.com", tz="Asia/Dubai")
     yusuf = slack.person("yusuf", real_name="Yusuf Diallo")
@@ -384,7 +391,7 @@ def test_import_event_participants_from_a_csv(slack: LocalSlack, db: Database, t
     assert set(rows) == {zara.user_id, yusuf.user_id}
     assert rows[zara.user_id].organisation == "Acme" and rows[zara.user_id].tz == "Asia/Dubai"
     assert rows[zara.user_id].source == "csv" and rows[zara.user_id].rsvp == "invited"
-    with freeze_time(START):
+    with freeze_time(SPEED_START):
         slack.deliver()
     assert "You're invited to *Spring Speed Mentoring*" in texts_seen(zara)
     # The organisation from the CSV is already filled in on the pre-event form.

@@ -20,89 +20,20 @@ from bot.emulator import view_text
 from bot.local_slack import LocalSlack, Person
 from bot.models import OutboxMessage, Programme, SpeedEvent, SpeedEventParticipant
 from bot.speed_events import service
-from tests.stories import texts_seen
-
-START = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)  # a Monday
-EVENT_DAY = "2027-03-10"  # 14:00 in London is 14:00 UTC in March
-
-MENTORS = [
-    ("amara", "Amara Okafor", "Acme", "Europe/London", "Data Analyst"),
-    ("ben", "Ben Hughes", "Globex", "America/New_York", "Graduate Engineer"),
-    ("chloe", "Chloe Park", "Initech", "Asia/Kolkata", "Sales Associate"),
-    ("dev", "Dev Patel", "Umbrella", "Europe/London", "Apprentice"),
-]
-MENTEES = [
-    ("diana", "Diana Reyes", "Acme", "Europe/London", "Chief Financial Officer"),
-    ("evan", "Evan Stone", "Globex", "America/New_York", "VP Engineering"),
-    ("farah", "Farah Khan", "Initech", "Asia/Kolkata", "Head of Sales"),
-    ("gus", "Gus Moreau", "Umbrella", "Europe/Paris", "Managing Director"),
-]
-NAMES = {handle: real_name for handle, real_name, *_ in MENTORS + MENTEES}
-
-
-class World:
-    def __init__(self, slack: LocalSlack) -> None:
-        self.slack = slack
-        self.admin = slack.person("olu", real_name="Olu Admin", is_admin=True)
-        self.lead = slack.person("lena", real_name="Lena Lead", tz="Europe/London")
-        self.people: dict[str, Person] = {}
-        self.orgs: dict[str, str] = {}
-        self.roles: dict[str, str] = {}
-        for role, cast in (("mentor", MENTORS), ("mentee", MENTEES)):
-            for handle, real_name, org, tz, title in cast:
-                self.people[handle] = slack.person(handle, real_name=real_name, tz=tz, title=title)
-                self.orgs[handle] = org
-                self.roles[handle] = role
-
-    def by_id(self, user_id: str) -> str:
-        return next(handle for handle, person in self.people.items() if person.user_id == user_id)
-
-    def ids(self, role: str) -> list[str]:
-        return [self.people[h].user_id for h, r in self.roles.items() if r == role]
+from tests.factory import SPEED_NAMES, SPEED_START, SpeedWorld, create_event, say_yes, texts_seen
 
 
 @pytest.fixture
 def clock() -> Iterator[Any]:
-    with freeze_time(START) as frozen:
+    with freeze_time(SPEED_START) as frozen:
         yield frozen
 
 
-def create_event(world: World, *, name: str = "Spring Speed Mentoring", rounds: int = 2, **extra: Any) -> None:
-    admin = world.admin
-    admin.command("/mentoring", "event new")
-    assert admin.modal is not None, "the event form did not open"
-    fields: dict[str, Any] = {
-        "Event name": name,
-        "Date": EVENT_DAY,
-        "Start time": "14:00",
-        "Time zone": "Europe/London",
-        "Number of rounds": rounds,
-        "Where": "The Atrium, 1 Main Street",
-        "Event leads": [world.lead.user_id],
-        "Mentors (junior colleagues)": world.ids("mentor"),
-        "Mentees (senior leaders)": world.ids("mentee"),
-    }
-    fields.update(extra)
-    admin.fill(fields)
-    result = admin.submit()
-    assert result.ok and not result.errors, result.errors
 
 
-def say_yes(world: World, handle: str) -> None:
-    person = world.people[handle]
-    invitation = next(s for s in person.dms() if s.has_button("Yes, I'll be there"))
-    person.click("Yes, I'll be there", in_message=invitation)
-    assert person.modal is not None
-    fields = {"My organisation": world.orgs[handle]}
-    if world.roles[handle] == "mentee":
-        fields["The state of inclusion in my business"] = f"SECRET-{handle}: early days."
-        fields["The gap I want to understand"] = f"SECRET-{handle}: how promotion feels."
-    person.fill(fields)
-    result = person.submit()
-    assert result.ok and not result.errors, result.errors
 
 
-def posts_by_person(world: World) -> dict[str, list[str]]:
+def posts_by_person(world: SpeedWorld) -> dict[str, list[str]]:
     """Every message the app posted into each person's DM, in order."""
     channel_to_handle = {}
     for handle, person in world.people.items():
@@ -135,12 +66,12 @@ def kind_of(text: str) -> str:
     return "other"
 
 
-def counts(world: World) -> dict[str, Counter[str]]:
+def counts(world: SpeedWorld) -> dict[str, Counter[str]]:
     return {handle: Counter(kind_of(text) for text in texts) for handle, texts in posts_by_person(world).items()}
 
 
 def test_a_whole_speed_event_with_a_drop_out_before_round_two(slack: LocalSlack, db: Database, clock: Any) -> None:
-    world = World(slack)
+    world = SpeedWorld(slack)
     create_event(world)
     assert "Spring Speed Mentoring* is set up" in texts_seen(world.admin)
     assert "made you a lead of *Spring Speed Mentoring*" in texts_seen(world.lead)
@@ -176,7 +107,7 @@ def test_a_whole_speed_event_with_a_drop_out_before_round_two(slack: LocalSlack,
         first = service.meeting_in_round(plan, person.user_id, 1)
         assert first is not None, f"{handle} has a partner in round 1"
         partner = world.by_id(next(p for p in first.people if p != person.user_id))
-        assert NAMES[partner] in schedule.text
+        assert SPEED_NAMES[partner] in schedule.text
     # No own-organisation meeting, nobody met twice.
     met = [(m.mentor_ids[0], m.mentee_ids[0]) for m in plan.meetings()]
     assert len(met) == len(set(met)) == 8

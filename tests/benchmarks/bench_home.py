@@ -38,7 +38,7 @@ from bot.db import Database  # noqa: E402
 from bot.emulator.blockkit import validate_view  # noqa: E402
 from bot.home import service as dashboard  # noqa: E402
 from bot.home.blocks import MAX_BLOCKS, home_view  # noqa: E402
-from tests.test_home import seed_programme  # noqa: E402
+from tests.factory import seed_programme  # noqa: E402
 
 
 def measure(db: Database, programme_id: int, repeats: int) -> dict[str, Any]:
