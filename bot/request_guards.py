@@ -5,8 +5,9 @@ the signature afterwards, and a body it cannot decode ends in a traceback), :cla
 
 1. refuses a body larger than :data:`MAX_BODY_BYTES` from its ``Content-Length`` alone (413), and
    reads at most one byte more than the limit when the length is absent or wrong;
-2. checks Slack's ``v0`` signature over the raw bytes with ``slack_sdk``'s ``SignatureVerifier``
-   (5-minute window, on the app's clock): unsigned, forged or stale requests get 401;
+2. checks Slack's ``v0`` signature with ``slack_sdk``'s ``SignatureVerifier`` (5-minute window, on
+   the app's clock): unsigned, forged or stale requests get 401. (The verifier works on text, and
+   Slack sends only UTF-8: a body with signature headers that is not UTF-8 gets 400 unread.)
 3. only then looks inside: a signed body must be UTF-8, of a content type Slack sends, and decode
    to a JSON object (the Events API body, or the ``payload`` of an interaction) of modest depth,
    or a form (slash commands); anything else gets 400.
@@ -179,12 +180,15 @@ class SlackRequestGuard:
             return Refusal(413, f"a body longer than {self.max_body_bytes} bytes")
         return bytes(body)
 
-    def _signed(self, body: bytes, environ: Mapping[str, Any]) -> bool:
-        timestamp = environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP")
-        signature = environ.get("HTTP_X_SLACK_SIGNATURE")
-        if not timestamp or not signature or not str(timestamp).strip().isdigit():
+    def _signed(self, text: str, environ: Mapping[str, Any]) -> bool:
+        timestamp = str(environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP") or "").strip()
+        signature = str(environ.get("HTTP_X_SLACK_SIGNATURE") or "")
+        if not signature or not timestamp.isdigit() or len(timestamp) > 12:
             return False
-        return self.verifier.is_valid(body=body, timestamp=str(timestamp).strip(), signature=str(signature))
+        try:
+            return self.verifier.is_valid(body=text, timestamp=timestamp, signature=signature)
+        except (ValueError, OverflowError):
+            return False
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         remote = str(environ.get("REMOTE_ADDR") or "")
@@ -193,10 +197,18 @@ class SlackRequestGuard:
             self.refusals.refused(body.status, body.reason, remote)
             text = "Request body too large" if body.status == 413 else "Bad request"
             return _respond(start_response, body.status, text)
-        if not self._signed(body, environ):
-            signed = "HTTP_X_SLACK_SIGNATURE" in environ
-            reason = "a bad or stale Slack signature" if signed else "no Slack signature"
-            self.refusals.refused(401, reason, remote)
+        if "HTTP_X_SLACK_SIGNATURE" not in environ or "HTTP_X_SLACK_REQUEST_TIMESTAMP" not in environ:
+            self.refusals.refused(401, "no Slack signature", remote)
+            return _respond(start_response, 401, "Unauthorized")
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            # Slack sends only UTF-8, and slack_sdk's verifier signs text, so these bytes cannot be
+            # Slack's: refused as malformed, before anything parses them.
+            self.refusals.refused(400, "a body that is not UTF-8", remote)
+            return _respond(start_response, 400, "Bad request")
+        if not self._signed(text, environ):
+            self.refusals.refused(401, "a bad or stale Slack signature", remote)
             return _respond(start_response, 401, "Unauthorized")
         problem = malformed(body, str(environ.get("CONTENT_TYPE") or ""))
         if problem is not None:
