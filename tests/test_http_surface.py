@@ -178,9 +178,9 @@ def test_a_chunked_body_is_cut_off_at_the_limit(served: Served) -> None:
                     status = int(answer.split()[1])
                     break
         except (BrokenPipeError, ConnectionResetError):
-            pass
-    assert status == 413
-    assert sent < 32 * MAX_BODY_BYTES  # answered near the limit (socket buffers hold the rest), not at the end
+            status = status or -1  # closed on us: the reset can overtake the 413 that came before it
+    assert status in (413, -1)
+    assert sent < 32 * MAX_BODY_BYTES  # refused near the limit (socket buffers hold the rest), not at the end
 
 
 def _stream_garbage(port: int, size: int, results: list[str]) -> None:
