@@ -11,6 +11,7 @@ from typing import Any
 from slack_bolt import App, BoltResponse
 
 from bot.events import first_delivery
+from bot.request_guards import InstalledWorkspace, refuse_foreign_workspaces
 from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -21,18 +22,36 @@ FRIENDLY_ERROR = (
 )
 
 
-def describe_request(body: dict[str, Any]) -> dict[str, Any]:
-    """What is safe to log about a request: kinds and ids, never text people typed."""
-    user = body.get("user_id") or (body.get("user") or {}).get("id") or (body.get("event") or {}).get("user")
-    actions = body.get("actions") or []
+def _field(value: Any, *keys: str) -> Any:
+    """``value[keys[0]][keys[1]]...``, or None wherever the payload is not the shape Slack sends."""
+    for key in keys:
+        if not isinstance(value, dict):
+            return None
+        value = value.get(key)
+    return value
+
+
+def _loggable(value: Any) -> str | None:
+    """An id or a kind, as short text: a payload is never logged at length, whatever sits there."""
+    if value is None or isinstance(value, dict | list):
+        return None
+    return str(value)[:80]
+
+
+def describe_request(body: Any) -> dict[str, Any]:
+    """What is safe to log about a request: kinds and ids, never text people typed (any payload shape)."""
+    actions = _field(body, "actions")
+    first_action = actions[0] if isinstance(actions, list) and actions else None
+    user = _field(body, "user_id") or _field(body, "user", "id") or _field(body, "event", "user")
+    is_command = isinstance(body, dict) and "command" in body
     return {
-        "type": body.get("type") or ("command" if "command" in body else None),
-        "command": body.get("command"),
-        "action_id": actions[0].get("action_id") if actions else None,
-        "callback_id": (body.get("view") or {}).get("callback_id") or body.get("callback_id"),
-        "event": (body.get("event") or {}).get("type"),
-        "user": user,
-        "team": body.get("team_id") or (body.get("team") or {}).get("id"),
+        "type": _loggable(_field(body, "type") or ("command" if is_command else None)),
+        "command": _loggable(_field(body, "command")),
+        "action_id": _loggable(_field(first_action, "action_id")),
+        "callback_id": _loggable(_field(body, "view", "callback_id") or _field(body, "callback_id")),
+        "event": _loggable(_field(body, "event", "type")),
+        "user": _loggable(user),
+        "team": _loggable(_field(body, "team_id") or _field(body, "team", "id")),
     }
 
 
@@ -46,9 +65,10 @@ def _error_view() -> dict[str, Any]:
 
 
 def handle_unexpected_error(
-    error: Exception, body: dict[str, Any], response: BoltResponse | None, respond: Any
+    error: Exception, body: Any, response: BoltResponse | None, respond: Any
 ) -> BoltResponse | None:
     log.error("Unexpected error while handling %s", describe_request(body), exc_info=error)
+    body = body if isinstance(body, dict) else {}
     if response is not None:  # not yet acknowledged: answer in the acknowledgement itself
         if body.get("type") == "view_submission":
             # Push a view on top, so the person's form (and what they typed) stays underneath.
@@ -58,7 +78,7 @@ def handle_unexpected_error(
             payload = {"response_type": "ephemeral", "text": FRIENDLY_ERROR}
             return BoltResponse(status=200, body=json.dumps(payload), headers={"content-type": "application/json"})
         return BoltResponse(status=200, body="")
-    if body.get("response_url"):
+    if body.get("response_url") and respond is not None:
         try:
             respond(text=FRIENDLY_ERROR, response_type="ephemeral", replace_original=False)
         except Exception:
@@ -91,6 +111,8 @@ def create_app(runtime: Runtime, *, token_verification: bool = True, listener_ex
         process_before_response=False,
         logger=logging.getLogger("slack_bolt.App"),
     )
+    # Before anything touches the database: only the workspace the app is installed in is served.
+    app.use(refuse_foreign_workspaces(InstalledWorkspace(runtime.gateway.installation)))
     app.use(deduplicate_events(runtime))
     app.error(handle_unexpected_error)
     register_listeners(app, runtime)

@@ -56,9 +56,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         from bot.worker import start_background_worker
 
         start_background_worker(runtime)
-    server = make_http_server(
-        create_wsgi_app(create_app(runtime), runtime.db), args.host, settings.port, settings.http_threads
-    )
+    application = create_wsgi_app(create_app(runtime), runtime.db, signing_secret=settings.signing_secret)
+    server = make_http_server(application, args.host, settings.port, settings.http_threads)
     # Everything loaded at start lives for the whole process: keep the collector from rescanning it.
     gc.collect()
     gc.freeze()

@@ -127,6 +127,10 @@ class SlackGateway:
                 self._bot_user_id = str(self._client.auth_test()["user_id"])
             return self._bot_user_id
 
+    def installation(self) -> dict[str, Any]:
+        """``auth.test`` for the installed workspace: its team, enterprise and the app's own user."""
+        return dict(self._client.auth_test().data)  # type: ignore[arg-type]
+
     # ------------------------------------------------------------------ conversations
 
     def open_dm(self, user_id: str) -> str:

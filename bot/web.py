@@ -1,6 +1,9 @@
 """HTTP mode: Slack posts to ``POST /slack/events``; ``GET /healthz`` answers when app and database are up.
 
-Served by waitress (a production WSGI server) with Bolt's WSGI adapter.
+Served by waitress (a production WSGI server) with Bolt's WSGI adapter. Slack's requests pass
+:class:`bot.request_guards.SlackRequestGuard` (size, then signature, then shape) before Bolt reads
+them, and waitress is told to refuse big bodies and drop idle connections itself (see
+:data:`SERVER_LIMITS`).
 """
 
 from __future__ import annotations
@@ -15,13 +18,41 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from waitress.server import create_server
 
 from bot.db import Database
+from bot.request_guards import MAX_BODY_BYTES, SlackRequestGuard
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 EVENTS_PATH = "/slack/events"
 
+# waitress's own limits. It reads every request (headers and body) in its event loop before a
+# worker thread sees it, so these are what keep a crowd of slow or idle clients from starving
+# Slack's requests and /healthz:
+SERVER_LIMITS: dict[str, Any] = {
+    # Refused with 413 from the Content-Length header alone, before any of the body is read (and
+    # while it is read, for chunked bodies). waitress refuses lengths >= this, hence the + 1.
+    "max_request_body_size": MAX_BODY_BYTES + 1,
+    # Slack's headers are about 1 KB; a client that never finishes its headers holds at most this.
+    "max_request_header_size": 16 * 1024,
+    # Bodies past this go to a temporary file rather than memory, so a thousand half-sent 1 MiB
+    # bodies cost 64 MB of memory, not a gigabyte.
+    "inbuf_overflow": 64 * 1024,
+    # The default (100) lets a hundred idle sockets lock everyone else out until they time out.
+    "connection_limit": 1000,
+    # A connection with nothing in progress is closed after 10 s of silence (default 120 s);
+    # Slack sends its request as soon as it connects and waits at most 3 s for the answer.
+    "channel_timeout": 10,
+    "cleanup_interval": 2,
+    # poll(), not select(): select() cannot watch file descriptors past 1023.
+    "asyncore_use_poll": True,
+    "backlog": 1024,
+}
 
-def create_wsgi_app(bolt_app: App, db: Database) -> WSGIApp:
-    slack_handler = SlackRequestHandler(bolt_app)
+
+def create_wsgi_app(bolt_app: App, db: Database, *, signing_secret: str | None = None) -> WSGIApp:
+    """The whole HTTP surface. ``signing_secret`` defaults to the one the Bolt app was given."""
+    secret = signing_secret if signing_secret is not None else getattr(bolt_app, "_signing_secret", None)
+    if not secret:
+        raise ValueError("The HTTP surface needs the Slack signing secret (SLACK_SIGNING_SECRET).")
+    slack_handler = SlackRequestGuard(SlackRequestHandler(bolt_app), secret)
 
     def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
@@ -41,9 +72,11 @@ def create_wsgi_app(bolt_app: App, db: Database) -> WSGIApp:
     return application
 
 
-def make_http_server(application: WSGIApp, host: str, port: int, threads: int) -> Any:
-    """A waitress server; ``.effective_port`` gives the port when 0 was asked for."""
-    return create_server(application, host=host, port=port, threads=threads, ident="mentoring-bot")
+def make_http_server(application: WSGIApp, host: str, port: int, threads: int, **limits: Any) -> Any:
+    """A waitress server with :data:`SERVER_LIMITS` (``limits`` override them); ``.effective_port``
+    gives the port when 0 was asked for."""
+    adjustments = {**SERVER_LIMITS, **limits}
+    return create_server(application, host=host, port=port, threads=threads, ident="mentoring-bot", **adjustments)
 
 
 class BackgroundServer:

@@ -5,6 +5,7 @@
     .venv/bin/python tests/benchmarks/run_all.py ack matching
     .venv/bin/python tests/benchmarks/run_all.py speed_rotation      # planner: hand-written blossom vs networkx
     .venv/bin/python tests/benchmarks/run_all.py ack -- --concurrency 32   # arguments after -- go to each
+    .venv/bin/python tests/benchmarks/run_all.py http_surface -- --baseline-root /tmp/base  # before/after
 
 Exits non-zero if a benchmark fails (or a name matches none).
 """
