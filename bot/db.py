@@ -21,26 +21,38 @@ if TYPE_CHECKING:
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # Several workers may start at once on PostgreSQL: only one migrates at a time.
 _MIGRATION_LOCK_ID = 72_1305_2026
+# Slack gives a request 3 seconds. A unit of work that waits longer than this for a lock held by
+# someone else (another process writing on SQLite, a table lock on PostgreSQL) gives up, so the app
+# can still answer in time: "not saved yet, try again", with the person's form and words kept.
+LOCK_TIMEOUT_SECONDS = 2.0
+STATEMENT_TIMEOUT_SECONDS = 2.5  # PostgreSQL: no single statement may run longer
 
 
 class SchemaOutOfDate(RuntimeError):
     pass
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
+def make_engine(
+    url: str,
+    *,
+    lock_timeout: float = LOCK_TIMEOUT_SECONDS,
+    statement_timeout: float = STATEMENT_TIMEOUT_SECONDS,
+    **kwargs: Any,
+) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(
-            url, connect_args={"check_same_thread": False, "timeout": 30}, hide_parameters=True, **kwargs
+            url, connect_args={"check_same_thread": False, "timeout": lock_timeout}, hide_parameters=True, **kwargs
         )
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
             cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA busy_timeout=30000")  # first, so the rest waits instead of failing
+            # First, so the rest waits (briefly) instead of failing at once.
+            cursor.execute(f"PRAGMA busy_timeout={int(lock_timeout * 1000)}")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.close()
 
@@ -50,13 +62,31 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             with engine.connect() as connection:
                 connection.exec_driver_sql("PRAGMA journal_mode=WAL")
         return engine
-    return create_engine(url, pool_pre_ping=True, hide_parameters=True, **kwargs)
+    engine = create_engine(url, pool_pre_ping=True, hide_parameters=True, **kwargs)
+
+    @event.listens_for(engine, "connect")
+    def _postgres_timeouts(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"SET lock_timeout = {int(lock_timeout * 1000)}")
+        cursor.execute(f"SET statement_timeout = {int(statement_timeout * 1000)}")
+        cursor.close()
+        dbapi_connection.commit()
+
+    return engine
 
 
 class Database:
-    def __init__(self, url: str, **engine_kwargs: Any) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        lock_timeout: float = LOCK_TIMEOUT_SECONDS,
+        statement_timeout: float = STATEMENT_TIMEOUT_SECONDS,
+        **engine_kwargs: Any,
+    ) -> None:
         self.url = url
-        self.engine = make_engine(url, **engine_kwargs)
+        self.lock_timeout, self.statement_timeout = lock_timeout, statement_timeout
+        self.engine = make_engine(url, lock_timeout=lock_timeout, statement_timeout=statement_timeout, **engine_kwargs)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @property
@@ -124,6 +154,9 @@ class Database:
         config = self._alembic_config()
         with self.engine.connect() as connection:
             if self.is_postgresql:
+                # Migrations may wait for a lock and take their time; requests may not.
+                connection.execute(text("SET lock_timeout = 0"))
+                connection.execute(text("SET statement_timeout = 0"))
                 connection.execute(text("SELECT pg_advisory_lock(:id)"), {"id": _MIGRATION_LOCK_ID})
                 connection.commit()
             try:
@@ -133,6 +166,8 @@ class Database:
             finally:
                 if self.is_postgresql:
                     connection.execute(text("SELECT pg_advisory_unlock(:id)"), {"id": _MIGRATION_LOCK_ID})
+                    connection.execute(text(f"SET lock_timeout = {int(self.lock_timeout * 1000)}"))
+                    connection.execute(text(f"SET statement_timeout = {int(self.statement_timeout * 1000)}"))
                     connection.commit()
 
     def ensure_schema(self, auto_migrate: bool) -> None:

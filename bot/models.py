@@ -25,6 +25,20 @@ class Base(DeclarativeBase):
     type_annotation_map = {datetime: DateTime(timezone=True)}
 
 
+class Submission(Base):
+    """A form submission that created something: a replay of the same view finds it here instead.
+
+    ``key`` names the submitted view (its callback and Slack's view id); ``result_id`` is what it made.
+    """
+
+    __tablename__ = "submissions"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    result_id: Mapped[int | None] = mapped_column(default=None)
+    created_at: Mapped[datetime] = mapped_column(default=now)
+
+
 class ProcessedEvent(Base):
     """Slack delivers events at least once: an event_id seen here is not processed again."""
 

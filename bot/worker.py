@@ -17,6 +17,7 @@ from bot.events import forget_old_events
 from bot.outbox.dispatcher import Dispatcher
 from bot.runtime import Runtime
 from bot.sessions.service import watch_new_pairs
+from bot.submissions import forget_old_submissions
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +33,7 @@ def add_jobs(scheduler: BaseScheduler, runtime: Runtime) -> Dispatcher:
         coalesce=True,
     )
     scheduler.add_job(forget_old_events, "interval", hours=1, args=[runtime.db], id="forget-old-events")
+    scheduler.add_job(forget_old_submissions, "interval", hours=6, args=[runtime.db], id="forget-old-submissions")
     # Impact surveys due, programmes past their end date, sensitive text past its retention (issue 7).
     from bot.closeout.service import run_periodic_jobs
 

@@ -14,6 +14,7 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 from slack_sdk.errors import SlackApiError
 
+from bot import submissions
 from bot.blockkit.forms import metadata, read_values, text_value
 from bot.concerns import service as concerns
 from bot.concerns.blocks import (
@@ -132,12 +133,14 @@ def register(app: App, runtime: Runtime, router: CommandRouter) -> None:
             what_would_help=text_value(values, "what_would_help"),
         )
         try:
-            raised = concerns.raise_concern(db, user_id, data, admins=runtime.settings.admins)
+            raised = concerns.raise_concern(
+                db, user_id, data, admins=runtime.settings.admins, submission=submissions.view_key(view)
+            )
         except FieldErrors as error:
             ack_field_errors(ack, error, view)
             return
         ack(response_action="update", view=concern_sent_view(content))
-        if raised.alerts_channel_id:
+        if raised.alerts_channel_id and not raised.replayed:
             channel, allowed = concerns.alerts_channel_allowed_members(db, raised.id)
             if channel:
                 safe = channel_is_private_to(channel, allowed)

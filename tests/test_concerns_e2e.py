@@ -361,7 +361,7 @@ def test_a_database_failure_keeps_the_concern_form_open(
     finally:
         event.remove(db.engine, "before_cursor_execute", fail)
     errors = amara.errors_by_label()
-    assert "couldn't be saved" in errors["What would you like the programme lead to know?"]
+    assert "Not saved yet" in errors["What would you like the programme lead to know?"]
     assert amara.modal is not None and amara.modal["callback_id"] == "concern_form"
     assert amara.submit().ok, "the same form, sent again, goes through"
     assert only_concern(db).details == "Please keep this"

@@ -26,10 +26,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import event, or_, select
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from bot import outbox
+from bot import outbox, submissions
 from bot.clock import as_utc, now
 from bot.db import Database
 from bot.errors import FieldErrors, NotAllowed, NotFound
@@ -57,8 +57,8 @@ PAIR_NOTICE_KIND = "concern_pair_notice"
 
 NOT_VISIBLE = "That concern doesn't exist, or it isn't one you can see."
 SAVE_FAILED = (
-    "Sorry, your concern couldn't be saved just now, so it has not been sent. Nothing you typed is lost: "
-    "please press Send again in a moment."
+    "Not saved yet: your concern could not be saved just now, so it has not been sent. Your text is still "
+    "here: please press Send again in a moment."
 )
 
 # What each audit action reads as, for the leads.
@@ -207,6 +207,7 @@ class RaisedConcern:
     programme_id: int
     alerts_channel_id: str | None
     lead_ids: tuple[str, ...]  # everyone who may read it (primary and backup leads)
+    replayed: bool = False  # the same submission arrived again: nothing new was saved or sent
 
 
 @dataclass(frozen=True)
@@ -268,16 +269,32 @@ def _record(session: Session, concern: Concern, action: str, actor: str | None, 
     session.add(ConcernEvent(concern_id=concern.id, at=now(), actor_user_id=actor, action=action, note=note))
 
 
-def raise_concern(db: Database, reporter_id: str, data: ConcernInput, *, admins: Collection[str] = ()) -> RaisedConcern:
+def raise_concern(
+    db: Database,
+    reporter_id: str,
+    data: ConcernInput,
+    *,
+    admins: Collection[str] = (),
+    submission: str | None = None,
+) -> RaisedConcern:
     """Save a concern and, in the same transaction, its receipt, the leads' alerts and the chasers.
 
-    A database failure becomes a field error (the reporter's form stays open with what they wrote).
+    ``submission`` names the submitted form: a replay or a second press of Send finds the concern the
+    first one saved (``replayed``), and nothing is sent twice. A database failure, such as a lock
+    held longer than the short lock timeout, becomes a field error: the reporter's form stays open
+    with what they wrote, and nothing is half-saved.
     """
     allowed = {choice.id for choice in programmes_for_reporter(db, reporter_id)}
     validate_concern(data, allowed)
     assert data.programme_id is not None
     try:
         with db.session() as session:
+            earlier = submissions.earlier_result(session, submission)
+            if earlier is not None and (saved := session.get(Concern, earlier.result_id)) is not None:
+                programme = session.get(Programme, saved.programme_id)
+                lead_ids = tuple(lead.user_id for lead in programme.leads) if programme else ()
+                alerts = programme.alerts_channel_id if programme else None
+                return RaisedConcern(saved.id, saved.programme_id, alerts, lead_ids, replayed=True)
             programme = session.get(Programme, data.programme_id)
             if programme is None:
                 raise FieldErrors({"programme_id": "That programme no longer exists."})
@@ -296,12 +313,18 @@ def raise_concern(db: Database, reporter_id: str, data: ConcernInput, *, admins:
             )
             session.add(concern)
             session.flush()
+            submissions.remember(session, submission, "concern", concern.id)
             _record(session, concern, "raised", None if anonymous else reporter_id)
             _enqueue_raised(session, concern, programme, admins)
             lead_ids = tuple(lead.user_id for lead in programme.leads)
             return RaisedConcern(concern.id, programme.id, programme.alerts_channel_id, lead_ids)
-    except SQLAlchemyError:
+    except IntegrityError:
+        if submission:  # a twin of this submission committed first: answer with its concern
+            return raise_concern(db, reporter_id, data, admins=admins, submission=submission)
         log.exception("Could not save a concern (programme %s)", data.programme_id)
+        raise FieldErrors({"details": SAVE_FAILED}) from None
+    except SQLAlchemyError:
+        log.warning("Could not save a concern (programme %s): the database is busy or down", data.programme_id)
         raise FieldErrors({"details": SAVE_FAILED}) from None
 
 
