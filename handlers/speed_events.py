@@ -196,9 +196,7 @@ def open_rsvp(ack: Ack, body: dict[str, Any], respond: Respond, runtime: Runtime
         return
     container = body.get("container") or {}
     message = {"channel": str(container.get("channel_id") or ""), "ts": str(container.get("message_ts") or "")}
-    runtime.gateway.open_view(
-        str(body["trigger_id"]), blocks.rsvp_modal(runtime.content, event, participant, message)
-    )
+    runtime.gateway.open_view(str(body["trigger_id"]), blocks.rsvp_modal(runtime.content, event, participant, message))
 
 
 def save_rsvp(ack: Ack, body: dict[str, Any], view: dict[str, Any], runtime: Runtime) -> None:
