@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
 
-from bot.errors import FieldErrors, NotFound
+from bot.errors import FieldErrors, NotAllowed, NotFound
 from bot.models import Programme
 from bot.programmes import service as programme_service
 from bot.programmes.access import is_admin
@@ -186,3 +186,8 @@ def programme_for_lead_command(runtime: Runtime, user_id: str, name: str, usage:
     if not active:
         return "Only programme leads can do that. " + usage
     return f"You lead several programmes ({', '.join(p.name for p in active)}). Say which one. {usage}"
+
+
+def refusal_text(error: Exception, malformed: str) -> str:
+    """What to tell someone a service refused: its reason, or ``malformed`` for a value that did not parse."""
+    return str(error) if isinstance(error, NotAllowed | NotFound) else malformed

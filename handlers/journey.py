@@ -11,7 +11,7 @@ import logging
 import re
 from typing import Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, Respond
 
 from bot.blockkit import Block
 from bot.blockkit.forms import metadata, read_values, text_value
@@ -45,22 +45,22 @@ from bot.journey.blocks import (
 )
 from bot.journey.service import AgendaView, PairPeople
 from bot.runtime import Runtime
-from handlers.commands import CommandCall, CommandRouter
-from handlers.common import ack_field_errors, acting_user, ephemeral
+from handlers.commands import CommandCall
+from handlers.common import (
+    Listeners,
+    ack_field_errors,
+    acting_user,
+    action_value,
+    answer_privately,
+    ephemeral,
+    refusal_text,
+)
 
 log = logging.getLogger(__name__)
 
 NOT_MATCHED = "You don't have a partner yet. Once your programme lead has matched you, this is where {what}."
 REFUSALS = (NotAllowed, NotFound, ValueError)
-
-
-def button_value(body: dict[str, Any]) -> str:
-    return str((body.get("actions") or [{}])[0].get("value") or "")
-
-
-def refusal_text(error: Exception) -> str:
-    """What to tell someone whose click was refused (a malformed value says no more than a stranger's)."""
-    return journey.NOT_A_MEMBER if isinstance(error, ValueError) else str(error)
+ICEBREAKER_BUTTONS = re.compile(f"^({SHOW_ICEBREAKER}|{ANOTHER_ICEBREAKER})$")
 
 
 def id_from(value: str, position: int = 0) -> int:
@@ -68,283 +68,309 @@ def id_from(value: str, position: int = 0) -> int:
     return int(value.split(":")[position])
 
 
-def register(app: App, runtime: Runtime, router: CommandRouter) -> None:
+def answer_refusal(runtime: Runtime, body: dict[str, Any], respond: Respond, error: Exception) -> None:
+    """A refused click, answered only to the clicker (a malformed value says no more than a stranger's)."""
+    answer_privately(runtime, body, respond, refusal_text(error, journey.NOT_A_MEMBER))
+
+
+# ------------------------------------------------------------------------ the pair's conversation
+
+
+def pair_channel(runtime: Runtime, people: PairPeople) -> str:
+    """The pair's group DM: recorded when the introduction opened it, or opened now."""
+    if people.pair.group_dm_channel_id:
+        return people.pair.group_dm_channel_id
+    channel = runtime.gateway.open_group_dm(list(people.user_ids))
+    journey.record_group_dm(runtime.db, people.pair_id, channel)
+    return channel
+
+
+def post_to_pair(runtime: Runtime, people: PairPeople, text: str, blocks: list[Block]) -> tuple[str, str]:
+    channel = pair_channel(runtime, people)
+    return channel, runtime.gateway.post_message(channel, text, blocks)
+
+
+# ------------------------------------------------------------------------ icebreakers
+
+
+def post_icebreaker(runtime: Runtime, pair_id: int, user_id: str) -> PairPeople:
+    pick = journey.next_icebreaker(runtime.db, runtime.content, pair_id, user_id)
+    text, blocks = icebreaker_message(runtime.content, pick)
+    post_to_pair(runtime, pick.people, text, blocks)
+    return pick.people
+
+
+def icebreaker_command(call: CommandCall) -> None:
+    people = journey.current_pair_of(call.runtime.db, call.user_id)
+    if people is None:
+        ephemeral(call.ack, NOT_MATCHED.format(what="you'll get icebreakers to share"))
+        return
+    partner = people.partner_of(call.user_id)
+    call.ack(text=f"Here's one for you and {partner.real_name}: I've posted it in your pair conversation.")
+    post_icebreaker(call.runtime, people.pair_id, call.user_id)
+
+
+def show_icebreaker(ack: Ack, body: dict[str, Any], respond: Respond, runtime: Runtime) -> None:
+    ack()
+    try:
+        post_icebreaker(runtime, id_from(action_value(body)), acting_user(body))
+    except REFUSALS as error:
+        answer_refusal(runtime, body, respond, error)
+
+
+# ------------------------------------------------------------------------ guides
+
+
+def read_my_guide(ack: Ack, body: dict[str, Any], respond: Respond, runtime: Runtime) -> None:
+    ack()
+    user_id = acting_user(body)
+    try:
+        people = journey.pair_for_member(runtime.db, id_from(action_value(body)), user_id)
+    except REFUSALS as error:
+        answer_refusal(runtime, body, respond, error)
+        return
+    text, blocks = guide_message(runtime.content, people.role_of(user_id))
+    # Shown only to the person who clicked, even in the pair's shared conversation.
+    answer_privately(runtime, body, respond, text, blocks)
+
+
+# ------------------------------------------------------------------------ contract
+
+
+def open_contract(runtime: Runtime, trigger_id: str, pair_id: int, user_id: str) -> None:
+    state = journey.contract_for(runtime.db, pair_id, user_id)
+    view = contract_view(runtime.content, state) if state.exists else contract_form(runtime.content, state)
+    runtime.gateway.open_view(trigger_id, view)
+
+
+def contract_command(call: CommandCall) -> None:
+    people = journey.current_pair_of(call.runtime.db, call.user_id)
+    if people is None:
+        ephemeral(call.ack, NOT_MATCHED.format(what="you'll agree your mentoring contract"))
+        return
+    call.ack()
+    open_contract(call.runtime, call.trigger_id, people.pair_id, call.user_id)
+
+
+def start_contracting(ack: Ack, body: dict[str, Any], respond: Respond, runtime: Runtime) -> None:
+    ack()
+    try:
+        people = journey.pair_for_member(runtime.db, id_from(action_value(body)), acting_user(body))
+    except REFUSALS as error:
+        answer_refusal(runtime, body, respond, error)
+        return
+    text, blocks = contract_prompts_message(runtime.content, people.pair_id)
+    post_to_pair(runtime, people, text, blocks)
+
+
+def open_contract_button(ack: Ack, body: dict[str, Any], respond: Respond, runtime: Runtime) -> None:
+    ack()
+    try:
+        open_contract(runtime, body["trigger_id"], id_from(action_value(body)), acting_user(body))
+    except REFUSALS as error:
+        answer_refusal(runtime, body, respond, error)
+
+
+def edit_contract(ack: Ack, body: dict[str, Any], respond: Respond, runtime: Runtime) -> None:
+    ack()
+    try:
+        state = journey.contract_for(runtime.db, id_from(action_value(body)), acting_user(body))
+    except REFUSALS as error:
+        answer_refusal(runtime, body, respond, error)
+        return
+    # The form takes the place of the contract it edits (not pushed on top of it).
+    view = body.get("view") or {}
+    if view.get("id"):
+        runtime.gateway.update_view(view["id"], contract_form(runtime.content, state))
+    else:
+        runtime.gateway.open_view(body["trigger_id"], contract_form(runtime.content, state))
+
+
+def save_contract(ack: Ack, body: dict[str, Any], view: dict[str, Any], runtime: Runtime) -> None:
+    content = runtime.content
+    user_id = acting_user(body)
+    details = metadata(view)
+    values = read_values(view)
+    answers = {prompt.id: text_value(values, prompt.id) for prompt in content.contracting.prompts}
+    try:
+        saved = journey.save_contract(
+            runtime.db,
+            content,
+            int(details.get("pair_id") or 0),
+            user_id,
+            answers,
+            opened_version=int(details.get("version") or 0),
+        )
+    except FieldErrors as error:
+        ack_field_errors(ack, error, view)
+        return
+    except (NotAllowed, NotFound) as error:
+        ack_field_errors(ack, FieldErrors({content.contracting.prompts[0].id: str(error)}), view)
+        return
+    # Show what was saved, with "I agree", in place of the form.
+    ack(response_action="update", view=contract_view(content, saved.state))
+    if not saved.changed:
+        return
+    text, blocks = contract_saved_message(saved.state, user_id)
+    post_to_pair(runtime, saved.state.people, text, blocks)
+    if saved.superseded is not None:
+        retire_pinned_contract(runtime, saved.superseded, saved.state.people.mentee.tz)
+
+
+def retire_pinned_contract(runtime: Runtime, pinned: journey.PinnedMessage, tz: str) -> None:
+    """The agreed version no longer counts: unpin it and take its text out of the conversation."""
+    text, blocks = superseded_contract_message(now(), tz)
+    try:
+        runtime.gateway.unpin(pinned.channel_id, pinned.ts)
+        runtime.gateway.update_message(pinned.channel_id, pinned.ts, text, blocks)
+    except Exception:
+        log.warning("Could not retire the previously pinned contract", exc_info=True)
+
+
+def agree_to_contract(ack: Ack, body: dict[str, Any], respond: Respond, runtime: Runtime) -> None:
+    ack()
     db, content, gateway = runtime.db, runtime.content, runtime.gateway
-
-    # -------------------------------------------------------------------- shared helpers
-
-    def pair_channel(people: PairPeople) -> str:
-        """The pair's group DM: recorded when the introduction opened it, or opened now."""
-        if people.pair.group_dm_channel_id:
-            return people.pair.group_dm_channel_id
-        channel = gateway.open_group_dm(list(people.user_ids))
-        journey.record_group_dm(db, people.pair_id, channel)
-        return channel
-
-    def post_to_pair(people: PairPeople, text: str, blocks: list[Block]) -> tuple[str, str]:
-        channel = pair_channel(people)
-        return channel, gateway.post_message(channel, text, blocks)
-
-    def tell_privately(body: dict[str, Any], respond: Respond, text: str) -> None:
-        """Only the person who clicked sees this: in place if Slack gave us a way, else in their DM."""
-        if body.get("response_url"):
-            respond(text=text, response_type="ephemeral", replace_original=False)
-        else:
-            gateway.post_dm(acting_user(body), text)
-
-    # -------------------------------------------------------------------- icebreakers
-
-    def post_icebreaker(pair_id: int, user_id: str) -> PairPeople:
-        pick = journey.next_icebreaker(db, content, pair_id, user_id)
-        text, blocks = icebreaker_message(content, pick)
-        post_to_pair(pick.people, text, blocks)
-        return pick.people
-
-    def icebreaker_command(call: CommandCall) -> None:
-        people = journey.current_pair_of(db, call.user_id)
-        if people is None:
-            ephemeral(call.ack, NOT_MATCHED.format(what="you'll get icebreakers to share"))
-            return
-        partner = people.partner_of(call.user_id)
-        call.ack(text=f"Here's one for you and {partner.real_name}: I've posted it in your pair conversation.")
-        post_icebreaker(people.pair_id, call.user_id)
-
-    router.add("icebreaker", icebreaker_command)
-
-    @app.action(re.compile(f"^({SHOW_ICEBREAKER}|{ANOTHER_ICEBREAKER})$"))
-    def show_icebreaker(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
-        ack()
+    user_id = acting_user(body)
+    value = action_value(body)
+    view_id = (body.get("view") or {}).get("id")
+    try:
+        pair_id, version = id_from(value, 0), id_from(value, 1)
+        agreement = journey.agree_to_contract(db, pair_id, user_id, version)
+    except REFUSALS as error:
+        # A member whose copy is out of date sees the latest version; anyone else is just refused.
         try:
-            post_icebreaker(id_from(button_value(body)), acting_user(body))
-        except REFUSALS as error:
-            tell_privately(body, respond, refusal_text(error))
-
-    # -------------------------------------------------------------------- guides
-
-    @app.action(READ_MY_GUIDE)
-    def read_my_guide(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
-        ack()
-        user_id = acting_user(body)
-        try:
-            people = journey.pair_for_member(db, id_from(button_value(body)), user_id)
-        except REFUSALS as error:
-            tell_privately(body, respond, refusal_text(error))
+            state = journey.contract_for(db, id_from(value), user_id)
+        except REFUSALS:
+            answer_refusal(runtime, body, respond, error)
             return
-        text, blocks = guide_message(content, people.role_of(user_id))
-        # Ephemeral: shown only to the person who clicked, even in the pair's shared conversation.
-        respond(text=text, blocks=blocks, response_type="ephemeral", replace_original=False)
-
-    # -------------------------------------------------------------------- contract
-
-    def open_contract(trigger_id: str, pair_id: int, user_id: str) -> None:
-        state = journey.contract_for(db, pair_id, user_id)
-        view = contract_view(content, state) if state.exists else contract_form(content, state)
-        gateway.open_view(trigger_id, view)
-
-    def contract_command(call: CommandCall) -> None:
-        people = journey.current_pair_of(db, call.user_id)
-        if people is None:
-            ephemeral(call.ack, NOT_MATCHED.format(what="you'll agree your mentoring contract"))
-            return
-        call.ack()
-        open_contract(call.trigger_id, people.pair_id, call.user_id)
-
-    router.add("contract", contract_command)
-
-    @app.action(START_CONTRACTING)
-    def start_contracting(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
-        ack()
-        try:
-            people = journey.pair_for_member(db, id_from(button_value(body)), acting_user(body))
-        except REFUSALS as error:
-            tell_privately(body, respond, refusal_text(error))
-            return
-        text, blocks = contract_prompts_message(content, people.pair_id)
-        post_to_pair(people, text, blocks)
-
-    @app.action(OPEN_CONTRACT)
-    def open_contract_button(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
-        ack()
-        try:
-            open_contract(body["trigger_id"], id_from(button_value(body)), acting_user(body))
-        except REFUSALS as error:
-            tell_privately(body, respond, refusal_text(error))
-
-    @app.action(EDIT_CONTRACT)
-    def edit_contract(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
-        ack()
-        try:
-            state = journey.contract_for(db, id_from(button_value(body)), acting_user(body))
-        except REFUSALS as error:
-            tell_privately(body, respond, refusal_text(error))
-            return
-        view = body.get("view") or {}
-        if view.get("id"):
-            gateway.update_view(view["id"], contract_form(content, state))
-        else:
-            gateway.open_view(body["trigger_id"], contract_form(content, state))
-
-    @app.view(CONTRACT_FORM)
-    def save_contract(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        user_id = acting_user(body)
-        details = metadata(view)
-        values = read_values(view)
-        answers = {prompt.id: text_value(values, prompt.id) for prompt in content.contracting.prompts}
-        try:
-            saved = journey.save_contract(
-                db,
-                content,
-                int(details.get("pair_id") or 0),
-                user_id,
-                answers,
-                opened_version=int(details.get("version") or 0),
-            )
-        except FieldErrors as error:
-            ack_field_errors(ack, error, view)
-            return
-        except (NotAllowed, NotFound) as error:
-            ack_field_errors(ack, FieldErrors({content.contracting.prompts[0].id: str(error)}), view)
-            return
-        # Show what was saved, with "I agree", in place of the form.
-        ack(response_action="update", view=contract_view(content, saved.state))
-        if not saved.changed:
-            return
-        text, blocks = contract_saved_message(saved.state, user_id)
-        post_to_pair(saved.state.people, text, blocks)
-        if saved.superseded is not None:
-            retire_pinned_contract(saved.superseded, saved.state.people.mentee.tz)
-
-    def retire_pinned_contract(pinned: journey.PinnedMessage, tz: str) -> None:
-        """The agreed version no longer counts: unpin it and take its text out of the conversation."""
-        text, blocks = superseded_contract_message(now(), tz)
-        try:
-            gateway.unpin(pinned.channel_id, pinned.ts)
-            gateway.update_message(pinned.channel_id, pinned.ts, text, blocks)
-        except Exception:
-            log.warning("Could not retire the previously pinned contract", exc_info=True)
-
-    @app.action(AGREE_CONTRACT)
-    def agree_to_contract(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
-        ack()
-        user_id = acting_user(body)
-        value = button_value(body)
-        view_id = (body.get("view") or {}).get("id")
-        try:
-            pair_id, version = id_from(value, 0), id_from(value, 1)
-            agreement = journey.agree_to_contract(db, pair_id, user_id, version)
-        except REFUSALS as error:
-            # A member whose copy is out of date sees the latest version; anyone else is just refused.
-            try:
-                state = journey.contract_for(db, id_from(value), user_id)
-            except REFUSALS:
-                tell_privately(body, respond, refusal_text(error))
-                return
-            if view_id:
-                gateway.update_view(view_id, contract_view(content, state, notice=str(error)))
-            else:
-                tell_privately(body, respond, str(error))
-            return
-        state = agreement.state
         if view_id:
-            gateway.update_view(view_id, contract_view(content, state))
-        if not state.agreed:
-            text, blocks = contract_half_agreed_message(state, user_id)
-            post_to_pair(state.people, text, blocks)
-        # Once both have agreed, the outbox posts and pins the contract in the pair's DM.
+            gateway.update_view(view_id, contract_view(content, state, notice=str(error)))
+        else:
+            answer_privately(runtime, body, respond, str(error))
+        return
+    state = agreement.state
+    if view_id:
+        gateway.update_view(view_id, contract_view(content, state))
+    if not state.agreed:
+        text, blocks = contract_half_agreed_message(state, user_id)
+        post_to_pair(runtime, state.people, text, blocks)
+    # Once both have agreed, the outbox posts and pins the contract in the pair's DM.
 
-    # -------------------------------------------------------------------- agendas
 
-    def show_agenda(view: AgendaView) -> None:
-        """Post the agenda to the pair's DM, or update it where it was posted."""
-        text, blocks = agenda_message(view)
-        if view.channel_id and view.message_ts:
-            gateway.update_message(view.channel_id, view.message_ts, text, blocks)
-            return
-        channel, ts = post_to_pair(view.people, text, blocks)
-        journey.record_agenda_message(db, view.agenda_id, channel, ts)
+# ------------------------------------------------------------------------ agendas
 
-    def agenda_command(call: CommandCall) -> None:
-        start = journey.agenda_start(db, call.user_id)
-        if start is None:
-            ephemeral(call.ack, NOT_MATCHED.format(what="you'll share agendas for your sessions"))
-            return
-        if start.role == "mentee":
-            call.ack()
-            form = agenda_form(
-                content, start.people, session_id=start.next_session_id, starts_at=start.next_session_starts_at
-            )
-            gateway.open_view(call.trigger_id, form)
-            return
-        mentee = start.people.mentee.real_name
-        if start.latest_agenda_id is None:
-            ephemeral(
-                call.ack,
-                f"{mentee} sets the agenda as mentee. Once it's posted in your pair conversation, you can add "
-                "your own items with its *Add to the agenda* button, or here with `/mentoring agenda`.",
-            )
-            return
+
+def show_agenda(runtime: Runtime, view: AgendaView) -> None:
+    """Post the agenda to the pair's DM, or update it where it was posted."""
+    text, blocks = agenda_message(view)
+    if view.channel_id and view.message_ts:
+        runtime.gateway.update_message(view.channel_id, view.message_ts, text, blocks)
+        return
+    channel, ts = post_to_pair(runtime, view.people, text, blocks)
+    journey.record_agenda_message(runtime.db, view.agenda_id, channel, ts)
+
+
+def agenda_command(call: CommandCall) -> None:
+    runtime = call.runtime
+    start = journey.agenda_start(runtime.db, call.user_id)
+    if start is None:
+        ephemeral(call.ack, NOT_MATCHED.format(what="you'll share agendas for your sessions"))
+        return
+    if start.role == "mentee":
         call.ack()
-        current = journey.agenda_for(db, start.latest_agenda_id, call.user_id)
-        gateway.open_view(call.trigger_id, agenda_addition_form(content, current, start.role))
+        form = agenda_form(
+            runtime.content, start.people, session_id=start.next_session_id, starts_at=start.next_session_starts_at
+        )
+        runtime.gateway.open_view(call.trigger_id, form)
+        return
+    mentee = start.people.mentee.real_name
+    if start.latest_agenda_id is None:
+        ephemeral(
+            call.ack,
+            f"{mentee} sets the agenda as mentee. Once it's posted in your pair conversation, you can add "
+            "your own items with its *Add to the agenda* button, or here with `/mentoring agenda`.",
+        )
+        return
+    call.ack()
+    current = journey.agenda_for(runtime.db, start.latest_agenda_id, call.user_id)
+    runtime.gateway.open_view(call.trigger_id, agenda_addition_form(runtime.content, current, start.role))
 
-    router.add("agenda", agenda_command)
 
-    @app.action(OPEN_AGENDA)
-    def open_agenda(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
-        ack()
-        pair_text, _, session_text = button_value(body).partition(":")
-        try:
-            session_id = int(session_text) if session_text else None
-            people, starts_at = journey.agenda_form_context(db, int(pair_text), acting_user(body), session_id)
-        except REFUSALS as error:
-            tell_privately(body, respond, refusal_text(error))
-            return
-        gateway.open_view(body["trigger_id"], agenda_form(content, people, session_id=session_id, starts_at=starts_at))
+def open_agenda(ack: Ack, body: dict[str, Any], respond: Respond, runtime: Runtime) -> None:
+    ack()
+    pair_text, _, session_text = action_value(body).partition(":")
+    try:
+        session_id = int(session_text) if session_text else None
+        people, starts_at = journey.agenda_form_context(runtime.db, int(pair_text), acting_user(body), session_id)
+    except REFUSALS as error:
+        answer_refusal(runtime, body, respond, error)
+        return
+    form = agenda_form(runtime.content, people, session_id=session_id, starts_at=starts_at)
+    runtime.gateway.open_view(body["trigger_id"], form)
 
-    @app.view(AGENDA_FORM)
-    def save_agenda(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        details = metadata(view)
-        raw_session = details.get("session_id")
-        try:
-            agenda = journey.set_agenda(
-                db,
-                int(details.get("pair_id") or 0),
-                acting_user(body),
-                text_value(read_values(view), "items"),
-                session_id=int(raw_session) if raw_session is not None else None,
-            )
-        except FieldErrors as error:
-            ack_field_errors(ack, error, view)
-            return
-        except (NotAllowed, NotFound) as error:
-            ack_field_errors(ack, FieldErrors({"items": str(error)}), view)
-            return
-        ack()
-        show_agenda(agenda)
 
-    @app.action(ADD_TO_AGENDA)
-    def add_to_agenda(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
-        ack()
-        user_id = acting_user(body)
-        try:
-            current = journey.agenda_for(db, id_from(button_value(body)), user_id)
-        except REFUSALS as error:
-            tell_privately(body, respond, refusal_text(error))
-            return
-        role = current.people.role_of(user_id)
-        gateway.open_view(body["trigger_id"], agenda_addition_form(content, current, role))
+def save_agenda(ack: Ack, body: dict[str, Any], view: dict[str, Any], runtime: Runtime) -> None:
+    details = metadata(view)
+    raw_session = details.get("session_id")
+    try:
+        agenda = journey.set_agenda(
+            runtime.db,
+            int(details.get("pair_id") or 0),
+            acting_user(body),
+            text_value(read_values(view), "items"),
+            session_id=int(raw_session) if raw_session is not None else None,
+        )
+    except FieldErrors as error:
+        ack_field_errors(ack, error, view)
+        return
+    except (NotAllowed, NotFound) as error:
+        ack_field_errors(ack, FieldErrors({"items": str(error)}), view)
+        return
+    ack()
+    show_agenda(runtime, agenda)
 
-    @app.view(AGENDA_ADDITION_FORM)
-    def save_agenda_addition(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        try:
-            agenda = journey.add_to_agenda(
-                db, int(metadata(view).get("agenda_id") or 0), acting_user(body), text_value(read_values(view), "items")
-            )
-        except FieldErrors as error:
-            ack_field_errors(ack, error, view)
-            return
-        except (NotAllowed, NotFound) as error:
-            ack_field_errors(ack, FieldErrors({"items": str(error)}), view)
-            return
-        ack()
-        show_agenda(agenda)
+
+def add_to_agenda(ack: Ack, body: dict[str, Any], respond: Respond, runtime: Runtime) -> None:
+    ack()
+    user_id = acting_user(body)
+    try:
+        current = journey.agenda_for(runtime.db, id_from(action_value(body)), user_id)
+    except REFUSALS as error:
+        answer_refusal(runtime, body, respond, error)
+        return
+    role = current.people.role_of(user_id)
+    runtime.gateway.open_view(body["trigger_id"], agenda_addition_form(runtime.content, current, role))
+
+
+def save_agenda_addition(ack: Ack, body: dict[str, Any], view: dict[str, Any], runtime: Runtime) -> None:
+    try:
+        agenda = journey.add_to_agenda(
+            runtime.db,
+            int(metadata(view).get("agenda_id") or 0),
+            acting_user(body),
+            text_value(read_values(view), "items"),
+        )
+    except FieldErrors as error:
+        ack_field_errors(ack, error, view)
+        return
+    except (NotAllowed, NotFound) as error:
+        ack_field_errors(ack, FieldErrors({"items": str(error)}), view)
+        return
+    ack()
+    show_agenda(runtime, agenda)
+
+
+LISTENERS = Listeners(
+    commands={"icebreaker": icebreaker_command, "contract": contract_command, "agenda": agenda_command},
+    actions=[
+        (ICEBREAKER_BUTTONS, show_icebreaker),
+        (READ_MY_GUIDE, read_my_guide),
+        (START_CONTRACTING, start_contracting),
+        (OPEN_CONTRACT, open_contract_button),
+        (EDIT_CONTRACT, edit_contract),
+        (AGREE_CONTRACT, agree_to_contract),
+        (OPEN_AGENDA, open_agenda),
+        (ADD_TO_AGENDA, add_to_agenda),
+    ],
+    views=[(CONTRACT_FORM, save_contract), (AGENDA_FORM, save_agenda), (AGENDA_ADDITION_FORM, save_agenda_addition)],
+)

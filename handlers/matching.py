@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, Respond
 
 from bot.blockkit.forms import metadata, read_values
 from bot.errors import FieldErrors, NotAllowed, NotFound
@@ -21,170 +21,217 @@ from bot.matching.blocks import (
 )
 from bot.programmes.access import LEAD_ONLY
 from bot.runtime import Runtime
-from handlers.commands import CommandCall, CommandRouter
-from handlers.common import ack_field_errors, acting_user, ephemeral, programme_for_lead_command, user_is_admin
-from handlers.common import tell as common_tell
+from handlers.commands import CommandCall
+from handlers.common import (
+    Listeners,
+    ack_field_errors,
+    acting_user,
+    action_value,
+    answer_privately,
+    ephemeral,
+    parse_int,
+    programme_for_lead_command,
+    refusal_text,
+    tell,
+    user_is_admin,
+)
 
 log = logging.getLogger(__name__)
 MATCH_USAGE = "Usage: `/mentoring match [programme]`"
 
+# The action ids of the buttons and menus bot.matching.blocks draws.
+PROPOSAL_PAIR_MENU = "proposal_pair"
+RERUN_MATCHING = "rerun_matching"
+SWAP_PARTNERS = "swap_partners"
+PIN_OR_FORBID = "pin_or_forbid"
+DECLINE_MATCH = "decline_match"
 
-def register(app: App, runtime: Runtime, router: CommandRouter) -> None:
-    db, gateway, content = runtime.db, runtime.gateway, runtime.content
 
-    def tell(user_id: str, text: str, blocks: list[dict[str, Any]] | None = None) -> None:
-        common_tell(runtime, user_id, text, blocks)
+def match(call: CommandCall) -> None:
+    runtime = call.runtime
+    programme = programme_for_lead_command(runtime, call.user_id, " ".join(call.args), MATCH_USAGE)
+    if isinstance(programme, str):
+        ephemeral(call.ack, programme)
+        return
+    call.ack()
+    admin = user_is_admin(runtime, call.user_id)
+    proposal = proposals.compute_proposal(runtime.db, programme.id, call.user_id, admin=admin)
+    runtime.gateway.open_view(call.trigger_id, proposal_modal(proposal))
 
-    def match(call: CommandCall) -> None:
-        programme = programme_for_lead_command(runtime, call.user_id, " ".join(call.args), MATCH_USAGE)
-        if isinstance(programme, str):
-            ephemeral(call.ack, programme)
-            return
-        call.ack()
-        admin = user_is_admin(runtime, call.user_id)
-        proposal = proposals.compute_proposal(db, programme.id, call.user_id, admin=admin)
-        gateway.open_view(call.trigger_id, proposal_modal(proposal))
 
-    router.add("match", match)
+# ------------------------------------------------------------------------ the lead's proposal modal
 
-    def lead_action(body: dict[str, Any]) -> tuple[str, int, bool]:
-        user_id = acting_user(body)
-        programme_id = int(metadata(body.get("view") or {}).get("programme_id") or 0)
-        return user_id, programme_id, user_is_admin(runtime, user_id)
 
-    def refresh(view_id: str, programme_id: int, user_id: str, admin: bool, *, rerun: bool = False) -> None:
-        get = proposals.compute_proposal if rerun else proposals.current_proposal
-        gateway.update_view(view_id, proposal_modal(get(db, programme_id, user_id, admin=admin)))
+def lead_action(runtime: Runtime, body: dict[str, Any]) -> tuple[str, int, bool]:
+    """Who is acting, on which programme (from the proposal modal's metadata), and whether they are an admin."""
+    user_id = acting_user(body)
+    programme_id = parse_int(metadata(body.get("view") or {}).get("programme_id"))
+    return user_id, programme_id, user_is_admin(runtime, user_id)
 
-    def refuse(user_id: str, error: Exception) -> None:
-        tell(user_id, str(error) if isinstance(error, NotAllowed | NotFound) else LEAD_ONLY)
 
-    @app.action("proposal_pair")
-    def edit_pair(ack: Ack, body: dict[str, Any]) -> None:
-        ack()
-        user_id, programme_id, admin = lead_action(body)
-        verb, _, raw_id = str(body["actions"][0]["selected_option"]["value"]).partition(":")
-        try:
-            proposal = proposals.current_proposal(db, programme_id, user_id, admin=admin)
-            row = next((r for r in proposal.pairs if r.id == int(raw_id)), None)
-            if row is None:
-                raise NotFound("That pair is no longer in the proposal.")
-            if verb == "forbid":
-                proposals.set_rule(db, programme_id, row.mentor_id, row.mentee_id, "forbid", user_id, admin=admin)
-                refresh(body["view"]["id"], programme_id, user_id, admin, rerun=True)
-            else:
-                proposals.remove_proposed_pair(db, programme_id, row.id, user_id, admin=admin)
-                refresh(body["view"]["id"], programme_id, user_id, admin)
-        except (NotAllowed, NotFound, ValueError) as error:
-            refuse(user_id, error)
+def refresh(
+    runtime: Runtime, view_id: str, programme_id: int, user_id: str, admin: bool, *, rerun: bool = False
+) -> None:
+    get = proposals.compute_proposal if rerun else proposals.current_proposal
+    runtime.gateway.update_view(view_id, proposal_modal(get(runtime.db, programme_id, user_id, admin=admin)))
 
-    @app.action("rerun_matching")
-    def rerun(ack: Ack, body: dict[str, Any]) -> None:
-        ack()
-        user_id, programme_id, admin = lead_action(body)
-        try:
-            refresh(body["view"]["id"], programme_id, user_id, admin, rerun=True)
-        except (NotAllowed, NotFound) as error:
-            refuse(user_id, error)
 
-    @app.action("swap_partners")
-    def open_swap(ack: Ack, body: dict[str, Any]) -> None:
-        ack()
-        user_id, programme_id, admin = lead_action(body)
-        try:
-            proposal = proposals.current_proposal(db, programme_id, user_id, admin=admin)
-        except (NotAllowed, NotFound) as error:
-            refuse(user_id, error)
-            return
-        gateway.push_view(body["trigger_id"], swap_modal(proposal, body["view"]["id"]))
+def answer_refusal(runtime: Runtime, body: dict[str, Any], respond: Respond | None, error: Exception) -> None:
+    """The modal has no response_url, so the lead hears why in their DM; a malformed value is just refused."""
+    answer_privately(runtime, body, respond, refusal_text(error, LEAD_ONLY))
 
-    @app.action("pin_or_forbid")
-    def open_rule(ack: Ack, body: dict[str, Any]) -> None:
-        ack()
-        user_id, programme_id, admin = lead_action(body)
-        try:
-            proposals.current_proposal(db, programme_id, user_id, admin=admin)
-        except (NotAllowed, NotFound) as error:
-            refuse(user_id, error)
-            return
-        gateway.push_view(body["trigger_id"], rule_modal(programme_id, body["view"]["id"]))
 
-    @app.view(SWAP_FORM)
-    def swap(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        user_id, programme_id, admin = lead_action(body)
-        values = read_values(view)
-        try:
-            proposals.swap_partners(
-                db, programme_id, int(values.get("first") or 0), int(values.get("second") or 0), user_id, admin=admin
-            )
-        except FieldErrors as error:
-            ack_field_errors(ack, error, view)
-            return
-        except (NotAllowed, NotFound) as error:
-            ack_field_errors(ack, FieldErrors({"first": str(error)}), view)
-            return
-        ack()
-        refresh(metadata(view)["parent"], programme_id, user_id, admin)
+def edit_pair(ack: Ack, body: dict[str, Any], respond: Respond, runtime: Runtime) -> None:
+    """A proposed pair's menu: remove it from the proposal, or never pair these two (and rerun)."""
+    ack()
+    user_id, programme_id, admin = lead_action(runtime, body)
+    verb, _, raw_id = action_value(body).partition(":")
+    try:
+        proposal = proposals.current_proposal(runtime.db, programme_id, user_id, admin=admin)
+        row = next((r for r in proposal.pairs if r.id == int(raw_id)), None)
+        if row is None:
+            raise NotFound("That pair is no longer in the proposal.")
+        if verb == "forbid":
+            proposals.set_rule(runtime.db, programme_id, row.mentor_id, row.mentee_id, "forbid", user_id, admin=admin)
+            refresh(runtime, body["view"]["id"], programme_id, user_id, admin, rerun=True)
+        else:
+            proposals.remove_proposed_pair(runtime.db, programme_id, row.id, user_id, admin=admin)
+            refresh(runtime, body["view"]["id"], programme_id, user_id, admin)
+    except (NotAllowed, NotFound, ValueError) as error:
+        answer_refusal(runtime, body, respond, error)
 
-    @app.view(RULE_FORM)
-    def save_rule(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        user_id, programme_id, admin = lead_action(body)
-        values = read_values(view)
-        try:
-            proposals.set_rule(
-                db,
-                programme_id,
-                str(values.get("mentor") or ""),
-                str(values.get("mentee") or ""),
-                str(values.get("kind") or ""),
-                user_id,
-                admin=admin,
-            )
-        except FieldErrors as error:
-            ack_field_errors(ack, error, view)
-            return
-        except (NotAllowed, NotFound) as error:
-            ack_field_errors(ack, FieldErrors({"mentor": str(error)}), view)
-            return
-        ack()
-        refresh(metadata(view)["parent"], programme_id, user_id, admin, rerun=True)
 
-    @app.view(PROPOSAL_VIEW)
-    def approve(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        user_id, programme_id, admin = lead_action(body)
-        try:
-            approval = proposals.approve_proposal(db, programme_id, user_id, admin=admin)
-        except (NotAllowed, NotFound) as error:
-            ack()
-            refuse(user_id, error)
-            return
-        ack()
-        for pair in approval.pairs:
-            _, mentor, mentee = proposals.pair_with_partner(db, pair.id)
-            for me, partner in ((mentor, mentee), (mentee, mentor)):
-                text, blocks = matched_notice(approval.programme, me, partner, pair.id)
-                tell(me.user_id, text, blocks)
-        for enrolment in approval.waiting:
-            tell(enrolment.user_id, content.message("waiting_list", programme=approval.programme.name))
-        tell(
+def rerun(ack: Ack, body: dict[str, Any], respond: Respond, runtime: Runtime) -> None:
+    ack()
+    user_id, programme_id, admin = lead_action(runtime, body)
+    try:
+        refresh(runtime, body["view"]["id"], programme_id, user_id, admin, rerun=True)
+    except (NotAllowed, NotFound) as error:
+        answer_refusal(runtime, body, respond, error)
+
+
+def open_swap(ack: Ack, body: dict[str, Any], respond: Respond, runtime: Runtime) -> None:
+    ack()
+    user_id, programme_id, admin = lead_action(runtime, body)
+    try:
+        proposal = proposals.current_proposal(runtime.db, programme_id, user_id, admin=admin)
+    except (NotAllowed, NotFound) as error:
+        answer_refusal(runtime, body, respond, error)
+        return
+    runtime.gateway.push_view(body["trigger_id"], swap_modal(proposal, body["view"]["id"]))
+
+
+def open_rule(ack: Ack, body: dict[str, Any], respond: Respond, runtime: Runtime) -> None:
+    ack()
+    user_id, programme_id, admin = lead_action(runtime, body)
+    try:
+        proposals.current_proposal(runtime.db, programme_id, user_id, admin=admin)
+    except (NotAllowed, NotFound) as error:
+        answer_refusal(runtime, body, respond, error)
+        return
+    runtime.gateway.push_view(body["trigger_id"], rule_modal(programme_id, body["view"]["id"]))
+
+
+def swap(ack: Ack, body: dict[str, Any], view: dict[str, Any], runtime: Runtime) -> None:
+    user_id, programme_id, admin = lead_action(runtime, body)
+    values = read_values(view)
+    try:
+        proposals.swap_partners(
+            runtime.db,
+            programme_id,
+            parse_int(values.get("first")),
+            parse_int(values.get("second")),
             user_id,
-            f"Approved {len(approval.pairs)} pair(s) in *{approval.programme.name}*; "
-            f"{len(approval.waiting)} person(s) told they are on the waiting list.",
+            admin=admin,
+        )
+    except FieldErrors as error:
+        ack_field_errors(ack, error, view)
+        return
+    except (NotAllowed, NotFound) as error:
+        ack_field_errors(ack, FieldErrors({"first": str(error)}), view)
+        return
+    ack()
+    refresh(runtime, metadata(view)["parent"], programme_id, user_id, admin)
+
+
+def save_rule(ack: Ack, body: dict[str, Any], view: dict[str, Any], runtime: Runtime) -> None:
+    user_id, programme_id, admin = lead_action(runtime, body)
+    values = read_values(view)
+    try:
+        proposals.set_rule(
+            runtime.db,
+            programme_id,
+            str(values.get("mentor") or ""),
+            str(values.get("mentee") or ""),
+            str(values.get("kind") or ""),
+            user_id,
+            admin=admin,
+        )
+    except FieldErrors as error:
+        ack_field_errors(ack, error, view)
+        return
+    except (NotAllowed, NotFound) as error:
+        ack_field_errors(ack, FieldErrors({"mentor": str(error)}), view)
+        return
+    ack()
+    refresh(runtime, metadata(view)["parent"], programme_id, user_id, admin, rerun=True)
+
+
+def approve(ack: Ack, body: dict[str, Any], view: dict[str, Any], runtime: Runtime) -> None:
+    user_id, programme_id, admin = lead_action(runtime, body)
+    try:
+        approval = proposals.approve_proposal(runtime.db, programme_id, user_id, admin=admin)
+    except (NotAllowed, NotFound) as error:
+        ack()
+        answer_refusal(runtime, body, None, error)
+        return
+    ack()
+    for pair in approval.pairs:
+        _, mentor, mentee = proposals.pair_with_partner(runtime.db, pair.id)
+        for me, partner in ((mentor, mentee), (mentee, mentor)):
+            text, blocks = matched_notice(approval.programme, me, partner, pair.id)
+            tell(runtime, me.user_id, text, blocks)
+    for enrolment in approval.waiting:
+        tell(runtime, enrolment.user_id, runtime.content.message("waiting_list", programme=approval.programme.name))
+    tell(
+        runtime,
+        user_id,
+        f"Approved {len(approval.pairs)} pair(s) in *{approval.programme.name}*; "
+        f"{len(approval.waiting)} person(s) told they are on the waiting list.",
+    )
+
+
+# ------------------------------------------------------------------------ a matched person's decline
+
+
+def decline(ack: Ack, body: dict[str, Any], respond: Respond, runtime: Runtime) -> None:
+    """Private and reasonless: the decliner's message is replaced, the partner and the leads are told."""
+    ack()
+    content = runtime.content
+    try:
+        result = proposals.decline_match(runtime.db, int(action_value(body)), acting_user(body))
+    except (NotAllowed, NotFound, ValueError) as error:
+        answer_privately(runtime, body, respond, str(error))
+        return
+    name = result.programme.name
+    answer_privately(runtime, body, respond, content.message("match_declined_self", programme=name), replace=True)
+    tell(runtime, result.partner_id, content.message("match_declined_partner", programme=name))
+    for lead in result.lead_ids:
+        tell(
+            runtime,
+            lead,
+            f"{result.decliner_name} has declined their match in *{name}*. Both people are back in the pool.",
         )
 
-    @app.action("decline_match")
-    def decline(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
-        ack()
-        user_id = acting_user(body)
-        try:
-            result = proposals.decline_match(db, int(body["actions"][0]["value"]), user_id)
-        except (NotAllowed, NotFound, ValueError) as error:
-            respond(text=str(error), response_type="ephemeral", replace_original=False)
-            return
-        name = result.programme.name
-        respond(text=content.message("match_declined_self", programme=name), replace_original=True)
-        tell(result.partner_id, content.message("match_declined_partner", programme=name))
-        for lead in result.lead_ids:
-            tell(
-                lead, f"{result.decliner_name} has declined their match in *{name}*. Both people are back in the pool."
-            )
+
+LISTENERS = Listeners(
+    commands={"match": match},
+    actions=[
+        (PROPOSAL_PAIR_MENU, edit_pair),
+        (RERUN_MATCHING, rerun),
+        (SWAP_PARTNERS, open_swap),
+        (PIN_OR_FORBID, open_rule),
+        (DECLINE_MATCH, decline),
+    ],
+    views=[(SWAP_FORM, swap), (RULE_FORM, save_rule), (PROPOSAL_VIEW, approve)],
+)
