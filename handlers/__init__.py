@@ -7,8 +7,6 @@ list, and nowhere else.
 
 from __future__ import annotations
 
-import inspect
-from types import ModuleType
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
@@ -29,34 +27,25 @@ from handlers import (
 from handlers.commands import CommandRouter
 from handlers.common import Listeners, provide_runtime
 
-FEATURES: tuple[ModuleType, ...] = (
-    programmes,
-
-    matching,
-    journey,
-    sessions,
-    reflections,
-    concerns,
-    impact,
-    closeout,
-    speed_events,
-    home,
+FEATURES: tuple[Listeners, ...] = (
+    programmes.LISTENERS,
+    matching.LISTENERS,
+    journey.LISTENERS,
+    sessions.LISTENERS,
+    reflections.LISTENERS,
+    concerns.LISTENERS,
+    impact.LISTENERS,
+    closeout.LISTENERS,
+    speed_events.LISTENERS,
+    home.LISTENERS,
 )
 
 
 def register_listeners(app: App, runtime: Runtime) -> CommandRouter:
     app.use(provide_runtime(runtime))
     router = CommandRouter(runtime)
-    for module in FEATURES:
-        listeners = getattr(module, "LISTENERS", None)
-        if isinstance(listeners, Listeners):
-            listeners.register(app, router)
-        else:  # not yet converted to module-level listeners
-            register = module.register
-            if len(inspect.signature(register).parameters) == 3:
-                register(app, runtime, router)
-            else:
-                register(app, runtime)
+    for listeners in FEATURES:
+        listeners.register(app, router)
 
     @app.command("/mentoring")
     def mentoring(ack: Ack, respond: Respond, body: dict[str, Any]) -> None:

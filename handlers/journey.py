@@ -13,6 +13,7 @@ from typing import Any
 
 from slack_bolt import Ack, Respond
 
+from bot import submissions
 from bot.blockkit import Block
 from bot.blockkit.forms import metadata, read_values, text_value
 from bot.clock import now
@@ -319,6 +320,7 @@ def save_agenda(ack: Ack, body: dict[str, Any], view: dict[str, Any], runtime: R
             acting_user(body),
             text_value(read_values(view), "items"),
             session_id=int(raw_session) if raw_session is not None else None,
+            submission=submissions.view_key(view),
         )
     except FieldErrors as error:
         ack_field_errors(ack, error, view)
@@ -349,6 +351,7 @@ def save_agenda_addition(ack: Ack, body: dict[str, Any], view: dict[str, Any], r
             int(metadata(view).get("agenda_id") or 0),
             acting_user(body),
             text_value(read_values(view), "items"),
+            submission=submissions.view_key(view),
         )
     except FieldErrors as error:
         ack_field_errors(ack, error, view)

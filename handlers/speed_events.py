@@ -8,6 +8,7 @@ from typing import Any
 
 from slack_bolt import Ack, Respond
 
+from bot import submissions
 from bot.blockkit.forms import date_value, int_value, metadata, read_values, text_value
 from bot.clock import now
 from bot.errors import FieldErrors, NotAllowed, NotFound
@@ -219,10 +220,15 @@ def save_rsvp(ack: Ack, body: dict[str, Any], view: dict[str, Any], runtime: Run
         return
     ack()  # saving a yes after publishing re-plans the rounds ahead: not inside Slack's 3 seconds
     try:
-        participant, _change = service.rsvp_yes(runtime.db, event_id, person_info(runtime, user_id), answers)
+        rsvp = service.rsvp_yes(
+            runtime.db, event_id, person_info(runtime, user_id), answers, submission=submissions.view_key(view)
+        )
     except (FieldErrors, NotFound) as error:
         tell(runtime, user_id, f"I couldn't save your answer: {error}")
         return
+    if rsvp.replayed:
+        return
+    participant = rsvp.participant
     event = service.get_event(runtime.db, participant.event_id)
     if meta.get("channel") and meta.get("ts"):
         try:

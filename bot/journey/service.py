@@ -23,7 +23,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from bot import outbox
+from bot import outbox, submissions
 from bot.clock import as_utc, now
 from bot.content import Content, Icebreaker
 from bot.db import Database
@@ -683,12 +683,24 @@ def agenda_form_context(
         return people, session_starts_at(session, session_id, pair_id)
 
 
-def set_agenda(db: Database, pair_id: int, user_id: str, text: str, *, session_id: int | None = None) -> AgendaView:
+def set_agenda(
+    db: Database,
+    pair_id: int,
+    user_id: str,
+    text: str,
+    *,
+    session_id: int | None = None,
+    submission: str | None = None,
+) -> AgendaView:
     """The mentee sets the agenda. For a known session, setting it again replaces the mentee's part;
-    without one (before sessions are booked) each agenda is new."""
+    without one (before sessions are booked) each agenda is new. A replay of the same submission
+    returns the agenda it made."""
     cleaned = _clean_agenda_text(text)
     with db.session() as session:
         people = _pair_for_member(session, pair_id, user_id)
+        earlier = submissions.earlier_result(session, submission)
+        if earlier is not None and (made := session.get(Agenda, earlier.result_id)) is not None:
+            return _agenda_view(session, people, made)
         if people.role_of(user_id) != "mentee":
             raise NotAllowed("The mentee sets the agenda; you can add items to it once it is posted.")
         agenda = None
@@ -709,6 +721,7 @@ def set_agenda(db: Database, pair_id: int, user_id: str, text: str, *, session_i
             else:
                 own.text = cleaned
         session.flush()
+        submissions.remember(session, submission, "agenda", agenda.id)
         return _agenda_view(session, people, agenda)
 
 
@@ -725,11 +738,17 @@ def agenda_for(db: Database, agenda_id: int, user_id: str) -> AgendaView:
         return _agenda_view(session, people, agenda)
 
 
-def add_to_agenda(db: Database, agenda_id: int, user_id: str, text: str) -> AgendaView:
-    """Either person adds an item to a posted agenda (the mentor's way to shape the session too)."""
+def add_to_agenda(
+    db: Database, agenda_id: int, user_id: str, text: str, *, submission: str | None = None
+) -> AgendaView:
+    """Either person adds an item to a posted agenda (the mentor's way to shape the session too).
+    A replay of the same submission adds nothing."""
     cleaned = _clean_agenda_text(text)
     with db.session() as session:
         agenda, people = _agenda_for_member(session, agenda_id, user_id)
+        if submissions.earlier_result(session, submission) is not None:
+            return _agenda_view(session, people, agenda)
+        submissions.remember(session, submission, "agenda_item", agenda.id)
         if len(agenda.items) >= AGENDA_ITEMS_MAX:
             raise FieldErrors({"items": "This agenda is full. Keep the rest for next time."})
         agenda.items.append(AgendaItem(author_user_id=user_id, text=cleaned, created_at=now()))

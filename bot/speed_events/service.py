@@ -40,7 +40,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from bot import outbox
+from bot import outbox, submissions
 from bot.clock import as_utc, now
 from bot.db import Database
 from bot.errors import FieldErrors, NotAllowed, NotFound
@@ -584,13 +584,25 @@ def check_rsvp(db: Database, event_id: int, user_id: str, answers: PreEventAnswe
         validate_answers(_participant(session, event_id, user_id).role, answers)
 
 
+@dataclass(frozen=True)
+class Rsvp:
+    participant: SpeedEventParticipant
+    change: PlanChange | None
+    replayed: bool = False  # the same form arrived again: nothing new was saved, nothing to send
+
+
 def rsvp_yes(
-    db: Database, event_id: int, info: PersonInfo, answers: PreEventAnswers
-) -> tuple[SpeedEventParticipant, PlanChange | None]:
-    """Record a yes and the pre-event answers. After publishing, a new attendee is placed at once."""
+    db: Database, event_id: int, info: PersonInfo, answers: PreEventAnswers, *, submission: str | None = None
+) -> Rsvp:
+    """Record a yes and the pre-event answers. After publishing, a new attendee is placed at once.
+
+    ``submission`` names the submitted form, so a replay of it changes nothing and says so."""
     with db.session() as session:
         event = _open_event(session, event_id)
         participant = _participant(session, event_id, info.user_id)
+        if submissions.earlier_result(session, submission) is not None:
+            return Rsvp(participant, None, replayed=True)
+        submissions.remember(session, submission, "event_rsvp", participant.id)
         validate_answers(participant.role, answers)
         coming_back = participant.rsvp in ("no", "absent") or participant.dropped_from_round is not None
         was_attending = participant.rsvp == "yes" and participant.dropped_from_round is None
@@ -611,7 +623,7 @@ def rsvp_yes(
         change = None
         if event.status == "published" and (not was_attending or old_org.strip() != participant.organisation):
             change = _replan_published(session, event, reason="joined", person=info.user_id)
-        return participant, change
+        return Rsvp(participant, change)
 
 
 def rsvp_no(db: Database, event_id: int, user_id: str) -> tuple[SpeedEventParticipant, PlanChange | None]:
