@@ -38,7 +38,7 @@ def test_unknown_sub_command_gets_usage_not_an_error(slack: LocalSlack) -> None:
     assert answer.status == 200
     assert "I don't know `/mentoring hlep`" in answer.text
     assert "Did you mean `/mentoring help`?" in answer.text
-    assert "Usage: `/mentoring <command>`" in answer.text
+    assert "Usage: `/mentoring &lt;command&gt;`" in answer.text  # shown as <command>: escaped for mrkdwn
 
 
 def test_help_lists_only_commands_that_exist(slack: LocalSlack) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.blockkit import section
+from bot.blockkit import escape, mention, section
 from bot.closeout import data_rights
 from bot.closeout import service as closeout
 from bot.content import Content
@@ -77,7 +77,7 @@ def render_final_reflection(session: Session, row: OutboxMessage, content: Conte
     target = reflection_service.target_in_session(session, last, user_id)
     _text, prompt = prompt_message(content, target)
     return Rendered(
-        text=f"A final reflection for {programme.name}",
+        text=f"A final reflection for {escape(programme.name)}",
         blocks=[section(blocks.final_reflection_intro(programme.name)), *prompt[1:]],
         user_id=user_id,
     )
@@ -195,7 +195,8 @@ def render_partner_notice(session: Session, row: OutboxMessage, content: Content
     if programme is None:
         return Skip("the programme no longer exists")
     return Rendered(
-        text=content.message("leaving_partner_notice", programme=programme.name), user_id=row.recipient_user_id
+        text=content.message("leaving_partner_notice", programme=escape(programme.name)),
+        user_id=row.recipient_user_id,
     )
 
 
@@ -204,9 +205,11 @@ def render_lead_notice(session: Session, row: OutboxMessage, content: Content) -
     if programme is None:
         return Skip("the programme no longer exists")
     enrolment = session.get(Enrolment, int(row.payload.get("enrolment_id") or 0))
-    person = f"*{enrolment.real_name}* (<@{enrolment.user_id}>)" if enrolment is not None else "A participant"
+    person = (
+        f"*{escape(enrolment.real_name)}* ({mention(enrolment.user_id)})" if enrolment is not None else "A participant"
+    )
     return Rendered(
-        text=content.message("leaving_lead_notice", person=person, programme=programme.name),
+        text=content.message("leaving_lead_notice", person=person, programme=escape(programme.name)),
         user_id=row.recipient_user_id,
     )
 

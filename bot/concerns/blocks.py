@@ -1,7 +1,8 @@
 """Block Kit for concerns: the reporter's form and receipt, the leads' alerts and concern modal.
 
 Text people typed is shown only in the lead's concern modal (and never in an alert), as
-``plain_text`` so nothing in it is read as Slack formatting.
+``plain_text`` so nothing in it is read as Slack formatting. Names (programmes, people) and the
+programme's support resources go into mrkdwn through :func:`bot.blockkit.escape`.
 """
 
 from __future__ import annotations
@@ -10,7 +11,20 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from bot.blockkit import Block, actions, button, context, divider, header, plain, section
+from bot.blockkit import (
+    Block,
+    actions,
+    button,
+    channel_mention,
+    context,
+    date,
+    divider,
+    escape,
+    header,
+    mention,
+    section,
+    verbatim,
+)
 from bot.blockkit.forms import input_block, modal, option, radio, static_select, text_input
 from bot.concerns.service import (
     DETAILS_MAX,
@@ -47,13 +61,12 @@ AUDIT_SHOWN = 25
 
 def user_text(text: str) -> Block:
     """A section showing what someone typed, exactly as typed (plain text, never formatting)."""
-    return {"type": "section", "text": plain((text or " ")[:3000], emoji=False)}
+    return verbatim(text)
 
 
 def when(at: datetime) -> str:
     """A date Slack shows in the reader's own time zone."""
-    fallback = at.strftime("%d %b %Y %H:%M UTC")
-    return f"<!date^{int(at.timestamp())}^{{date_short_pretty}} at {{time}}|{fallback}>"
+    return date(at, "{date_short_pretty} at {time}", at.strftime("%d %b %Y %H:%M UTC"))
 
 
 def raise_concern_button(programme_id: int | None = None, label: str = "Raise a concern") -> Block:
@@ -63,7 +76,7 @@ def raise_concern_button(programme_id: int | None = None, label: str = "Raise a 
 def support_blocks(content: Content, programme_resources: str) -> list[Block]:
     blocks: list[Block] = [section(content.concern.support_intro)]
     if programme_resources.strip():
-        blocks.append(section("*From your programme*\n" + programme_resources.strip()))
+        blocks.append(section("*From your programme*\n" + escape(programme_resources.strip())))
     for resource in content.support[:8]:
         blocks.append(section(resource.as_mrkdwn()))
     blocks.append(context(content.concern.emergency_note))
@@ -160,11 +173,11 @@ def receipt_message(
     blocks: list[Block] = [
         section(copy.receipt),
         section(f"{line}\n{identity}".strip()),
-        context(f"Programme: {programme_name}"),
+        context(f"Programme: {escape(programme_name)}"),
         divider(),
         *support_blocks(content, programme_resources),
     ]
-    text = f"Your concern has gone privately to the programme lead of {programme_name}. " + support_text(
+    text = f"Your concern has gone privately to the programme lead of {escape(programme_name)}. " + support_text(
         content, programme_resources
     )
     return text, blocks
@@ -179,22 +192,24 @@ def reporter_update_message(
     elif what == "closed":
         body = copy.closed
     else:
-        body = copy.contact + (f" Your programme lead is <@{lead_id}>." if lead_id else "")
-    text = f"About the concern you raised in {programme_name}: {body}"
-    return text, [section(f"*About the concern you raised in {programme_name}*\n{body}")]
+        body = copy.contact + (f" Your programme lead is {mention(lead_id)}." if lead_id else "")
+    name = escape(programme_name)
+    text = f"About the concern you raised in {name}: {body}"
+    return text, [section(f"*About the concern you raised in {name}*\n{body}")]
 
 
 def pair_notice_message(content: Content, what: str, programme_name: str) -> tuple[str, list[Block]]:
     body = content.concern.pair_paused if what == "paused" else content.concern.pair_ended
-    text = f"{programme_name}: {body}"
-    return text, [section(f"*{programme_name}*\n{body}")]
+    name = escape(programme_name)
+    text = f"{name}: {body}"
+    return text, [section(f"*{name}*\n{body}")]
 
 
 def reporter_concerns_list(concerns: Sequence[ReporterConcern]) -> tuple[str, list[Block]]:
     if not concerns:
         return "You haven't raised any concerns.", [section("You haven't raised any concerns.")]
     lines = [
-        f"• {when(c.created_at)} in *{c.programme_name}*: {STATUS_LABELS.get(c.status, c.status)}"
+        f"• {when(c.created_at)} in *{escape(c.programme_name)}*: {STATUS_LABELS.get(c.status, c.status)}"
         for c in concerns[:20]
     ]
     text = f"You have raised {len(concerns)} concern(s)."
@@ -207,15 +222,16 @@ def reporter_concerns_list(concerns: Sequence[ReporterConcern]) -> tuple[str, li
 def _pair_line(summary: ConcernSummary) -> str:
     if summary.pair_id is None:
         return "Pair: none (raised by someone not currently in a pair)"
-    return f"Pair: {summary.mentor_name} (mentor) and {summary.mentee_name} (mentee)"
+    return f"Pair: {escape(summary.mentor_name)} (mentor) and {escape(summary.mentee_name)} (mentee)"
 
 
 def alert_message(summary: ConcernSummary) -> tuple[str, list[Block]]:
     """The leads' alert: that there is a concern, its urgency, programme and pair. Never its text."""
     urgency = URGENCY_FOR_LEADS.get(summary.urgency, summary.urgency)
-    text = f"A concern has been raised in {summary.programme_name} ({urgency}). Open it to read it."
+    name = escape(summary.programme_name)
+    text = f"A concern has been raised in {name} ({urgency}). Open it to read it."
     blocks = [
-        section(f"*A concern has been raised in {summary.programme_name}*\n*{urgency}*\n{_pair_line(summary)}"),
+        section(f"*A concern has been raised in {name}*\n*{urgency}*\n{_pair_line(summary)}"),
         actions(
             button("Open", OPEN, str(summary.id), style="primary"),
             button("Acknowledge", ACKNOWLEDGE, str(summary.id)),
@@ -227,9 +243,10 @@ def alert_message(summary: ConcernSummary) -> tuple[str, list[Block]]:
 
 def chase_message(summary: ConcernSummary, stage: str, can_open: bool) -> tuple[str, list[Block]]:
     urgency = URGENCY_FOR_LEADS.get(summary.urgency, summary.urgency)
+    name = escape(summary.programme_name)
     if stage == "escalate":
         lead = (
-            f"*A concern in {summary.programme_name} has not been acknowledged* by its leads since "
+            f"*A concern in {name} has not been acknowledged* by its leads since "
             f"{when(summary.created_at)}. You're receiving this as the backup lead or an admin."
         )
         advice = (
@@ -239,7 +256,7 @@ def chase_message(summary: ConcernSummary, stage: str, can_open: bool) -> tuple[
         )
     else:
         lead = (
-            f"*Reminder: a concern in {summary.programme_name} is waiting for you.* It was raised "
+            f"*Reminder: a concern in {name} is waiting for you.* It was raised "
             f"{when(summary.created_at)} and has not been acknowledged yet."
         )
         advice = "Open it to read it, and acknowledge it so the reporter knows it has been seen."
@@ -251,13 +268,14 @@ def chase_message(summary: ConcernSummary, stage: str, can_open: bool) -> tuple[
                 button("Acknowledge", ACKNOWLEDGE, str(summary.id)),
             )
         )
-    text = f"A concern in {summary.programme_name} ({urgency}) has not been acknowledged yet."
+    text = f"A concern in {name} ({urgency}) has not been acknowledged yet."
     return text, blocks
 
 
 def channel_refused_message(summary: ConcernSummary, channel_id: str) -> tuple[str, list[Block]]:
     text = (
-        f"I didn't post the alert for a new concern in {summary.programme_name} in <#{channel_id}>: that channel "
+        f"I didn't post the alert for a new concern in {escape(summary.programme_name)} in "
+        f"{channel_mention(channel_id)}: that channel "
         "is not private to this programme's leads. Alerts go there only when everyone in it is a lead. "
         "You have the alert in this DM."
     )
@@ -273,7 +291,7 @@ def lead_concerns_list(summaries: Sequence[ConcernSummary]) -> tuple[str, list[B
         status = STATUS_LABELS.get(summary.status, summary.status)
         blocks.append(
             section(
-                f"*{summary.programme_name}* · {urgency} · {status}\n{_pair_line(summary)}\n"
+                f"*{escape(summary.programme_name)}* · {urgency} · {status}\n{_pair_line(summary)}\n"
                 f"Raised {when(summary.created_at)}",
                 accessory=button("Open", OPEN, str(summary.id)),
             )
@@ -282,14 +300,14 @@ def lead_concerns_list(summaries: Sequence[ConcernSummary]) -> tuple[str, list[B
 
 
 def _actor(user_id: str | None) -> str:
-    return f"<@{user_id}>" if user_id else "the app or the reporter"
+    return mention(user_id) if user_id else "the app or the reporter"
 
 
 def lead_concern_modal(view: LeadConcernView) -> dict[str, Any]:
     summary = view.summary
     urgency = URGENCY_FOR_LEADS.get(summary.urgency, summary.urgency)
     reporter = (
-        "Anonymous (the reporter chose not to give their name)" if view.anonymous else f"<@{view.reporter_user_id}>"
+        "Anonymous (the reporter chose not to give their name)" if view.anonymous else mention(view.reporter_user_id)
     )
     status = STATUS_LABELS.get(view.status, view.status)
     blocks: list[Block] = []
@@ -325,7 +343,7 @@ def lead_concern_modal(view: LeadConcernView) -> dict[str, Any]:
     if view.anonymous:
         blocks.append(context("The reporter is anonymous, so they can't be contacted. In a pair of two, take care."))
     elif view.reporter_user_id and view.status != "closed":
-        blocks.append(context(f"To talk it through, message <@{view.reporter_user_id}> directly."))
+        blocks.append(context(f"To talk it through, message {mention(view.reporter_user_id)} directly."))
     blocks.append(divider())
     blocks.append(section("*Audit trail* (every action is recorded; nobody can edit it)"))
     entries = view.events[-AUDIT_SHOWN:]

@@ -3,6 +3,9 @@
 Slack refuses a view of more than 100 blocks, so the lead's dashboard shows summaries, the pairs
 at risk first, and one page of pairs at a time ("Next page"); the rest is in the CSV export.
 :func:`pair_page_size` picks a page size that fits, and :func:`fit_blocks` is the last guard.
+
+Names, titles, organisations, programme names, goals and reflection excerpts go into mrkdwn
+through :func:`bot.blockkit.escape`.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from bot.blockkit import Block, actions, button, context, divider, header, mrkdwn, section
+from bot.blockkit import Block, actions, button, context, date, divider, escape, header, mrkdwn, section
 from bot.concerns.blocks import RAISE_CONCERN
 from bot.content import Content
 from bot.home.service import LeadDashboard, PairRow, ParticipantView
@@ -51,7 +54,7 @@ def when(at: datetime | None, *, with_time: bool = False) -> str:
         return "none"
     fallback = at.strftime("%d %b %Y %H:%M UTC" if with_time else "%d %b %Y")
     token = "{date_short_pretty} at {time}" if with_time else "{date_short}"
-    return f"<!date^{int(at.timestamp())}^{token}|{fallback}>"
+    return date(at, token, fallback)
 
 
 def ago(at: datetime | None, now: datetime) -> str:
@@ -85,11 +88,11 @@ def fit_blocks(blocks: list[Block], limit: int = MAX_BLOCKS) -> list[Block]:
 
 
 def _pair_line(row: PairRow) -> str:
-    names = f"*{row.mentor_name}* (mentor) and *{row.mentee_name}* (mentee)"
+    names = f"*{escape(row.mentor_name)}* (mentor) and *{escape(row.mentee_name)}* (mentee)"
     flags: list[str] = []
     if row.at_risk:
         reason = REASONS.get(row.at_risk_reason or "", row.at_risk_reason or "at risk")
-        flags.append(f":warning: *At risk*: {reason}")
+        flags.append(f":warning: *At risk*: {escape(reason)}")
     if row.status != "active":
         flags.append(f"_{row.status}_")
     stages = [
@@ -180,7 +183,7 @@ def participant_blocks(
         name = SURVEY_NAMES.get(task.kind, task.kind)
         blocks.append(
             section(
-                f":memo: Your *{name}* for *{task.programme_name}* is waiting. It takes two minutes; "
+                f":memo: Your *{name}* for *{escape(task.programme_name)}* is waiting. It takes two minutes; "
                 "your answers are only ever seen as totals for groups of at least five people.",
                 accessory=button("Take the survey", OPEN_SURVEY, f"{task.programme_id}:{task.kind}", style="primary"),
             )
@@ -201,7 +204,9 @@ def participant_blocks(
 def _participant_programme(view: ParticipantView, now: datetime) -> list[Block]:
     closed = view.programme_status == "closed"
     blocks: list[Block] = [
-        section(f"*{view.programme_name}*" + (" (closed)" if closed else "") + "\n" + ROLE_LINES.get(view.role, ""))
+        section(
+            f"*{escape(view.programme_name)}*" + (" (closed)" if closed else "") + "\n" + ROLE_LINES.get(view.role, "")
+        )
     ]
     partner_word = "mentee" if view.role == "mentor" else "mentor"
     if view.pair_id is None:
@@ -209,8 +214,8 @@ def _participant_programme(view: ParticipantView, now: datetime) -> list[Block]:
             section("You are waiting for a match. I'll let you know as soon as the programme lead has paired you.")
         )
     else:
-        who = ", ".join(bit for bit in (view.partner_title, view.partner_organisation) if bit)
-        partner = f"Your {partner_word}: *{view.partner_name or 'your partner'}*" + (f", {who}" if who else "")
+        who = ", ".join(escape(bit) for bit in (view.partner_title, view.partner_organisation) if bit)
+        partner = f"Your {partner_word}: *{escape(view.partner_name) or 'your partner'}*" + (f", {who}" if who else "")
         if view.pair_status == "paused":
             partner += "\n_Your pairing is paused for now; the programme lead will be in touch._"
         blocks.append(section(partner + f"\nSessions held: {view.sessions_held} of {view.planned}"))
@@ -236,7 +241,7 @@ def _participant_programme(view: ParticipantView, now: datetime) -> list[Block]:
                 if view.contract_agreed_at
                 else "Your contract is drafted but not yet agreed by you both: `/mentoring contract`."
             )
-            goals = f"\n*My goals*: {view.my_goals}" if view.my_goals else ""
+            goals = f"\n*My goals*: {escape(view.my_goals)}" if view.my_goals else ""
             blocks.append(section(agreed + goals))
         else:
             blocks.append(section("*Contract*: none yet. You'll agree one together after your first session."))
@@ -249,7 +254,7 @@ def _participant_programme(view: ParticipantView, now: datetime) -> list[Block]:
                 excerpt = " ".join(note.takeaways.split())
                 excerpt = excerpt if len(excerpt) <= 140 else excerpt[:139] + "…"
                 number = f"session {note.session_number}, " if note.session_number else ""
-                lines.append(f"• _{number}{when(note.written_at)}_: {excerpt}")
+                lines.append(f"• _{number}{when(note.written_at)}_: {escape(excerpt)}")
             blocks.append(section("\n".join(lines)))
         else:
             blocks.append(section("*My reflections*: none yet. After each session I'll ask you, privately."))
@@ -261,7 +266,7 @@ def _participant_programme(view: ParticipantView, now: datetime) -> list[Block]:
                     "confirm": {
                         "title": {"type": "plain_text", "text": "Leave the programme?"},
                         "text": mrkdwn(
-                            f"You'll leave *{view.programme_name}*. You don't need to give a reason. "
+                            f"You'll leave *{escape(view.programme_name)}*. You don't need to give a reason. "
                             "Your partner is told only that the pairing has ended; the programme lead is told you left."
                         ),
                         "confirm": {"type": "plain_text", "text": "Leave"},

@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Collection
 
-from bot.blockkit import Block, context, divider, header, section
+from bot.blockkit import Block, context, divider, escape, header, section
 from bot.content import Content, HelpCommand
 
 
@@ -35,10 +35,10 @@ def unknown_command_message(content: Content, typed: str, available: Collection[
     """A short, friendly answer with the right usage for a sub-command the app does not know."""
     names = sorted(available)
     suggestion = difflib.get_close_matches(typed, names, n=1)
-    first = f"I don't know `/mentoring {typed}`." if typed else "That command needs a sub-command."
+    first = f"I don't know `/mentoring {escape(typed)}`." if typed else "That command needs a sub-command."
     if suggestion:
         first += f" Did you mean `/mentoring {suggestion[0]}`?"
-    usage = "Usage: `/mentoring <command>`, for example `/mentoring help`. Commands: " + ", ".join(
+    usage = "Usage: `/mentoring &lt;command&gt;`, for example `/mentoring help`. Commands: " + ", ".join(
         f"`{name}`" for name in names
     )
     return f"{first} {usage}", [section(first), context(usage)]

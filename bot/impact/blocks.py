@@ -2,6 +2,8 @@
 
 Nothing here shows a word of anyone's reflections or concerns. Survey comments appear only in the
 lead's own report, only for groups large enough to show, sorted so their order says nothing.
+Programme names, people's names, goals and comments go into mrkdwn through
+:func:`bot.blockkit.escape`.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from bot.blockkit import Block, actions, button, context, header, plain, section
+from bot.blockkit import Block, actions, button, channel_mention, context, escape, header, mention, plain, section
 from bot.blockkit.forms import input_block, modal
 from bot.home.blocks import when
 from bot.impact.service import ALL, ImpactReport, ProgrammeReport
@@ -94,7 +96,7 @@ def report_message(report: ProgrammeReport, ratings: Sequence[str] = ()) -> tupl
     if comments:
         lines = ["*Survey comments* (only from groups large enough to show, in alphabetical order)"]
         lines += [
-            f"• _{KIND_TITLES.get(kind, kind)}, {role}s_: {' '.join(text.split())[:300]}"
+            f"• _{KIND_TITLES.get(kind, kind)}, {role}s_: {escape(' '.join(text.split())[:300])}"
             for kind, role, text in comments
         ]
         for chunk in _chunks(lines)[:4]:
@@ -105,7 +107,7 @@ def report_message(report: ProgrammeReport, ratings: Sequence[str] = ()) -> tupl
             "`/mentoring report csv` has every pair. Reflections and concerns are never included."
         )
     )
-    return f"Report for {report.name}", blocks[:50]
+    return f"Report for {escape(report.name)}", blocks[:50]
 
 
 def impact_respondents(impact: ImpactReport) -> str:
@@ -120,10 +122,10 @@ def impact_respondents(impact: ImpactReport) -> str:
 
 def csv_message(name: str) -> tuple[str, list[Block]]:
     text = (
-        f"Here is the CSV for *{name}*: pair status and sessions, programme totals and survey aggregates. "
-        "It holds no reflection, concern or comment text."
+        f"Here is the CSV for *{escape(name)}*: pair status and sessions, programme totals and survey "
+        "aggregates. It holds no reflection, concern or comment text."
     )
-    return f"CSV export for {name}", [section(text)]
+    return f"CSV export for {escape(name)}", [section(text)]
 
 
 # ------------------------------------------------------------------------------------ close-out
@@ -132,9 +134,9 @@ def csv_message(name: str) -> tuple[str, list[Block]]:
 def close_modal(programme_id: int, name: str, pairs: int, retention_days: int) -> dict[str, Any]:
     blocks: list[Block] = [
         section(
-            f"Closing *{name}* ends its {pairs} live pair(s) and cancels their booked sessions. Everyone is asked "
-            "for a final private reflection and the end survey; a day later each mentee is thanked with their "
-            "mentor's name, each mentor is thanked, and everyone gets a summary of their journey."
+            f"Closing *{escape(name)}* ends its {pairs} live pair(s) and cancels their booked sessions. "
+            "Everyone is asked for a final private reflection and the end survey; a day later each mentee "
+            "is thanked with their mentor's name, each mentor is thanked, and everyone gets a summary of their journey."
         ),
         input_block(
             "recognition_channel",
@@ -155,6 +157,7 @@ def close_modal(programme_id: int, name: str, pairs: int, retention_days: int) -
 
 
 def closed_for_lead(name: str, pairs: int, surveyed: int, by_end_date: bool, purge_after: datetime | None) -> str:
+    name = escape(name)
     opening = f"*{name}* reached its end date and is now closed." if by_end_date else f"*{name}* is now closed."
     purge = f" Sensitive text will be deleted on {when(purge_after)}." if purge_after else ""
     return (
@@ -165,6 +168,7 @@ def closed_for_lead(name: str, pairs: int, surveyed: int, by_end_date: bool, pur
 
 
 def final_reflection_intro(name: str) -> str:
+    name = escape(name)
     return (
         f"*{name}* is coming to a close. Before it does, take five minutes for a final private reflection on "
         "your last session: what you learned, and what you will do differently from here."
@@ -172,6 +176,7 @@ def final_reflection_intro(name: str) -> str:
 
 
 def mentee_thanks(programme: str, mentor_name: str, sessions: int) -> tuple[str, list[Block]]:
+    programme, mentor_name = escape(programme), escape(mentor_name)
     text = (
         f"Thank you for taking part in *{programme}*. Your mentor, *{mentor_name}*, gave you {sessions} "
         f"session(s) of their time, and shared their experience so that you could see the organisation "
@@ -182,6 +187,7 @@ def mentee_thanks(programme: str, mentor_name: str, sessions: int) -> tuple[str,
 
 
 def mentor_thanks(programme: str, name: str, mentee_name: str, sessions: int) -> tuple[str, list[Block]]:
+    programme, name, mentee_name = escape(programme), escape(name), escape(mentee_name)
     text = (
         f"Thank you, {name}. Over {sessions} session(s) in *{programme}* you shared your experience with "
         f"{mentee_name}, and that is how leaders learn what really happens. Your mentee has been thanked "
@@ -191,9 +197,11 @@ def mentor_thanks(programme: str, name: str, mentee_name: str, sessions: int) ->
 
 
 def consent_request(programme: str, channel_id: str, pair_id: int) -> tuple[str, list[Block]]:
+    programme = escape(programme)
     text = (
-        f"May we thank you by name in <#{channel_id}> for mentoring in *{programme}*? Only your name and the "
-        "programme are mentioned: nothing about your partner or your sessions. It's entirely up to you."
+        f"May we thank you by name in {channel_mention(channel_id)} for mentoring in *{programme}*? "
+        "Only your name and the programme are mentioned: nothing about your partner or your sessions. "
+        "It's entirely up to you."
     )
     return f"May we thank you by name in the {programme} channel?", [
         section(text),
@@ -205,9 +213,10 @@ def consent_request(programme: str, channel_id: str, pair_id: int) -> tuple[str,
 
 
 def recognition_post(programme: str, mentor_id: str) -> tuple[str, list[Block]]:
+    programme = escape(programme)
     text = (
-        f":sparkles: Thank you to <@{mentor_id}>, who gave their time and experience as a mentor in *{programme}*, "
-        "helping a senior leader understand how work is really experienced."
+        f":sparkles: Thank you to {mention(mentor_id)}, who gave their time and experience as a mentor "
+        f"in *{programme}*, helping a senior leader understand how work is really experienced."
     )
     return f"Thank you to a mentor in {programme}", [section(text)]
 
@@ -221,6 +230,7 @@ def journey_summary(
     goals: str | None,
 ) -> tuple[str, list[Block]]:
     partner_word = "mentee" if role == "mentor" else "mentor"
+    programme, partner_name = escape(programme), escape(partner_name)
     dates = ", ".join(when(at) for at in sessions) or "none recorded"
     lines = [
         f"*Your journey in {programme}*",
@@ -229,7 +239,7 @@ def journey_summary(
         f"*Sessions held*: {len(sessions)} ({dates})",
     ]
     if goals:
-        lines.append(f"*Your goals*: {goals}")
+        lines.append(f"*Your goals*: {escape(goals)}")
     lines.append("Your reflections stay yours: `/mentoring reflections` shows them until they are deleted.")
     return f"Your journey in {programme}: {len(sessions)} session(s)", [
         section("\n".join(lines)[:2900]),
@@ -238,6 +248,7 @@ def journey_summary(
 
 
 def waiting_closed(programme: str) -> str:
+    programme = escape(programme)
     return (
         f"*{programme}* has now closed, so you won't be matched in it. Thank you for offering your time. "
         "Nothing you entered will be shared; `/mentoring delete-my-data` removes it whenever you like."
@@ -248,7 +259,7 @@ def waiting_closed(programme: str) -> str:
 
 
 def delete_prompt(programmes: Sequence[str]) -> tuple[str, list[Block]]:
-    where = ", ".join(programmes) if programmes else "no programme"
+    where = ", ".join(escape(name) for name in programmes) if programmes else "no programme"
     text = (
         f"This deletes the data held about you ({where}): your profile, your reflections, concerns you raised, "
         "your survey answers and your part of any contract. Your pairing ends if it is still going; your partner "
@@ -271,9 +282,9 @@ def delete_prompt(programmes: Sequence[str]) -> tuple[str, list[Block]]:
 
 
 def deleted_for_lead(programme: str, role: str, partner_id: str | None) -> str:
-    pairing = (
-        f" Their pairing with <@{partner_id}> has ended; <@{partner_id}> is back in the pool." if partner_id else ""
-    )
+    programme = escape(programme)
+    partner = mention(partner_id)
+    pairing = f" Their pairing with {partner} has ended; {partner} is back in the pool." if partner_id else ""
     return (
         f"A {role} has left *{programme}* and asked for their data to be deleted. It has been, and only anonymous "
         f"counts remain.{pairing}"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bot.blockkit import Block, actions, button, context, plain, section
+from bot.blockkit import Block, actions, button, context, escape, plain, section
 from bot.blockkit.forms import input_block, radio, text_input
 from bot.content import Content
 from bot.impact.surveys import SurveyTask
@@ -24,8 +24,8 @@ def invitation_message(
 ) -> tuple[str, list[Block]]:
     survey = content.survey(task.kind, task.role)
     opening = "*A gentle reminder* (the only one): " if reminder else ""
-    body = f"{opening}*{survey.title}* ({task.programme_name})\n{survey.intro}"
-    text = ("Reminder: " if reminder else "") + f"{survey.title}: a two-minute survey for {task.programme_name}"
+    body = f"{opening}*{survey.title}* ({escape(task.programme_name)})\n{survey.intro}"
+    text = ("Reminder: " if reminder else "") + f"{survey.title}: a two-minute survey for {escape(task.programme_name)}"
     return text, [
         section(body),
         actions(button("Take the survey", OPEN_SURVEY, f"{task.programme_id}:{task.kind}", style="primary")),
@@ -69,7 +69,7 @@ def thanks_view(task: SurveyTask) -> dict[str, Any]:
         "close": plain("Done"),
         "blocks": [
             section(
-                f"Thank you. Your answers for *{task.programme_name}* are saved. "
+                f"Thank you. Your answers for *{escape(task.programme_name)}* are saved. "
                 "They help show what the programme changes, without ever singling you out."
             )
         ],

@@ -1,7 +1,8 @@
 """Messages and forms for the pair's journey: introduction, briefings, icebreakers, contract, agendas.
 
-Plain data in, Block Kit out. What people typed (contract terms, agenda items) is escaped before
-it goes into mrkdwn, so it shows as written and can never mention or notify anyone.
+Plain data in, Block Kit out. Everything people wrote or their profiles hold (names, titles,
+contract terms, agenda items) goes into mrkdwn through :func:`bot.blockkit.escape`, so it shows as
+written and can never mention or notify anyone.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.blockkit import Block, actions, button, context, divider, header, section
+from bot.blockkit import Block, actions, button, context, date, divider, escape, header, section
 from bot.blockkit.forms import input_block, modal, text_input
 from bot.clock import as_utc
 from bot.content import Content, fill
@@ -46,11 +47,6 @@ SECTION_MAX = 3000
 ROLE_WORDS = {"mentor": "mentor", "mentee": "mentee"}
 
 
-def escape(text: str) -> str:
-    """Text a person typed, made safe for mrkdwn (Slack's three control characters)."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
 def clip(text: str, limit: int = SECTION_MAX) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
@@ -63,7 +59,7 @@ def when_text(at: datetime, tz: str) -> str:
         zone = ZoneInfo("UTC")
     local = as_utc(at).astimezone(zone)
     fallback = f"{local:%A} {local.day} {local:%B} at {local:%H:%M} ({tz})"
-    return f"<!date^{int(as_utc(at).timestamp())}^{{date_long_pretty}} at {{time}}|{fallback}>"
+    return date(as_utc(at), "{date_long_pretty} at {time}", fallback)
 
 
 def _describe(person: Enrolment, *, with_mention: bool = True) -> str:
@@ -142,8 +138,8 @@ def introduction_message(content: Content, people: PairPeople) -> tuple[str, lis
     )
     blocks.append(context("Only the two of you can see this conversation. Your programme lead can't."))
     text = (
-        f"Meet your reverse mentoring partner: {mentor.real_name} (mentor) and {mentee.real_name} (mentee), "
-        f"in {programme.name}"
+        f"Meet your reverse mentoring partner: {escape(mentor.real_name)} (mentor) and "
+        f"{escape(mentee.real_name)} (mentee), in {escape(programme.name)}"
     )
     return text, blocks
 
@@ -178,7 +174,7 @@ def role_briefing_message(content: Content, people: PairPeople, role: str) -> tu
     if notes:
         blocks.append(section(clip("*Before you meet*\n" + notes)))
     blocks.append(context("Only you can see this message. What your partner shared privately stays between you."))
-    return f"{guide.title}: your briefing for {people.programme.name}", blocks
+    return f"{guide.title}: your briefing for {escape(people.programme.name)}", blocks
 
 
 def guide_message(content: Content, role: str) -> tuple[str, list[Block]]:
@@ -452,7 +448,7 @@ def agenda_message(view: AgendaView) -> tuple[str, list[Block]]:
             "you'd like to talk about too."
         )
     )
-    return f"{title}, from {people.mentee.real_name}", blocks
+    return f"{title}, from {escape(people.mentee.real_name)}", blocks
 
 
 def agenda_request_message(

@@ -1,10 +1,15 @@
-"""The lead's match proposal, its edit forms, and the match notices people receive."""
+"""The lead's match proposal, its edit forms, and the match notices people receive.
+
+Names, organisations, departments and topics are people's words, and so are the proposal's reasons,
+conflicts and waiting notes (plain sentences the matching service builds from them): every one goes
+into mrkdwn through :func:`bot.blockkit.escape`.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from bot.blockkit import Block, actions, button, context, header, plain, section
+from bot.blockkit import Block, actions, button, context, escape, header, plain, section
 from bot.blockkit.forms import input_block, modal, option, radio, static_select, user_select
 from bot.matching.proposals import Proposal
 from bot.models import Enrolment, Programme
@@ -18,9 +23,10 @@ WAITING_SHOWN = 25
 
 
 def _pair_block(row: Any) -> Block:
-    reasons = "\n".join(f"• {reason}" for reason in row.reasons[:4]) or "• Allowed under every rule"
+    reasons = "\n".join(f"• {escape(reason)}" for reason in row.reasons[:4]) or "• Allowed under every rule"
     return section(
-        f"*{row.mentor_name}* (mentor) with *{row.mentee_name}* (mentee), score {row.score:g}\n{reasons}",
+        f"*{escape(row.mentor_name)}* (mentor) with *{escape(row.mentee_name)}* (mentee), score {row.score:g}\n"
+        + reasons,
         block_id=f"pair-{row.id}",
         accessory={
             "type": "overflow",
@@ -42,12 +48,14 @@ def proposal_modal(proposal: Proposal) -> dict[str, Any]:
     )
     blocks: list[Block] = [header(f"Matches for {proposal.programme_name}"[:150]), context(summary)]
     for conflict in proposal.conflicts[:5]:
-        blocks.append(section(f":warning: {conflict}"))
+        blocks.append(section(f":warning: {escape(conflict)}"))
     blocks += [_pair_block(row) for row in pairs[:PAIRS_SHOWN]]
     if len(pairs) > PAIRS_SHOWN:
         blocks.append(context(f"And {len(pairs) - PAIRS_SHOWN} more pairs, which are approved with these."))
     if waiting:
-        lines = [f"• *{w.name}* ({ROLE_NAMES[w.role].lower()}): {w.reason}" for w in waiting[:WAITING_SHOWN]]
+        lines = [
+            f"• *{escape(w.name)}* ({ROLE_NAMES[w.role].lower()}): {escape(w.reason)}" for w in waiting[:WAITING_SHOWN]
+        ]
         if len(waiting) > WAITING_SHOWN:
             lines.append(f"And {len(waiting) - WAITING_SHOWN} more.")
         text = "*Waiting for a match*\n" + "\n".join(lines)
@@ -109,10 +117,11 @@ def rule_modal(programme_id: int, parent_view_id: str) -> dict[str, Any]:
 
 def matched_notice(programme: Programme, me: Enrolment, partner: Enrolment, pair_id: int) -> tuple[str, list[Block]]:
     partner_role = ROLE_NAMES[partner.role].lower()
-    details = ", ".join(part for part in (partner.title, partner.organisation) if part)
-    pronouns = f" ({partner.pronouns})" if partner.pronouns else ""
+    details = ", ".join(escape(part) for part in (partner.title, partner.organisation) if part)
+    pronouns = f" ({escape(partner.pronouns)})" if partner.pronouns else ""
     text = (
-        f"You've been matched in *{programme.name}*. Your {partner_role} is *{partner.real_name}*{pronouns}"
+        f"You've been matched in *{escape(programme.name)}*. "
+        f"Your {partner_role} is *{escape(partner.real_name)}*{pronouns}"
         + (f", {details}" if details else "")
         + ". I'll introduce you both shortly, with ideas for a first meeting."
     )
@@ -138,4 +147,4 @@ def matched_notice(programme: Programme, me: Enrolment, partner: Enrolment, pair
         ),
         context("Only you can see this message."),
     ]
-    return f"You've been matched with {partner.real_name} in {programme.name}", blocks
+    return f"You've been matched with {escape(partner.real_name)} in {escape(programme.name)}", blocks

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.blockkit import escape, mention
 from bot.models import OutboxMessage
 from bot.outbox import Kind, Rendered, Skip
 
@@ -13,9 +14,9 @@ DELIVERY_FAILED = "delivery_failed"
 def render_delivery_failed(session: Any, row: OutboxMessage, content: Any) -> Rendered | Skip:
     payload = row.payload
     who = payload["who"]
-    person = f"<@{who}>" if str(who).startswith(("U", "W")) else str(who)
+    person = mention(str(who)) if str(who).startswith(("U", "W")) else escape(who)
     text = (
-        f"I couldn't deliver messages to {person} in *{payload['programme']}* ({payload['error']}): "
+        f"I couldn't deliver messages to {person} in *{escape(payload['programme'])}* ({escape(payload['error'])}): "
         "their account may be deactivated or the conversation gone. Later messages to them will fail too; "
         "you may want to check in with them another way, or pause their pair."
     )

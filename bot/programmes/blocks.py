@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from bot.blockkit import Block, context, header, section
+from bot.blockkit import Block, context, escape, header, section
 from bot.blockkit.forms import (
     checkbox,
     date_picker,
@@ -110,7 +110,7 @@ def programme_line(programme: Programme) -> str:
     leads = ", ".join(f"<@{lead.user_id}>" for lead in programme.leads if not lead.is_backup)
     status = "" if programme.status == "active" else f" ({programme.status})"
     return (
-        f"*{programme.name}*{status}: {mode}, {length}, every {programme.cadence_min_days} to "
+        f"*{escape(programme.name)}*{status}: {mode}, {length}, every {programme.cadence_min_days} to "
         f"{programme.cadence_max_days} days, {enrolment}. Led by {leads or 'nobody yet'}."
     )
 
@@ -125,4 +125,4 @@ def programmes_list(programmes: Sequence[Programme]) -> tuple[str, list[Block]]:
     if len(programmes) > 40:
         blocks.append(context(f"And {len(programmes) - 40} more."))
     blocks.append(context("Join one with `/mentoring join`."))
-    return "Mentoring programmes: " + "; ".join(p.name for p in programmes), blocks
+    return "Mentoring programmes: " + "; ".join(escape(p.name) for p in programmes), blocks

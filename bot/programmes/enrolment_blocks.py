@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from bot.blockkit import Block, actions, button, context, divider, header, section
+from bot.blockkit import Block, actions, button, context, divider, escape, header, mention, section
 from bot.blockkit.forms import (
     checkbox,
     input_block,
@@ -46,7 +46,8 @@ def enrolment_modal(
         blocks.append(input_block("programme_id", "Programme", static_select(choices, placeholder="Choose one")))
     else:
         programme = programmes[0]
-        blocks.append(section(f"*{programme.name}*" + (f"\n{programme.description}" if programme.description else "")))
+        description = f"\n{escape(programme.description)}" if programme.description else ""
+        blocks.append(section(f"*{escape(programme.name)}*{description}"))
     topics = [option(label, topic_id) for topic_id, label in content.topic_options()]
     blocks += [
         input_block("role", "I am joining as", radio(ROLE_OPTIONS, data.role if data else None)),
@@ -168,27 +169,27 @@ def working_hours_inputs(data: EnrolmentInput | None) -> list[Block]:
 
 def profile_blocks(content: Content, enrolment: Enrolment, programme: Programme) -> tuple[str, list[Block]]:
     """A person's own profile, shown only to them."""
-    topics = ", ".join(content.topic_label(topic) for topic in enrolment.topics) or "none chosen"
+    topics = ", ".join(escape(content.topic_label(topic)) for topic in enrolment.topics) or "none chosen"
     lines = [
         f"*Role:* {ROLE_NAMES[enrolment.role]}",
-        f"*Organisation:* {enrolment.organisation}",
-        f"*Department:* {enrolment.department}",
-        f"*Title:* {enrolment.title or 'not given'}",
+        f"*Organisation:* {escape(enrolment.organisation)}",
+        f"*Department:* {escape(enrolment.department)}",
+        f"*Title:* {escape(enrolment.title) or 'not given'}",
         f"*Line manager:* {f'<@{enrolment.line_manager_id}>' if enrolment.line_manager_id else 'not given'}",
-        f"*Pronouns:* {enrolment.pronouns or 'not given'}",
+        f"*Pronouns:* {escape(enrolment.pronouns) or 'not given'}",
         f"*Topics:* {topics}",
         f"*Working hours:* {enrolment.work_start:%H:%M}–{enrolment.work_end:%H:%M}, "
         + (", ".join(WEEKDAYS[d][:3] for d in sorted(enrolment.work_days or [])) or "no days")
-        + f" ({enrolment.tz})",
+        + f" ({escape(enrolment.tz)})",
     ]
     if enrolment.can_bring:
-        lines.append(f"*What I can bring:* {enrolment.can_bring}")
+        lines.append(f"*What I can bring:* {escape(enrolment.can_bring)}")
     if enrolment.hope_to_get:
-        lines.append(f"*What I hope to get:* {enrolment.hope_to_get}")
-    private = [f"*Off limits:* {enrolment.off_limits or 'nothing listed'}"]
+        lines.append(f"*What I hope to get:* {escape(enrolment.hope_to_get)}")
+    private = [f"*Off limits:* {escape(enrolment.off_limits) or 'nothing listed'}"]
     if enrolment.role == "mentee":
-        private.append(f"*State of inclusion:* {enrolment.inclusion_statement or ''}")
-        private.append(f"*Gap I hope to close:* {enrolment.understanding_gap or ''}")
+        private.append(f"*State of inclusion:* {escape(enrolment.inclusion_statement)}")
+        private.append(f"*Gap I hope to close:* {escape(enrolment.understanding_gap)}")
     avoid = do_not_pair_list(enrolment)
     if avoid:
         private.append("*Please don't pair me with:* " + ", ".join(f"<@{user}>" for user in avoid))
@@ -200,11 +201,11 @@ def profile_blocks(content: Content, enrolment: Enrolment, programme: Programme)
         context(f"Status: {status}. Only you can see this. The private part is shared only with your partner."),
         actions(button("Edit my profile", "edit_profile", str(programme.id))),
     ]
-    return f"Your profile in {programme.name}", blocks
+    return f"Your profile in {escape(programme.name)}", blocks
 
 
 def enrolment_confirmation(content: Content, programme: Programme, role: str) -> tuple[str, list[Block]]:
-    text = content.message("enrolment_confirmation", programme=programme.name)
+    text = content.message("enrolment_confirmation", programme=escape(programme.name))
     guide = content.guide_for(role)
     blocks: list[Block] = [
         section(text),
@@ -216,11 +217,11 @@ def enrolment_confirmation(content: Content, programme: Programme, role: str) ->
 
 def invitation(programme: Programme, inviter: str) -> tuple[str, list[Block]]:
     text = (
-        f"<@{inviter}> has invited you to join *{programme.name}*, a reverse mentoring programme: "
+        f"{mention(inviter)} has invited you to join *{escape(programme.name)}*, a reverse mentoring programme: "
         "junior colleagues mentor senior leaders, so leaders learn how work is really experienced."
     )
     blocks: list[Block] = [
-        section(text + (f"\n{programme.description}" if programme.description else "")),
+        section(text + (f"\n{escape(programme.description)}" if programme.description else "")),
         actions(
             button("Join", "join_programme", str(programme.id), style="primary"),
             button("Read the mentor guide", "read_guide_mentor", "mentor"),
@@ -228,7 +229,7 @@ def invitation(programme: Programme, inviter: str) -> tuple[str, list[Block]]:
         ),
         context("Joining takes about five minutes. You decide what you share."),
     ]
-    return f"You're invited to join {programme.name}", blocks
+    return f"You're invited to join {escape(programme.name)}", blocks
 
 
 def guide_blocks(content: Content, role: str) -> tuple[str, list[Block]]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from bot.blockkit import actions, button, context, section
+from bot.blockkit import actions, button, context, escape, section
 from bot.content import Content
 from bot.models import OutboxMessage, Programme
 from bot.outbox import Kind, Rendered, Skip
@@ -16,7 +16,7 @@ def render_import_invitation(session: Session, row: OutboxMessage, content: Cont
     if programme is None or programme.status != "active":
         return Skip("the programme is closed")
     text = (
-        f"Your programme lead has added you to *{programme.name}*, a reverse mentoring programme: junior "
+        f"Your programme lead has added you to *{escape(programme.name)}*, a reverse mentoring programme: junior "
         "colleagues mentor senior leaders, so leaders learn how work is really experienced. "
         "Please check your profile and confirm the privacy notice, so you can be matched."
     )

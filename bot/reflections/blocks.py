@@ -2,6 +2,7 @@
 
 What people wrote is shown as ``plain_text`` (exactly as typed, never read as formatting), and only
 to its author; the shared takeaways are the one exception, in the pair's DM, by the author's choice.
+Names in mrkdwn go through :func:`bot.blockkit.escape`.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from bot.blockkit import Block, actions, button, context, divider, plain, section
+from bot.blockkit import Block, actions, button, context, divider, escape, plain, section
 from bot.blockkit.forms import checkbox, input_block, modal, option, radio, text_input
 from bot.concerns.blocks import raise_concern_button, user_text, when
 from bot.content import Content, fill
@@ -24,12 +25,12 @@ SHOWN_IN_LIST = 8
 
 
 def _session_line(target: ReflectionTarget) -> str:
-    return f"Session {target.session_number} with {target.partner_name}, {when(target.starts_at)}"
+    return f"Session {target.session_number} with {escape(target.partner_name)}, {when(target.starts_at)}"
 
 
 def prompt_message(content: Content, target: ReflectionTarget, *, reminder: bool = False) -> tuple[str, list[Block]]:
     copy = content.reflection
-    body = fill(copy.prompt, partner=target.partner_name)
+    body = fill(copy.prompt, partner=escape(target.partner_name))
     if reminder:
         body = "*A gentle reminder* (the only one): " + body
     blocks: list[Block] = [
@@ -42,7 +43,7 @@ def prompt_message(content: Content, target: ReflectionTarget, *, reminder: bool
     ]
     text = (
         "Reminder: reflect on your session" if reminder else "Reflect on this session"
-    ) + f" with {target.partner_name}"
+    ) + f" with {escape(target.partner_name)}"
     return text, blocks
 
 
@@ -56,7 +57,7 @@ def _rating(question: Any, initial: int | None) -> Block:
 def reflection_modal(content: Content, target: ReflectionTarget) -> dict[str, Any]:
     copy = content.reflection
     existing = target.existing
-    blocks: list[Block] = [context(_session_line(target) + f" · {target.programme_name}")]
+    blocks: list[Block] = [context(_session_line(target) + f" · {escape(target.programme_name)}")]
     for name, field in (
         ("takeaways", copy.takeaways),
         ("do_differently", copy.do_differently),
@@ -86,7 +87,9 @@ def reflection_modal(content: Content, target: ReflectionTarget) -> dict[str, An
         )
     )
     if existing and existing.shared_at:
-        blocks.append(context(f"You shared your key takeaways with {target.partner_name} {when(existing.shared_at)}."))
+        blocks.append(
+            context(f"You shared your key takeaways with {escape(target.partner_name)} {when(existing.shared_at)}.")
+        )
     else:
         blocks.append(
             input_block(
@@ -117,7 +120,9 @@ def saved_view(content: Content, partner_name: str, shared_now: bool) -> dict[st
     blocks: list[Block] = [section(content.reflection.saved)]
     if shared_now:
         blocks.append(
-            context(f"Your key takeaways are being shared with {partner_name} in your pair's DM. Nothing else is.")
+            context(
+                f"Your key takeaways are being shared with {escape(partner_name)} in your pair's DM. Nothing else is."
+            )
         )
     return modal(REFLECTION_FORM + "_saved", content.reflection.modal_title, blocks, submit=None, close="Done")
 
@@ -160,5 +165,5 @@ def my_reflections_message(reflections: Sequence[MyReflection]) -> tuple[str, li
 
 
 def shared_takeaways_message(content: Content, author_name: str, takeaways: str) -> tuple[str, list[Block]]:
-    intro = fill(content.reflection.share.shared_intro, partner=author_name)
-    return f"{intro} {takeaways}"[:3000], [section(intro), user_text(takeaways)]
+    intro = fill(content.reflection.share.shared_intro, partner=escape(author_name))
+    return f"{intro} {escape(takeaways)}"[:3000], [section(intro), user_text(takeaways)]

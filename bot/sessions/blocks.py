@@ -1,12 +1,16 @@
 """Sessions in Block Kit: slot offers in the viewer's own time zone, the custom-time picker,
-booking notices (each person's local time), reminders and the private "Did you meet?"."""
+booking notices (each person's local time), reminders and the private "Did you meet?".
+
+Partner names and time zones go into mrkdwn through :func:`bot.blockkit.escape`. The ``people``
+of a notice or reminder are ``(name, hours)`` with the name already mrkdwn (see
+:func:`bot.blockkit.name_or_mention`), since a person without a name is shown as a mention."""
 
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from bot.blockkit import Block, actions, button, context, plain, section
+from bot.blockkit import Block, actions, button, context, escape, plain, section
 from bot.blockkit.forms import checkbox, date_picker, input_block, modal
 from bot.sessions.service import SlotOffer
 from bot.sessions.slots import WorkingHours
@@ -49,10 +53,11 @@ def slot_offer(offer: SlotOffer) -> tuple[str, list[Block]]:
     )
     ref = f"{offer.rescheduling}" if offer.rescheduling else ""
     pick = button("Pick another time", PICK_TIME_ACTION, f"{offer.pair_id}|{ref}")
+    partner = escape(offer.partner_name)
     if offer.upcoming is not None:
         up = offer.upcoming
         text = (
-            f"Your next session with {offer.partner_name} is booked for "
+            f"Your next session with {partner} is booked for "
             f"*{local_when(up.starts_at, up.ends_at, offer.viewer)}*."
         )
         return text, [
@@ -69,8 +74,8 @@ def slot_offer(offer: SlotOffer) -> tuple[str, list[Block]]:
             else f"overlap by only {int(offer.shared_per_week.total_seconds() // 60)} minutes a week"
         )
         text = (
-            f"Your working days and {offer.partner_name}'s {overlap}: yours are {offer.viewer.describe()}, "
-            f"theirs {offer.partner.describe()}. Pick a custom time that works for you both, or change your "
+            f"Your working days and {partner}'s {overlap}: yours are {escape(offer.viewer.describe())}, "
+            f"theirs {escape(offer.partner.describe())}. Pick a custom time that works for you both, or change your "
             "working hours and time zone with `/mentoring profile`."
         )
         return text, [section(text), actions(pick)]
@@ -86,21 +91,21 @@ def slot_offer(offer: SlotOffer) -> tuple[str, list[Block]]:
         else f"{_day(offer.window.earliest, offer.viewer)} to {_day(offer.window.latest, offer.viewer)}"
     )
     intro = (
-        f"*Times for {what} with {offer.partner_name}* ({window}), shown in your time zone, "
-        f"{offer.viewer.tz}. Each is inside both your working hours."
+        f"*Times for {what} with {partner}* ({window}), shown in your time zone, "
+        f"{escape(offer.viewer.tz)}. Each is inside both your working hours."
     )
     blocks: list[Block] = [section(intro)]
     for starts in offer.slots:
         ends = starts + offer.duration
         line = (
             f"*{local_when(starts, ends, offer.viewer)}*\n"
-            f"{offer.partner_name}: {local_when(starts, ends, offer.partner)}"
+            f"{partner}: {local_when(starts, ends, offer.partner)}"
         )
         value = f"{offer.pair_id}|{ref}|{int(starts.timestamp())}"
         blocks.append(section(line, accessory=button(f"Book {short_when(starts, offer.viewer)}", BOOK_ACTION, value)))
     blocks.append(actions(pick))
     blocks.append(context("Either of you can book. You'll both be told, each in your own time zone."))
-    return f"Times for {what} with {offer.partner_name}", blocks
+    return f"Times for {what} with {partner}", blocks
 
 
 def cancel_button(session_id: int) -> Block:
@@ -120,8 +125,9 @@ def custom_time_modal(
 ) -> dict[str, Any]:
     blocks: list[Block] = [
         section(
-            f"Choose a date and start time in *your* time zone ({viewer.tz}). "
-            f"Your working hours: {viewer.describe()}. {partner_name}'s: {partner.describe()}."
+            f"Choose a date and start time in *your* time zone ({escape(viewer.tz)}). "
+            f"Your working hours: {escape(viewer.describe())}. "
+            f"{escape(partner_name)}'s: {escape(partner.describe())}."
         ),
         input_block("date", "Date", date_picker(initial)),
         input_block(
@@ -202,6 +208,7 @@ def did_you_meet(number: int, starts: datetime, partner_name: str, hours: Workin
     str, list[Block]
 ]:
     day = f"{starts.astimezone(hours.zone):%a} {_day(starts, hours)}"
+    partner_name = escape(partner_name)
     text = f"Did you and {partner_name} meet for session {number} ({day})?"
     return text, [
         section(f"*{text}*"),
@@ -253,15 +260,15 @@ def at_risk_alert(programme: str, mentor: str, mentee: str, reason: str) -> str:
         "missed_twice": "said two sessions in a row did not happen",
     }.get(reason, reason)
     return (
-        f"A pair in *{programme}* may need support: <@{mentor}> (mentor) and <@{mentee}> (mentee) {why}. "
+        f"A pair in *{escape(programme)}* may need support: <@{mentor}> (mentor) and <@{mentee}> (mentee) {why}. "
         "You may want to check in with each of them privately."
     )
 
 
 def conflict_alert(programme: str, mentor: str, mentee: str, number: int, day: str) -> str:
     return (
-        f"Possible issue in *{programme}*: <@{mentor}> (mentor) and <@{mentee}> (mentee) gave different answers "
-        f"about whether session {number} ({day}) took place. They have not been told. "
+        f"Possible issue in *{escape(programme)}*: <@{mentor}> (mentor) and <@{mentee}> (mentee) gave "
+        f"different answers about whether session {number} ({day}) took place. They have not been told. "
         "It may be nothing, but you may want to check in privately."
     )
 

@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from bot import outbox
+from bot.blockkit import name_or_mention
 from bot.clock import as_utc, now
 from bot.content import Content
 from bot.errors import NotFound
@@ -47,7 +48,8 @@ def _load(session: Session, row: OutboxMessage) -> tuple[MentoringSession, servi
 
 
 def _times(people: service.PairPeople) -> list[tuple[str, WorkingHours]]:
-    return [(e.real_name or f"<@{e.user_id}>", service.hours_of(e)) for e in (people.mentor, people.mentee)]
+    """Each person's name as mrkdwn (escaped, or a mention when unknown) and working hours."""
+    return [(name_or_mention(e.real_name, e.user_id), service.hours_of(e)) for e in (people.mentor, people.mentee)]
 
 
 def render_update(session: Session, row: OutboxMessage, content: Content) -> Rendered | Skip:

@@ -3,6 +3,9 @@
 Plain data in, ``(text, blocks)`` or a view out. Times are always shown in the reader's own time
 zone (their IANA zone from Slack), converted with ``zoneinfo``. The mentor is the junior
 colleague, the mentee the senior leader.
+
+Event names and places, people's names, titles and organisations, and the plan's plain-language
+notes (built from them) go into mrkdwn through :func:`bot.blockkit.escape`.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.blockkit import Block, actions, button, context, divider, header, section
+from bot.blockkit import Block, actions, button, context, divider, escape, header, name_or_mention, section
 from bot.blockkit.forms import (
     checkbox,
     date_picker,
@@ -61,22 +64,23 @@ def clock(when: datetime, tz: str) -> str:
 
 def day_and_time(when: datetime, tz: str) -> str:
     local = when.astimezone(_zone(tz))
-    return f"{local:%A} {local.day} {local:%B %Y} at {local:%H:%M} ({_zone(tz).key})"
+    return f"{local:%A} {local.day} {local:%B %Y} at {local:%H:%M} ({escape(_zone(tz).key)})"
 
 
 def _where(event: SpeedEvent) -> str:
-    return f"*Where:* {event.location}"
+    return f"*Where:* {escape(event.location)}"
 
 
 def person_line(person: SpeedEventParticipant | None, fallback_id: str) -> str:
     """``*Ben Hughes* (mentor), Graduate Engineer, Globex``."""
     if person is None:
-        return f"<@{fallback_id}>"
-    parts = [f"*{person.real_name or f'<@{person.user_id}>'}* ({ROLE_WORD.get(person.role, person.role)})"]
+        return name_or_mention(None, fallback_id)
+    name = name_or_mention(person.real_name, person.user_id)
+    parts = [f"*{name}* ({ROLE_WORD.get(person.role, person.role)})"]
     if person.title:
-        parts.append(person.title)
+        parts.append(escape(person.title))
     if person.organisation:
-        parts.append(person.organisation)
+        parts.append(escape(person.organisation))
     return ", ".join(parts)
 
 
@@ -146,18 +150,20 @@ def event_modal(creator_tz: str) -> dict[str, Any]:
 
 def event_created(event: SpeedEvent, invited: int) -> tuple[str, list[Block]]:
     times = timeline(event)
+    name = escape(event.name)
     text = (
-        f"*{event.name}* is set up for {day_and_time(times.starts_at, event.tz)}. "
+        f"*{name}* is set up for {day_and_time(times.starts_at, event.tz)}. "
         f"Invitations are on their way to {invited} people. When people have answered, review the rotation "
-        f"and publish it: `/mentoring event plan {event.name}`."
+        f"and publish it: `/mentoring event plan {name}`."
     )
     return text, [section(text), actions(button("Open the plan", "speed_open_plan", str(event.id), style="primary"))]
 
 
 def lead_appointed(event: SpeedEvent, by: str) -> str:
+    name = escape(event.name)
     return (
-        f"<@{by}> has made you a lead of *{event.name}*, a reverse speed mentoring event. You review and publish "
-        f"the rotation (`/mentoring event plan {event.name}`) and receive the event summary."
+        f"<@{by}> has made you a lead of *{name}*, a reverse speed mentoring event. You review and publish "
+        f"the rotation (`/mentoring event plan {name}`) and receive the event summary."
     )
 
 
@@ -173,9 +179,9 @@ def invitation(content: Content, event: SpeedEvent, person: SpeedEventParticipan
         if person.role == "mentor"
         else "as a *mentee*: you listen to and learn from colleagues earlier in their careers, from other organisations"
     )
-    text = f"You're invited to {event.name}, a reverse speed mentoring event"
+    text = f"You're invited to {escape(event.name)}, a reverse speed mentoring event"
     body = (
-        f"You're invited to *{event.name}*, a reverse speed mentoring event, {role_text}.\n"
+        f"You're invited to *{escape(event.name)}*, a reverse speed mentoring event, {role_text}.\n"
         f"*When:* {day_and_time(times.starts_at, person.tz)}, about "
         f"{_minutes_between(times.starts_at, times.ends_at)} minutes in all\n{_where(event)}"
     )
@@ -200,7 +206,7 @@ def rsvp_modal(
     content: Content, event: SpeedEvent, person: SpeedEventParticipant, message: Mapping[str, str] | None
 ) -> dict[str, Any]:
     blocks: list[Block] = [
-        section(f"Great, you're coming to *{event.name}*. Two short questions, so we can plan the rounds."),
+        section(f"Great, you're coming to *{escape(event.name)}*. Two short questions, so we can plan the rounds."),
         input_block(
             "organisation",
             "My organisation",
@@ -243,11 +249,11 @@ def rsvp_yes_confirmation(
     content: Content, event: SpeedEvent, person: SpeedEventParticipant
 ) -> tuple[str, list[Block]]:
     times = timeline(event)
-    text = f"Thank you, you're coming to {event.name}."
+    text = f"Thank you, you're coming to {escape(event.name)}."
     title, guide_blocks = guide(content, person.role)
     blocks = [
         section(
-            f"*Thank you, you're coming to {event.name}* on {day_and_time(times.starts_at, person.tz)}.\n"
+            f"*Thank you, you're coming to {escape(event.name)}* on {day_and_time(times.starts_at, person.tz)}.\n"
             f"{_where(event)}\nYou'll hear who you are meeting once the lead publishes the rounds."
         ),
         *guide_blocks,
@@ -258,7 +264,10 @@ def rsvp_yes_confirmation(
 
 
 def rsvp_no_confirmation(event: SpeedEvent) -> tuple[str, list[Block]]:
-    text = f"Thanks for letting us know. You won't get any more messages about {event.name}. No reason is needed."
+    text = (
+        f"Thanks for letting us know. You won't get any more messages about {escape(event.name)}. "
+        "No reason is needed."
+    )
     return text, [section(text), actions(button("I can come after all", "speed_rsvp_yes", str(event.id)))]
 
 
@@ -290,15 +299,16 @@ def schedule_message(
             lines.append(f"*Round {round_number}* ({when}): {others}")
         else:
             lines.append(f"*Round {round_number}* ({when}): you sit out this round.")
+    name = escape(event.name)
     if changed:
-        head = f"*Change of plan for {event.name}.* Someone's plans changed, so your rounds are now:"
-        text = f"Change of plan for {event.name}: your rounds are updated"
+        head = f"*Change of plan for {name}.* Someone's plans changed, so your rounds are now:"
+        text = f"Change of plan for {name}: your rounds are updated"
     else:
-        head = f"*Your rounds at {event.name}*, {day_and_time(times.starts_at, reader.tz)}:"
-        text = f"Your rounds at {event.name} are ready"
+        head = f"*Your rounds at {name}*, {day_and_time(times.starts_at, reader.tz)}:"
+        text = f"Your rounds at {name} are ready"
     blocks = [section(head + "\n" + "\n".join(lines)), section(_where(event))]
     if unplaced is not None:
-        blocks.append(section(unplaced.message()))
+        blocks.append(section(escape(unplaced.message())))
     blocks.append(context("Times are in your time zone. You'll get a message as each round starts."))
     return text, blocks
 
@@ -307,10 +317,11 @@ def briefing_reminder(content: Content, event: SpeedEvent, reader: SpeedEventPar
     times = timeline(event)
     brief = content.speed_event.briefing
     starts = clock(times.starts_at, reader.tz)
+    name = escape(event.name)
     if event.briefing_minutes:
-        first = f"Reminder: {event.name} starts at {starts} your time with a {event.briefing_minutes}-minute briefing."
+        first = f"Reminder: {name} starts at {starts} your time with a {event.briefing_minutes}-minute briefing."
     else:
-        first = f"Reminder: {event.name} starts at {starts} your time."
+        first = f"Reminder: {name} starts at {starts} your time."
     blocks: list[Block] = [
         section(f"*{first}*\n{_where(event)}\nRound 1 starts at {clock(times.round_start(1), reader.tz)}."),
         header(brief.title),
@@ -334,7 +345,7 @@ def round_start(
     started = fill(content.speed_event.round_start, round=round_number, minutes=event.round_minutes)
     ends = clock(times.round_end(round_number), reader.tz)
     if meeting is None:
-        reason = unplaced.reason if unplaced is not None else "There is no seat for you in this round."
+        reason = escape(unplaced.reason) if unplaced is not None else "There is no seat for you in this round."
         text = f"Round {round_number} has started. You sit out this round."
         blocks = [
             section(f"*Round {round_number} has started. You sit out this round.*\n{reason}"),
@@ -348,7 +359,9 @@ def round_start(
             ),
         ]
         return text, blocks
-    names = ", ".join((people[p].real_name if p in people else p) for p in meeting.people if p != reader.user_id)
+    names = ", ".join(
+        name_or_mention(people[p].real_name if p in people else None, p) for p in meeting.people if p != reader.user_id
+    )
     text = f"Round {round_number} has started: you are meeting {names}."
     blocks = [
         section(f"{started}\nThe round ends at {ends} your time."),
@@ -356,7 +369,7 @@ def round_start(
         section(_where(event)),
     ]
     if icebreaker:
-        blocks.append(section(f"*An icebreaker to start with*\n{icebreaker}"))
+        blocks.append(section(f"*An icebreaker to start with*\n{icebreaker}"))  # from the content: mrkdwn
     return text, blocks
 
 
@@ -383,7 +396,7 @@ def swap_now(
     nxt = round_number + 1
     starts = clock(timeline(event).round_start(nxt), reader.tz)
     if next_meeting is None:
-        reason = unplaced.reason if unplaced is not None else "There is no seat for you in the next round."
+        reason = escape(unplaced.reason) if unplaced is not None else "There is no seat for you in the next round."
         text = f"Round {round_number} is over. You sit out round {nxt}."
         return text, [section(f"*Round {round_number} is over. You sit out round {nxt}.*\n{reason}")]
     text = f"Time to swap: round {nxt} starts at {starts}."
@@ -399,7 +412,7 @@ def swap_now(
 
 def feedback_prompt(content: Content, event: SpeedEvent) -> tuple[str, list[Block]]:
     closing = content.speed_event.closing
-    text = f"Thank you for taking part in {event.name}. Please share your feedback."
+    text = f"Thank you for taking part in {escape(event.name)}. Please share your feedback."
     return text, [
         section(closing),
         actions(button("Give feedback", "speed_feedback_open", str(event.id), style="primary")),
@@ -443,8 +456,8 @@ def feedback_modal(content: Content, event: SpeedEvent) -> dict[str, Any]:
 
 def feedback_thanks(event: SpeedEvent, first: bool) -> str:
     if first:
-        return f"Thank you for your feedback on {event.name}. It is only ever seen as totals."
-    return f"Your feedback on {event.name} is updated."
+        return f"Thank you for your feedback on {escape(event.name)}. It is only ever seen as totals."
+    return f"Your feedback on {escape(event.name)} is updated."
 
 
 # --------------------------------------------------------------------------------------------
@@ -489,12 +502,14 @@ def plan_view(overview: PlanOverview, *, notice: str | None = None) -> dict[str,
         blocks.append(section("There is no plan yet: it appears here once mentors and mentees have said yes."))
     else:
         summary = readable_summary(overview.plan, overview.names)
-        blocks += [section(f"```{chunk.rstrip()}```") for chunk in _chunks(summary, SECTION_CHUNK - 10)][:40]
+        # Plain text built from names and organisations: escaped as a whole, then fitted to sections.
+        chunks = _chunks(escape(summary), SECTION_CHUNK - 10)
+        blocks += [section(f"```{chunk.rstrip()}```") for chunk in chunks][:40]
     if overview.waiting:
-        names = ", ".join(p.real_name or f"<@{p.user_id}>" for p in overview.waiting[:40])
+        names = ", ".join(name_or_mention(p.real_name, p.user_id) for p in overview.waiting[:40])
         blocks.append(context(f"Not answered yet (not in the plan): {names}"[:2000]))
     if overview.declined:
-        names = ", ".join(p.real_name or f"<@{p.user_id}>" for p in overview.declined[:40])
+        names = ", ".join(name_or_mention(p.real_name, p.user_id) for p in overview.declined[:40])
         blocks.append(context(f"Not coming: {names}"[:2000]))
     editable = event.status == "draft" or (event.status == "published" and overview.next_round is not None)
     if editable:
@@ -550,7 +565,7 @@ def absent_modal(event_id: int, parent_view_id: str) -> dict[str, Any]:
 
 def published_notice(event: SpeedEvent, attending: int) -> str:
     return (
-        f"*{event.name}* is published. {attending} people have been sent their rounds; each gets the briefing "
+        f"*{escape(event.name)}* is published. {attending} people have been sent their rounds; each gets the briefing "
         "reminder and a message as each round starts, in their own time zone."
     )
 
@@ -558,17 +573,18 @@ def published_notice(event: SpeedEvent, attending: int) -> str:
 def lead_update(event: SpeedEvent, payload: Mapping[str, Any], names: Mapping[str, str]) -> tuple[str, list[Block]]:
     reason = str(payload.get("reason") or "")
     person = payload.get("person")
-    who = names.get(str(person), f"<@{person}>") if person else ""
+    who = name_or_mention(names.get(str(person)), str(person)) if person else ""
+    name = escape(event.name)
     first = {
-        "dropped": f"{who} can no longer come to *{event.name}*.",
-        "absent": f"{who} is marked absent from *{event.name}*.",
-        "joined": f"{who} said yes to *{event.name}* after the plan was published (or changed their organisation).",
-        "swap": f"The plan for *{event.name}* was adjusted by a swap.",
-        "rerun": f"The plan for *{event.name}* was run again.",
-    }.get(reason, f"The plan for *{event.name}* changed.")
+        "dropped": f"{who} can no longer come to *{name}*.",
+        "absent": f"{who} is marked absent from *{name}*.",
+        "joined": f"{who} said yes to *{name}* after the plan was published (or changed their organisation).",
+        "swap": f"The plan for *{name}* was adjusted by a swap.",
+        "rerun": f"The plan for *{name}* was run again.",
+    }.get(reason, f"The plan for *{name}* changed.")
     from_round = payload.get("from_round")
     notified = int(payload.get("notified") or 0)
-    joined = [names.get(p, p) for p in payload.get("joined") or []]
+    joined = [escape(names.get(p, p)) for p in payload.get("joined") or []]
     rest = f" I re-planned round {from_round} onwards; earlier rounds are unchanged. "
     rest += f"{notified} person(s) were told about their new rounds."
     if joined:
@@ -624,7 +640,7 @@ def summary_blocks(content: Content, summary: EventSummary) -> tuple[str, list[B
             section("A long reverse mentoring programme has been created from this event's interested attendees.")
         )
     elif summary.interested:
-        names = ", ".join(name for _, name in summary.interested[:50])
+        names = ", ".join(escape(name) for _, name in summary.interested[:50])
         blocks.append(
             section(
                 f"*{len(summary.interested)} attendee(s) asked to be invited to a longer programme:* {names}"[:2990]
@@ -642,5 +658,5 @@ def summary_blocks(content: Content, summary: EventSummary) -> tuple[str, list[B
         )
     else:
         blocks.append(context("Nobody has asked to be invited to a longer programme yet."))
-    text = f"Summary of {event.name}: {summary.attended} took part, {summary.rounds_held} round(s) held."
+    text = f"Summary of {escape(event.name)}: {summary.attended} took part, {summary.rounds_held} round(s) held."
     return text, blocks
