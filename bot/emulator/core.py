@@ -16,6 +16,7 @@ import mimetypes
 import random
 import string
 import threading
+import weakref
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
@@ -46,6 +47,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 Handler = Callable[[dict[str, Any]], dict[str, Any]]
 
 _ID_ALPHABET = string.ascii_uppercase + string.digits
+# Every emulator alive, so the pytest plugin can find the problems a test left behind.
+LIVE_EMULATORS: weakref.WeakSet[EmulatorCore] = weakref.WeakSet()
 _JSON_ARGS = ("blocks", "attachments", "view", "files", "metadata")
 
 
@@ -130,6 +133,7 @@ class EmulatorCore:
                 name = getattr(fn, "_slack_method", None)
                 if isinstance(name, str):
                     self._methods[name] = getattr(self, attr)
+        LIVE_EMULATORS.add(self)
 
     # ------------------------------------------------------------------ tokens and scopes
 
