@@ -401,8 +401,17 @@ def validate_blocks(blocks: Any, *, surface: str = "message", pointer: str = "/b
     return errs.items
 
 
-def validate_view(view: Any) -> list[str]:
-    """Validate a view payload (``modal`` or ``home``) like views.open/update/push/publish do."""
+# What Slack adds to a view it returns (views.* answers, interaction payloads); not for sending.
+RESPONSE_VIEW_KEYS = {"id", "team_id", "state", "hash", "previous_view_id", "root_view_id", "app_id",
+                      "app_installed_team_id", "bot_id"}
+
+
+def validate_view(view: Any, *, as_sent: bool = False) -> list[str]:
+    """Validate a view (``modal`` or ``home``) like views.open/update/push/publish do.
+
+    ``as_sent=True`` (what the Web API methods use) refuses the fields only Slack's answers carry
+    (``id``, ``hash``, ``state``…); by default a view read back from Slack validates too.
+    """
     errs = _Errors()
     if not isinstance(view, dict):
         errs.add("expected object", "/view")
@@ -411,7 +420,7 @@ def validate_view(view: Any) -> list[str]:
     if kind not in ("modal", "home"):
         errs.add("must be one of: modal, home", "/view/type")
         return errs.items
-    _unknown_keys(errs, view, VIEW_KEYS[str(kind)], "/view")
+    _unknown_keys(errs, view, VIEW_KEYS[str(kind)] | (set() if as_sent else RESPONSE_VIEW_KEYS), "/view")
     if kind == "modal":
         if view.get("title") is None:
             errs.add("missing required field: title", "/view")

@@ -163,3 +163,9 @@ def test_chat_post_message_answers_invalid_blocks_naming_the_path() -> None:
         assert isinstance(data, dict) and data["error"] == "invalid_blocks"
         assert data["response_metadata"]["messages"] == [
             "[ERROR] unsupported property: colour [json-pointer:/blocks/0/colour]"]
+
+
+def test_views_read_back_from_slack_validate_but_cannot_be_sent() -> None:
+    returned = {**a_modal([]), "id": "V1", "hash": "1.a", "state": {"values": {}}, "root_view_id": "V1"}
+    assert validate_view(returned) == []
+    assert "unsupported property: id [json-pointer:/view/id]" in validate_view(returned, as_sent=True)

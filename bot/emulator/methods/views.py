@@ -30,7 +30,7 @@ class ViewMethods(EmulatorCore):
         return raw
 
     def _checked_view(self, spec: dict[str, Any], expected: str | None) -> dict[str, Any]:
-        errors = validate_view(spec)
+        errors = validate_view(spec, as_sent=True)
         if not errors and expected is not None and spec.get("type") != expected:
             errors = [f"must be {expected} [json-pointer:/view/type]"]
         if errors:
