@@ -21,6 +21,8 @@ from bot.local_slack import LocalSlack
 from bot.models import Base
 
 TEST_KEY = crypto.generate_key()
+# Fails a test when a simulated person met an answer Slack would have given up on (> 3 s).
+pytest_plugins = ["bot.emulator.pytest_plugin"]
 
 
 @pytest.fixture(autouse=True)

@@ -40,6 +40,72 @@ ACCESSORY_TYPES = INTERACTIVE_ELEMENT_TYPES | {"image"}
 
 _sdk_logger = logging.getLogger("slack_sdk.models")
 
+# Every property Slack accepts, per block, element and composition object. Anything else is refused
+# ("unsupported property"), as Slack refuses it: a typo in a key is an error, not silently ignored.
+_BLOCK_KEYS: dict[str, set[str]] = {
+    "section": {"text", "fields", "accessory", "expand"},
+    "divider": set(),
+    "image": {"image_url", "slack_file", "alt_text", "title"},
+    "actions": {"elements"},
+    "context": {"elements"},
+    "header": {"text"},
+    "input": {"label", "element", "dispatch_action", "hint", "optional"},
+    "file": {"external_id", "source"},
+    "rich_text": {"elements"},
+    "video": {"alt_text", "author_name", "description", "provider_icon_url", "provider_name", "title",
+              "title_url", "thumbnail_url", "video_url"},
+    "markdown": {"text"},
+}
+_FOCUS = {"focus_on_load"}
+_SELECT = {"placeholder", "confirm"} | _FOCUS
+_TEXT_INPUT = {"initial_value", "dispatch_action_config", "placeholder"} | _FOCUS
+_ELEMENT_KEYS: dict[str, set[str]] = {
+    "button": {"text", "url", "value", "style", "confirm", "accessibility_label"},
+    "workflow_button": {"text", "workflow", "style", "accessibility_label"},
+    "checkboxes": {"options", "initial_options", "confirm"} | _FOCUS,
+    "radio_buttons": {"options", "initial_option", "confirm"} | _FOCUS,
+    "datepicker": {"initial_date", "confirm", "placeholder"} | _FOCUS,
+    "timepicker": {"initial_time", "confirm", "placeholder", "timezone"} | _FOCUS,
+    "datetimepicker": {"initial_date_time", "confirm"} | _FOCUS,
+    "image": {"image_url", "slack_file", "alt_text"},
+    "static_select": {"options", "option_groups", "initial_option"} | _SELECT,
+    "multi_static_select": {"options", "option_groups", "initial_options", "max_selected_items"} | _SELECT,
+    "external_select": {"initial_option", "min_query_length"} | _SELECT,
+    "multi_external_select": {"initial_options", "min_query_length", "max_selected_items"} | _SELECT,
+    "users_select": {"initial_user"} | _SELECT,
+    "multi_users_select": {"initial_users", "max_selected_items"} | _SELECT,
+    "conversations_select": {"initial_conversation", "default_to_current_conversation", "response_url_enabled",
+                             "filter"} | _SELECT,
+    "multi_conversations_select": {"initial_conversations", "default_to_current_conversation",
+                                   "max_selected_items", "filter"} | _SELECT,
+    "channels_select": {"initial_channel", "response_url_enabled"} | _SELECT,
+    "multi_channels_select": {"initial_channels", "max_selected_items"} | _SELECT,
+    "overflow": {"options", "confirm"},
+    "plain_text_input": {"multiline", "min_length", "max_length"} | _TEXT_INPUT,
+    "email_text_input": _TEXT_INPUT,
+    "url_text_input": _TEXT_INPUT,
+    "number_input": {"is_decimal_allowed", "min_value", "max_value"} | _TEXT_INPUT,
+    "rich_text_input": _TEXT_INPUT,
+    "file_input": {"filetypes", "max_files"},
+}
+_TEXT_KEYS = {"plain_text": {"type", "text", "emoji"}, "mrkdwn": {"type", "text", "verbatim"}}
+_OPTION_KEYS = {"text", "value", "description", "url"}
+_OPTION_GROUP_KEYS = {"label", "options"}
+_CONFIRM_KEYS = {"title", "text", "confirm", "deny", "style"}
+_DISPATCH_CONFIG_KEYS = {"trigger_actions_on"}
+_FILTER_KEYS = {"include", "exclude_external_shared_channels", "exclude_bot_users"}
+VIEW_KEYS: dict[str, set[str]] = {
+    "modal": {"type", "title", "blocks", "close", "submit", "private_metadata", "callback_id", "clear_on_close",
+              "notify_on_close", "external_id", "submit_disabled"},
+    "home": {"type", "title", "blocks", "private_metadata", "callback_id", "external_id"},
+}
+
+
+def _unknown_keys(errs: _Errors, obj: dict[str, Any], allowed: set[str], ptr: str) -> None:
+    for key in obj:
+        if key not in allowed:
+            errs.add(f"unsupported property: {key}", f"{ptr}/{key}")
+
 
 class _Errors:
     def __init__(self) -> None:
@@ -63,6 +129,8 @@ def _text_obj(
     allowed = ("plain_text",) if plain_only else ("plain_text", "mrkdwn")
     if kind not in allowed:
         errs.add(f"must be one of: {', '.join(allowed)}", f"{ptr}/type")
+    else:
+        _unknown_keys(errs, obj, _TEXT_KEYS[str(kind)], ptr)
     text = obj.get("text")
     if not isinstance(text, str):
         errs.add("missing required field: text", f"{ptr}/text")
@@ -95,6 +163,7 @@ def _options(errs: _Errors, options: Any, ptr: str, *, max_items: int, text_len:
         if not isinstance(opt, dict):
             errs.add("expected object", optr)
             continue
+        _unknown_keys(errs, opt, _OPTION_KEYS, optr)
         _text_obj(errs, opt.get("text"), f"{optr}/text", max_len=text_len, plain_only=plain_only)
         value = opt.get("value")
         if value is None:
@@ -111,6 +180,7 @@ def _confirm(errs: _Errors, obj: Any, ptr: str) -> None:
     if not isinstance(obj, dict):
         errs.add("expected object", ptr)
         return
+    _unknown_keys(errs, obj, _CONFIRM_KEYS, ptr)
     _text_obj(errs, obj.get("title"), f"{ptr}/title", max_len=100, plain_only=True)
     _text_obj(errs, obj.get("text"), f"{ptr}/text", max_len=300)
     _text_obj(errs, obj.get("confirm"), f"{ptr}/confirm", max_len=30, plain_only=True)
@@ -125,6 +195,10 @@ def _element(errs: _Errors, el: Any, ptr: str, allowed: set[str]) -> None:
     if kind not in allowed:
         errs.add("failed to match all allowed schemas", ptr)
         return
+    _unknown_keys(errs, el, _ELEMENT_KEYS.get(str(kind), set(el)) | {"type", "action_id"}, ptr)
+    for key, keys in (("dispatch_action_config", _DISPATCH_CONFIG_KEYS), ("filter", _FILTER_KEYS)):
+        if isinstance(el.get(key), dict):
+            _unknown_keys(errs, el[key], keys, f"{ptr}/{key}")
     _max_str(errs, el, "action_id", ptr, 255)
     if el.get("placeholder") is not None:
         _text_obj(errs, el.get("placeholder"), f"{ptr}/placeholder", max_len=150, plain_only=True)
@@ -145,6 +219,9 @@ def _element(errs: _Errors, el: Any, ptr: str, allowed: set[str]) -> None:
     elif kind in ("static_select", "multi_static_select"):
         if el.get("options") is None and el.get("option_groups") is None:
             errs.add("must provide either options or option_groups", ptr)
+        for key in ("options", "option_groups"):
+            if isinstance(el.get(key), list) and not el[key]:
+                errs.add("must provide at least 1 items", f"{ptr}/{key}")
         if el.get("options") is not None:
             _options(errs, el.get("options"), f"{ptr}/options", max_items=100)
             values = [o.get("value") for o in el["options"] if isinstance(o, dict)]
@@ -157,6 +234,7 @@ def _element(errs: _Errors, el: Any, ptr: str, allowed: set[str]) -> None:
                 errs.add("no more than 100 items allowed", f"{ptr}/option_groups")
             for gi, group in enumerate(groups):
                 if isinstance(group, dict):
+                    _unknown_keys(errs, group, _OPTION_GROUP_KEYS, f"{ptr}/option_groups/{gi}")
                     _text_obj(errs, group.get("label"), f"{ptr}/option_groups/{gi}/label", max_len=75,
                               plain_only=True)
                     _options(errs, group.get("options"), f"{ptr}/option_groups/{gi}/options", max_items=100)
@@ -199,6 +277,8 @@ def _check_block(errs: _Errors, block: Any, ptr: str, surface: str) -> None:
     if kind not in allowed:
         errs.add("failed to match all allowed schemas", ptr)
         return
+    if kind in _BLOCK_KEYS:
+        _unknown_keys(errs, block, _BLOCK_KEYS[str(kind)] | {"type", "block_id"}, ptr)
     _max_str(errs, block, "block_id", ptr, 255)
     if kind == "section":
         has_text = block.get("text") is not None
@@ -321,8 +401,17 @@ def validate_blocks(blocks: Any, *, surface: str = "message", pointer: str = "/b
     return errs.items
 
 
-def validate_view(view: Any) -> list[str]:
-    """Validate a view payload (``modal`` or ``home``) like views.open/update/push/publish do."""
+# What Slack adds to a view it returns (views.* answers, interaction payloads); not for sending.
+RESPONSE_VIEW_KEYS = {"id", "team_id", "state", "hash", "previous_view_id", "root_view_id", "app_id",
+                      "app_installed_team_id", "bot_id"}
+
+
+def validate_view(view: Any, *, as_sent: bool = False) -> list[str]:
+    """Validate a view (``modal`` or ``home``) like views.open/update/push/publish do.
+
+    ``as_sent=True`` (what the Web API methods use) refuses the fields only Slack's answers carry
+    (``id``, ``hash``, ``state``…); by default a view read back from Slack validates too.
+    """
     errs = _Errors()
     if not isinstance(view, dict):
         errs.add("expected object", "/view")
@@ -331,6 +420,7 @@ def validate_view(view: Any) -> list[str]:
     if kind not in ("modal", "home"):
         errs.add("must be one of: modal, home", "/view/type")
         return errs.items
+    _unknown_keys(errs, view, VIEW_KEYS[str(kind)] | (set() if as_sent else RESPONSE_VIEW_KEYS), "/view")
     if kind == "modal":
         if view.get("title") is None:
             errs.add("missing required field: title", "/view")

@@ -1,8 +1,13 @@
-"""Simulated people: they act in "Slack" and send signed HTTP requests to the app, as Slack does.
+"""Simulated people: they act in "Slack" and send the app what Slack would send.
 
-Each :class:`SimulatedUser` reads what it sees through the :class:`SlackEmulator` and talks to
-the app's HTTP endpoint (``POST /slack/events``) with Slack's real payload shapes, signed with the
-app's signing secret (``v0`` HMAC) using ``time.time()`` — so a frozen clock signs frozen times.
+Each :class:`SimulatedUser` reads what it sees through the :class:`SlackEmulator` and reaches the
+app with Slack's real payload shapes, either over HTTP (``POST /slack/events``, signed with the
+app's signing secret (``v0`` HMAC) using ``time.time()`` — so a frozen clock signs frozen times)
+or over Socket Mode (``transport="socket_mode"``: envelopes on the app's WebSocket).
+
+Slack waits 3 seconds (real time) for an answer. A slower answer is ignored, the person sees
+Slack's generic failure, and the emulator records a :class:`~bot.emulator.state.Problem`
+(``emu.slow_answers``), which the pytest plugin turns into a failed test.
 """
 
 from __future__ import annotations
@@ -22,10 +27,15 @@ from urllib.parse import urlencode, urlsplit
 from slack_sdk.signature import SignatureVerifier
 
 from bot.emulator.blockkit import flatten_text
+from bot.emulator.clock import real_monotonic
 from bot.emulator.server import EmulatorError, SlackEmulator
-from bot.emulator.state import Seen
+from bot.emulator.socket_mode import EnvelopeType
+from bot.emulator.state import Problem, Seen
 
 Signing = Literal["valid", "none", "forged", "stale"]
+Transport = Literal["http", "socket_mode"]
+SLASH_COMMAND_TIMEOUT_TEXT = '{command} failed with the error "operation_timeout"'
+MODAL_TIMEOUT_ERROR = "We had some trouble connecting. Try again?"
 STALE_SECONDS = 6 * 60
 ACK_DEADLINE_SECONDS = 3.0
 REQUIRED_FIELD_ERROR = "Please fill out this field."
@@ -72,6 +82,11 @@ class AppResponse:
     def too_slow(self) -> bool:
         """Slack gives up after 3 seconds (the person sees an error; events get retried)."""
         return self.elapsed > ACK_DEADLINE_SECONDS
+
+    @property
+    def answered(self) -> bool:
+        """Slack received an answer in time: a 2xx within 3 seconds (anything else is ignored)."""
+        return self.ok and not self.too_slow
 
 
 # ---------------------------------------------------------------------------------------------
@@ -292,6 +307,7 @@ class SimulatedUser:
         *,
         timeout: float = 10.0,
         signing: Signing = "valid",
+        transport: Transport = "http",
     ) -> None:
         self.emu = emu
         self.app_url = app_url
@@ -299,6 +315,7 @@ class SimulatedUser:
         self.user_id = user_id
         self.timeout = timeout
         self.signing: Signing = signing
+        self.transport: Transport = transport
         self.last_response: AppResponse | None = None
         self.last_errors: dict[str, str] = {}
         self._last_error_view: dict[str, Any] | None = None
@@ -307,7 +324,12 @@ class SimulatedUser:
 
     def _variant(self, signing: Signing) -> SimulatedUser:
         return SimulatedUser(self.emu, self.app_url, self.signing_secret, self.user_id,
-                             timeout=self.timeout, signing=signing)
+                             timeout=self.timeout, signing=signing, transport=self.transport)
+
+    def via_socket_mode(self) -> SimulatedUser:
+        """The same person, reaching the app over its Socket Mode connection instead of HTTP."""
+        return SimulatedUser(self.emu, self.app_url, self.signing_secret, self.user_id,
+                             timeout=self.timeout, signing=self.signing, transport="socket_mode")
 
     def unsigned(self) -> SimulatedUser:
         """The same person, but requests carry no signature headers."""
@@ -357,7 +379,7 @@ class SimulatedUser:
         if extra_headers:
             headers.update(extra_headers)
         conn = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port or 80, timeout=self.timeout)
-        started = time.perf_counter()
+        started = real_monotonic()  # real time: Slack's deadline does not freeze with the app's clock
         try:
             path = parts.path + (f"?{parts.query}" if parts.query else "")
             conn.request("POST", path or "/", body=body, headers=headers)
@@ -365,7 +387,7 @@ class SimulatedUser:
             raw = resp.read()
             result = AppResponse(
                 status=resp.status, body=raw.decode("utf-8", "replace"),
-                headers={k: v for k, v in resp.getheaders()}, elapsed=time.perf_counter() - started,
+                headers={k: v for k, v in resp.getheaders()}, elapsed=real_monotonic() - started,
             )
         finally:
             conn.close()
@@ -373,10 +395,54 @@ class SimulatedUser:
         return result
 
     def _post_form(self, form: Mapping[str, str]) -> AppResponse:
+        if self.transport == "socket_mode":
+            return self.send_socket_mode("slash_commands", dict(form), accepts_response_payload=True)
         return self.post_raw(urlencode(form).encode(), "application/x-www-form-urlencoded")
 
     def _post_payload(self, payload: Mapping[str, Any]) -> AppResponse:
-        return self._post_form({"payload": json.dumps(payload)})
+        kind = str(payload.get("type"))
+        if self.transport == "socket_mode":
+            # Slack takes an answer payload only where one means something (response_action, options).
+            accepts = kind in ("view_submission", "block_suggestion")
+            res = self.send_socket_mode("interactive", dict(payload), accepts_response_payload=accepts)
+        else:
+            res = self.post_raw(urlencode({"payload": json.dumps(payload)}).encode(),
+                                "application/x-www-form-urlencoded")
+        if kind != "view_submission":  # submit() applies its own rules
+            name = payload.get("callback_id") or next(
+                (a.get("action_id") for a in payload.get("actions") or [] if isinstance(a, dict)), "")
+            self._late(res, f"{kind} {name}".strip(),
+                       "the person saw Slack's warning that the app did not respond")
+        return res
+
+    def send_socket_mode(self, kind: EnvelopeType, payload: dict[str, Any], *, accepts_response_payload: bool,
+                         retry_attempt: int = 0, retry_reason: str = "") -> AppResponse:
+        """Deliver an envelope over the app's Socket Mode connection and wait for its ack.
+
+        The answer looks like an HTTP one: status 200 with the ack's payload as the JSON body, or
+        status 0 when the app never acknowledged within ``timeout``.
+        """
+        ack, elapsed = self.emu.socket_mode.deliver(
+            kind, payload, accepts_response_payload=accepts_response_payload, timeout=self.timeout,
+            retry_attempt=retry_attempt, retry_reason=retry_reason)
+        if ack is None:
+            result = AppResponse(status=0, body="", elapsed=elapsed)
+        else:
+            body = json.dumps(ack.payload) if ack.payload else ""
+            result = AppResponse(status=200, body=body, elapsed=ack.elapsed)
+        self.last_response = result
+        return result
+
+    def _late(self, res: AppResponse, request: str, detail: str) -> bool:
+        """Whether Slack gave up waiting for this answer (over 3 seconds, or no Socket Mode ack at
+        all); if so, record it as a problem (``emu.slow_answers``)."""
+        late = res.sent and (res.too_slow or (self.transport == "socket_mode" and res.status == 0))
+        if late:
+            answer = f"answered after {res.elapsed:.2f}s" if res.status else f"no answer in {res.elapsed:.2f}s"
+            self.emu.record_problem(Problem(kind="slow_answer", user_id=self.user_id, request=request,
+                                            elapsed=res.elapsed, detail=f"{answer}; {detail}",
+                                            transport=self.transport))
+        return late
 
     def _base_interaction(self, kind: str) -> dict[str, Any]:
         return {
@@ -410,6 +476,10 @@ class SimulatedUser:
             "trigger_id": self.emu.issue_trigger_id(self.user_id),
         }
         res = self._post_form(form)
+        shown = SLASH_COMMAND_TIMEOUT_TEXT.format(command=form["command"])
+        if self._late(res, f"slash_command {form['command']} {text}".strip(), f"the person saw: {shown}"):
+            self.emu.show_slack_error(self.user_id, channel, shown)  # and the late answer is ignored
+            return res
         if res.ok and res.body.strip():
             data = res.json
             if isinstance(data, dict):
@@ -619,6 +689,9 @@ class SimulatedUser:
         })
         res = self._post_payload(payload)
         self._remember_errors(view, {})
+        if self._late(res, f"view_submission {view.get('callback_id') or view['id']}",
+                      f"the modal stayed open showing: {MODAL_TIMEOUT_ERROR}"):
+            return res  # Slack ignores a late answer: the modal stays open with its generic error
         if not res.ok:
             return res
         data = res.json if res.body.strip() else None
@@ -684,8 +757,13 @@ class SimulatedUser:
         extra: dict[str, str] = {}
         if retry_num is not None:
             extra = {"X-Slack-Retry-Num": str(retry_num), "X-Slack-Retry-Reason": retry_reason}
-        res = self.post_raw(json.dumps(envelope).encode(), "application/json", extra)
+        if self.transport == "socket_mode":
+            res = self.send_socket_mode("events_api", envelope, accepts_response_payload=False,
+                                        retry_attempt=retry_num or 0, retry_reason=retry_reason if retry_num else "")
+        else:
+            res = self.post_raw(json.dumps(envelope).encode(), "application/json", extra)
         res.event_id = eid
+        self._late(res, f"event {event.get('type')}", "Slack would deliver the event again (a retry)")
         return res
 
     def open_home(self) -> AppResponse:

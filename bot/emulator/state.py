@@ -164,5 +164,25 @@ class Trigger:
 
     id: str
     user_id: str
-    issued_at: float
+    issued_at: float  # wall clock (the app's, possibly frozen): only for the id's shape
+    issued_real: float = 0.0  # real monotonic seconds: what expiry is measured against
     used: bool = False
+
+
+@dataclass
+class Problem:
+    """Something the app did that real Slack would have shown the person as a failure.
+
+    ``kind`` is ``"slow_answer"`` when the app took longer than Slack waits (3 seconds) to answer a
+    request; ``detail`` says what the person saw.
+    """
+
+    kind: str
+    user_id: str
+    request: str  # "slash_command /mentoring join", "block_actions schedule", "view_submission join", ...
+    elapsed: float
+    detail: str
+    transport: str = "http"
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.request} took {self.elapsed:.2f}s ({self.transport}); {self.detail}"

@@ -19,7 +19,11 @@ from bot.emulator import SlackEmulator  # noqa: E402
 
 @pytest.fixture
 def emu() -> Iterator[SlackEmulator]:
-    with SlackEmulator() as emulator:
+    """An emulator as strict as Slack, except rate limits: its own fidelity tests post in bursts.
+
+    (Rate limits are on by default; tests of them build their own emulator.)
+    """
+    with SlackEmulator(rate_limits=False) as emulator:
         yield emulator
 
 

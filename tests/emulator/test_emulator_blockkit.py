@@ -110,3 +110,62 @@ def test_flatten_text() -> None:
     for piece in ("Welcome", "Hello *Amara*", "Mentor: Grace", "Change", "Session 1 of 6",
                   "Schedule first session", "Monday", "Consent", "I agree", "the guide"):
         assert piece in text
+
+
+UNKNOWN_PROPERTIES = {
+    "block": ([{"type": "section", "text": md("x"), "colour": "red"}], "/blocks/0/colour"),
+    "element": ([{"type": "actions", "elements": [button(tooltip="hi")]}], "/blocks/0/elements/0/tooltip"),
+    "text object": ([{"type": "section", "text": {**md("x"), "emoji": True}}], "/blocks/0/text/emoji"),
+    "option": ([{"type": "actions", "elements": [{"type": "static_select", "action_id": "s",
+                                                   "options": [{**opt("o"), "selected": True}]}]}],
+               "/blocks/0/elements/0/options/0/selected"),
+    "confirm": ([{"type": "actions", "elements": [button(confirm={
+        "title": pt("Sure?"), "text": md("Really"), "confirm": pt("Yes"), "deny": pt("No"), "icon": "x"})]}],
+        "/blocks/0/elements/0/confirm/icon"),
+    "accessory": ([{"type": "section", "text": md("x"), "accessory": {**button(), "label": "b"}}],
+                  "/blocks/0/accessory/label"),
+}
+
+
+@pytest.mark.parametrize(("blocks", "pointer"), UNKNOWN_PROPERTIES.values(), ids=UNKNOWN_PROPERTIES.keys())
+def test_unknown_properties_are_refused_with_their_path(blocks: list[dict[str, Any]], pointer: str) -> None:
+    errors = validate_blocks(blocks)
+    assert any(e.startswith("unsupported property") and e.endswith(f"[json-pointer:{pointer}]") for e in errors)
+
+
+def test_unknown_view_properties_and_empty_static_selects_are_refused() -> None:
+    assert any("[json-pointer:/view/colour]" in e for e in validate_view(a_modal([], colour="red")))
+    empty = a_modal([an_input({"type": "static_select", "action_id": "s", "options": []})])
+    assert any("must provide at least 1 items" in e for e in validate_view(empty))
+    missing = a_modal([an_input({"type": "static_select", "action_id": "s"})])
+    assert any("must provide either options or option_groups" in e for e in validate_view(missing))
+    no_groups = [{"type": "actions", "elements": [{"type": "multi_static_select", "action_id": "m",
+                                                    "option_groups": []}]}]
+    assert validate_blocks(no_groups)
+    # the known properties are all fine
+    assert validate_blocks([{"type": "section", "block_id": "b", "text": {**pt("x"), "emoji": True}, "accessory": {
+        **button(value="1", style="primary"), "confirm": {"title": pt("Sure?"), "text": md("Really"),
+                                                          "confirm": pt("Yes"), "deny": pt("No")}}}]) == []
+
+
+def test_chat_post_message_answers_invalid_blocks_naming_the_path() -> None:
+    from slack_sdk import WebClient
+    from slack_sdk.errors import SlackApiError
+
+    from bot.emulator import SlackEmulator
+
+    with SlackEmulator(rate_limits=False) as emu:
+        client = WebClient(token=emu.bot_token, base_url=emu.api_url)
+        uid = emu.add_user(name="amara")
+        with pytest.raises(SlackApiError) as info:
+            client.chat_postMessage(channel=uid, text="x", blocks=[{"type": "divider", "colour": "red"}])
+        data = info.value.response.data
+        assert isinstance(data, dict) and data["error"] == "invalid_blocks"
+        assert data["response_metadata"]["messages"] == [
+            "[ERROR] unsupported property: colour [json-pointer:/blocks/0/colour]"]
+
+
+def test_views_read_back_from_slack_validate_but_cannot_be_sent() -> None:
+    returned = {**a_modal([]), "id": "V1", "hash": "1.a", "state": {"values": {}}, "root_view_id": "V1"}
+    assert validate_view(returned) == []
+    assert "unsupported property: id [json-pointer:/view/id]" in validate_view(returned, as_sent=True)

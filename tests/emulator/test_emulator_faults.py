@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import threading
 import time
 from typing import Any
 
@@ -119,10 +120,35 @@ def test_fail_randomly_is_seeded(emu: SlackEmulator, client: WebClient) -> None:
     assert 0 < first.count(500) < 20 and first == run()
 
 
-def test_rate_limits_off_by_default(emu: SlackEmulator, client: WebClient) -> None:
-    uid = emu.add_user(name="amara")
-    for i in range(10):
-        client.chat_postMessage(channel=uid, text=str(i))
+def test_rate_limits_on_by_default_at_slacks_speed_and_can_be_switched_off() -> None:
+    with SlackEmulator() as emu:  # real time, Slack's rates
+        client = WebClient(token=emu.bot_token, base_url=emu.api_url)
+        client.retry_handlers = []
+        uid = emu.add_user(name="amara")
+        statuses = [_limited(client.chat_postMessage, channel=uid, text=str(i))[0] for i in range(5)]
+        assert statuses[:3] == [200, 200, 200] and 429 in statuses[3:]  # a small burst, then ~1 per second
+        emu.enforce_rate_limits(False)
+        for i in range(10):
+            client.chat_postMessage(channel=uid, text=str(i))
+    with SlackEmulator(rate_limits=False) as quiet:
+        client = WebClient(token=quiet.bot_token, base_url=quiet.api_url)
+        uid = quiet.add_user(name="amara")
+        for i in range(10):
+            client.chat_postMessage(channel=uid, text=str(i))
+
+
+def test_rate_limits_use_real_time_not_the_frozen_clock() -> None:
+    from freezegun import freeze_time
+
+    with SlackEmulator() as emu, freeze_time("2030-01-01 09:00:00"):
+        client = WebClient(token=emu.bot_token, base_url=emu.api_url)
+        client.retry_handlers = []
+        uid = emu.add_user(name="amara")
+        emu.enforce_rate_limits(True, speedup=20, post_message_burst=1)  # 20 per second per channel
+        assert _limited(client.chat_postMessage, channel=uid, text="1")[0] == 200
+        assert _limited(client.chat_postMessage, channel=uid, text="2")[0] == 429
+        threading.Event().wait(0.1)  # real time passes: the bucket refills although the clock is frozen
+        assert _limited(client.chat_postMessage, channel=uid, text="3")[0] == 200
 
 
 def _limited(call: Any, **kwargs: Any) -> tuple[int, str | None]:
