@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 from bot import outbox
 from bot.clock import as_utc, now
 from bot.db import Database
-from bot.errors import FieldErrors, NotAllowed, NotFound
+from bot.errors import FieldErrors, NotAllowed, NotFound, Problem
 from bot.models import Concern, ConcernEvent, Enrolment, Pair, Programme, ProgrammeLead
 from bot.programmes.access import is_lead
 
@@ -54,12 +54,6 @@ CHANNEL_REFUSED_KIND = "concern_channel_refused"
 CHASE_KIND = "concern_chase"
 REPORTER_UPDATE_KIND = "concern_reporter_update"
 PAIR_NOTICE_KIND = "concern_pair_notice"
-
-NOT_VISIBLE = "That concern doesn't exist, or it isn't one you can see."
-SAVE_FAILED = (
-    "Sorry, your concern couldn't be saved just now, so it has not been sent. Nothing you typed is lost: "
-    "please press Send again in a moment."
-)
 
 # What each audit action reads as, for the leads.
 ACTION_LABELS = {
@@ -110,20 +104,20 @@ def _clean(text: str) -> str:
 
 
 def validate_concern(data: ConcernInput, programme_ids: Collection[int]) -> None:
-    errors: dict[str, str] = {}
+    errors: dict[str, Problem] = {}
     if data.programme_id is None or data.programme_id not in programme_ids:
-        errors["programme_id"] = "Choose the programme this is about."
+        errors["programme_id"] = Problem("concerns.programme_required")
     details = _clean(data.details)
     if not details:
-        errors["details"] = "Please tell the programme lead what is happening, in a few words or more."
+        errors["details"] = Problem("concerns.details_required")
     elif len(details) > DETAILS_MAX:
-        errors["details"] = f"Please keep this under {DETAILS_MAX:,} characters (it is {len(details):,})."
+        errors["details"] = Problem("concerns.details_too_long", max=DETAILS_MAX, length=len(details))
     if len(_clean(data.what_would_help)) > HELP_MAX:
-        errors["what_would_help"] = f"Please keep this under {HELP_MAX:,} characters."
+        errors["what_would_help"] = Problem("concerns.what_would_help_too_long", max=HELP_MAX)
     if data.urgency not in URGENCIES:
-        errors["urgency"] = "Choose how soon you need a response."
+        errors["urgency"] = Problem("concerns.urgency_required")
     if data.identity not in IDENTITIES:
-        errors["identity"] = "Choose whether to give your name."
+        errors["identity"] = Problem("concerns.identity_required")
     if errors:
         raise FieldErrors(errors)
 
@@ -280,7 +274,7 @@ def raise_concern(db: Database, reporter_id: str, data: ConcernInput, *, admins:
         with db.session() as session:
             programme = session.get(Programme, data.programme_id)
             if programme is None:
-                raise FieldErrors({"programme_id": "That programme no longer exists."})
+                raise FieldErrors.on("programme_id", "programmes.not_found")
             pair = _current_pair(session, programme.id, reporter_id)
             anonymous = data.identity == "anonymous"
             concern = Concern(
@@ -302,7 +296,7 @@ def raise_concern(db: Database, reporter_id: str, data: ConcernInput, *, admins:
             return RaisedConcern(concern.id, programme.id, programme.alerts_channel_id, lead_ids)
     except SQLAlchemyError:
         log.exception("Could not save a concern (programme %s)", data.programme_id)
-        raise FieldErrors({"details": SAVE_FAILED}) from None
+        raise FieldErrors.on("details", "concerns.save_failed") from None
 
 
 def _enqueue_raised(session: Session, concern: Concern, programme: Programme, admins: Collection[str]) -> None:
@@ -453,7 +447,7 @@ def _for_lead(session: Session, concern_id: int, lead_id: str, *, lock: bool = F
     """The concern, if ``lead_id`` leads its programme; the same answer whether it is missing or not theirs."""
     concern = session.get(Concern, concern_id, with_for_update=lock)
     if concern is None or not is_lead(session, concern.programme_id, lead_id):
-        raise NotFound(NOT_VISIBLE)
+        raise NotFound("concerns.not_visible")
     return concern
 
 
@@ -550,7 +544,7 @@ def _acknowledge_if_open(session: Session, concern: Concern, lead_id: str) -> bo
 
 def _require_not_closed(concern: Concern) -> None:
     if concern.status == "closed":
-        raise NotAllowed("This concern is closed. The reporter can raise a new one at any time.")
+        raise NotAllowed("concerns.closed")
 
 
 def acknowledge(db: Database, concern_id: int, lead_id: str) -> LeadConcernView:
@@ -574,7 +568,7 @@ def contact_reporter(db: Database, concern_id: int, lead_id: str) -> LeadConcern
         concern = _for_lead(session, concern_id, lead_id, lock=True)
         _require_not_closed(concern)
         if concern.anonymous:
-            raise NotAllowed("The reporter chose to stay anonymous, so they can't be contacted.")
+            raise NotAllowed("concerns.reporter_anonymous")
         _acknowledge_if_open(session, concern, lead_id)
         _record(session, concern, "contacted_reporter", lead_id)
         outbox.enqueue(
@@ -593,7 +587,7 @@ def contact_reporter(db: Database, concern_id: int, lead_id: str) -> LeadConcern
 def _pair_for_action(session: Session, concern: Concern) -> Pair:
     pair = session.get(Pair, concern.pair_id, with_for_update=True) if concern.pair_id else None
     if pair is None:
-        raise NotAllowed("This concern is not about a pair.")
+        raise NotAllowed("concerns.not_about_a_pair")
     return pair
 
 
@@ -624,7 +618,7 @@ def pause_pair(db: Database, concern_id: int, lead_id: str) -> LeadConcernView:
         _require_not_closed(concern)
         pair = _pair_for_action(session, concern)
         if pair.status != "active":
-            raise NotAllowed(f"The pair is {pair.status}, so it can't be paused.")
+            raise NotAllowed("concerns.cannot_pause", status=pair.status)
         _acknowledge_if_open(session, concern, lead_id)
         pair.status = "paused"
         _stop_pair_messages(session, pair, "the pair was paused")
@@ -641,7 +635,7 @@ def rematch_pair(db: Database, concern_id: int, lead_id: str) -> LeadConcernView
         _require_not_closed(concern)
         pair = _pair_for_action(session, concern)
         if pair.status not in {"active", "paused"}:
-            raise NotAllowed(f"The pair has already {pair.status}.")
+            raise NotAllowed("concerns.already_ended", status=pair.status)
         _acknowledge_if_open(session, concern, lead_id)
         pair.status = "ended"
         pair.ended_at = now()
@@ -669,9 +663,9 @@ def add_note(db: Database, concern_id: int, lead_id: str, note: str) -> LeadConc
     """A lead's note on the concern, kept (encrypted) in the audit trail, for leads only."""
     text = _clean(note)
     if not text:
-        raise FieldErrors({"note": "Write the note first."})
+        raise FieldErrors.on("note", "concerns.note_required")
     if len(text) > NOTE_MAX:
-        raise FieldErrors({"note": f"Please keep a note under {NOTE_MAX:,} characters."})
+        raise FieldErrors.on("note", "concerns.note_too_long", max=NOTE_MAX)
     with db.session() as session:
         concern = _for_lead(session, concern_id, lead_id, lock=True)
         _acknowledge_if_open(session, concern, lead_id)
@@ -684,9 +678,10 @@ def close(db: Database, concern_id: int, lead_id: str, outcome_note: str) -> Lea
     """Close with an outcome note (for the leads only); the reporter is told it is closed, not the note."""
     text = _clean(outcome_note)
     if not text:
-        raise FieldErrors({"outcome_note": "Write a short outcome note: what was done, or why nothing was needed."})
+        raise FieldErrors.on("outcome_note", "concerns.outcome_note_required")
     if len(text) > NOTE_MAX:
-        raise FieldErrors({"outcome_note": f"Please keep the note under {NOTE_MAX:,} characters."})
+        raise FieldErrors.on("outcome_note", "concerns.outcome_note_too_long", max=NOTE_MAX)
+
     with db.session() as session:
         concern = _for_lead(session, concern_id, lead_id, lock=True)
         _require_not_closed(concern)
