@@ -2,9 +2,10 @@
 
 Every piece of copy the app shows (help, guides, icebreakers, contracting prompts, agenda and
 reflection prompts, the concern form, support resources, surveys, the speed-event briefing, the
-privacy notice and other messages) lives in YAML files under ``content/`` at the repository root,
-one topic per file. :func:`load_content` reads them, validates them against the pydantic models
-below and returns one immutable :class:`Content` object. Any problem (a missing file or field,
+privacy notice, other messages and the words of every error a service raises) lives in YAML
+files under ``content/`` at the repository root, one topic per file. :func:`load_content` reads
+them, validates them against the pydantic models below and returns one immutable :class:`Content`
+object. Any problem (a missing file or field,
 invalid YAML, a duplicate id, an empty text, a label too long for Slack, an unknown placeholder)
 raises a single :class:`ContentError` that names the file and the field.
 
@@ -24,6 +25,7 @@ Files and their models::
     surveys.yml            SurveysFile         baseline, midpoint and end surveys per role
     speed_event.yml        SpeedEventFile      reverse speed mentoring event copy
     messages.yml           MessagesFile        other reusable messages
+    errors.yml             ErrorsFile          the words of every error a service raises, by code
 
 Programme content folders
 -------------------------
@@ -31,6 +33,8 @@ A programme can point at its own content folder, passed as ``extra_folders``. Fo
 above, in each extra folder in order:
 
 * ``<name>.yml`` REPLACES the default file of the same name as a whole;
+* ``errors.yml`` is the exception: it OVERRIDES only the error codes it lists (a translation
+  lists them all); an unknown code, or a placeholder the default text does not use, is an error;
 * for the banks (``icebreakers``, ``topics``, ``support_resources``) a file named
   ``<name>.extend.yml`` EXTENDS the default bank instead: its lists (``kinds`` and
   ``questions``, ``topics``, ``resources``) are appended to the ones already loaded. Ids must
@@ -82,6 +86,7 @@ __all__ = [
     "BANK_FILES",
     "CONTENT_FILES",
     "DEFAULT_CONTENT_DIR",
+    "OVERRIDE_FILES",
     "Content",
     "ContentError",
     "clear_content_cache",
@@ -833,6 +838,74 @@ class MessagesFile(_Model):
 
 
 # --------------------------------------------------------------------------------------------
+# errors.yml
+
+_ErrorName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
+
+
+def _well_formed(value: str) -> str:
+    try:
+        placeholders(value)
+    except ValueError as exc:
+        raise ValueError(f"badly formed placeholder ({exc}); write {{{{ and }}}} for a literal brace") from exc
+    return value
+
+
+_ErrorText = Annotated[Text, AfterValidator(_well_formed)]
+
+
+class ErrorsFile(_Model):
+    """The words of every error a service raises, by code. In YAML the codes are grouped by
+    feature: ``concerns: {not_visible: ...}`` holds the code ``concerns.not_visible``. Which
+    codes must exist, and which placeholders each may use, is fixed by the code that raises them
+    (``tests/test_error_codes.py``); a programme's ``errors.yml`` overrides some of the default
+    texts and may use only the placeholders the default text uses."""
+
+    features: dict[_ErrorName, dict[_ErrorName, _ErrorText]]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_bare_mapping(cls, data: Any) -> Any:
+        if isinstance(data, Mapping) and "features" not in data:
+            return {"features": dict(data)}
+        return data
+
+    @field_validator("features")
+    @classmethod
+    def _not_empty(cls, features: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+        empty = [feature for feature, texts in features.items() if not texts]
+        if empty:
+            raise ValueError(f"feature(s) without any error text: {', '.join(empty)}")
+        return features
+
+    @property
+    def texts(self) -> dict[str, str]:
+        """Code -> text, e.g. ``{"concerns.not_visible": "That concern doesn't exist, ..."}``."""
+        return {f"{feature}.{name}": text for feature, texts in self.features.items() for name, text in texts.items()}
+
+
+def _override_errors(base: ErrorsFile, override: ErrorsFile, where: str) -> dict[str, Any]:
+    """The default texts with a programme's overrides applied, checked against the default."""
+    problems: list[str] = []
+    known = base.texts
+    for code, text in override.texts.items():
+        if code not in known:
+            problems.append(f"{code}: unknown error code (a typo? the app raises only the codes in the default file)")
+            continue
+        extra = placeholders(text) - placeholders(known[code])
+        if extra:
+            allowed = ", ".join(f"{{{p}}}" for p in sorted(placeholders(known[code]))) or "none"
+            unknown = ", ".join(f"{{{p}}}" for p in sorted(extra))
+            problems.append(f"{code}: unknown placeholder(s) {unknown}; allowed here: {allowed}")
+    if problems:
+        raise ContentError(where, problems)
+    merged = {feature: dict(texts) for feature, texts in base.features.items()}
+    for feature, texts in override.features.items():
+        merged.setdefault(feature, {}).update(texts)
+    return merged
+
+
+# --------------------------------------------------------------------------------------------
 # Content: everything together
 
 
@@ -858,6 +931,7 @@ class Content(_Model):
     surveys: SurveysFile
     speed_event: SpeedEventFile
     messages: MessagesFile
+    errors: ErrorsFile
     folders: tuple[Path, ...] = ()
     """The folders this content was loaded from: the base folder, then any extra folders."""
 
@@ -976,6 +1050,11 @@ class Content(_Model):
             raise KeyError(name)
         return fill(getattr(self.messages, name), **values)
 
+    def error_text(self, code: str, **values: object) -> str:
+        """The words of a service error (``errors.yml``) with its placeholders filled:
+        ``error_text("concerns.note_too_long", max=2000)``. ``KeyError`` for an unknown code."""
+        return fill(self.errors.texts[code], **values)
+
     def iter_texts(self) -> Iterator[tuple[str, str]]:
         """Every text in the content as ``(location, text)``, e.g. for linting copy."""
 
@@ -1008,11 +1087,15 @@ CONTENT_FILES: dict[str, type[_Model]] = {
     "surveys": SurveysFile,
     "speed_event": SpeedEventFile,
     "messages": MessagesFile,
+    "errors": ErrorsFile,
 }
 """File stem -> model. Each file is ``<stem>.yml`` in a content folder."""
 
 BANK_FILES = frozenset({"icebreakers", "topics", "support_resources"})
 """Files a programme can extend with ``<stem>.extend.yml`` instead of replacing."""
+
+OVERRIDE_FILES = frozenset({"errors"})
+"""Files whose programme copy overrides the default entries it names instead of replacing it."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -1131,7 +1214,13 @@ def _load(folder: Path, extra_folders: Sequence[Path]) -> Content:
     for extra in folders[1:]:
         for stem, model in CONTENT_FILES.items():
             replacement = extra / f"{stem}.yml"
-            if replacement.is_file():
+            if replacement.is_file() and stem in OVERRIDE_FILES:
+                base_errors = _validate(model, raw[stem], where[stem])
+                override = _validate(model, _read_yaml(replacement), str(replacement))
+                assert isinstance(base_errors, ErrorsFile) and isinstance(override, ErrorsFile)
+                raw[stem] = _override_errors(base_errors, override, str(replacement))
+                where[stem] = f"{where[stem]} overridden by {replacement}"
+            elif replacement.is_file():
                 raw[stem] = _read_yaml(replacement)
                 where[stem] = str(replacement)
             extension_path = extra / f"{stem}.extend.yml"

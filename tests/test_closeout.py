@@ -268,5 +268,7 @@ def test_only_leads_can_close_a_programme(slack: LocalSlack, db: Database) -> No
     with db.session() as session:
         programme_id = session.scalar(select(Programme.id))
     assert programme_id is not None
-    with pytest.raises(NotAllowed):
+    with pytest.raises(NotAllowed) as refused:
         closeout.close_programme(db, programme_id, amara.user_id)
+    assert refused.value.code == "programmes.lead_only"
+

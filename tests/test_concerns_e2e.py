@@ -14,6 +14,7 @@ from bot.concerns import service as concerns
 from bot.concerns.service import AuditTrailIsAppendOnly
 from bot.db import Database
 from bot.emulator import view_text
+from bot.errors import NotAllowed, error_text
 from bot.local_slack import LocalSlack, Person
 from bot.models import (
     Concern,
@@ -148,8 +149,9 @@ def test_an_anonymous_concern_hides_the_reporter_from_the_lead(slack: LocalSlack
     assert "Contact the reporter" not in shown
     concern = only_concern(db)
     assert all(actor != world.mentor.user_id for _, actor in audit_actions(db, concern.id))
-    with pytest.raises(Exception, match="anonymous"):
+    with pytest.raises(NotAllowed) as refused:
         concerns.contact_reporter(db, concern.id, world.lead.user_id)
+    assert refused.value.code == "concerns.reporter_anonymous"
 
 
 def test_contact_the_reporter_tells_them_the_lead_will_be_in_touch(slack: LocalSlack, db: Database) -> None:
@@ -201,8 +203,9 @@ def test_rematch_ends_the_pair_and_puts_both_back_in_the_pool(slack: LocalSlack,
     slack.deliver()
     assert "back in the pool" in texts(world.mentor) and "back in the pool" in texts(world.mentee)
     # The same button again (a retry, a second lead): the state is checked, nothing happens twice.
-    with pytest.raises(Exception, match="already ended"):
+    with pytest.raises(NotAllowed) as refused:
         concerns.rematch_pair(db, only_concern(db).id, world.lead.user_id)
+    assert refused.value.code == "concerns.already_ended"
 
 
 def test_an_unacknowledged_urgent_concern_is_chased_then_escalated(slack: LocalSlack, db: Database) -> None:
@@ -290,7 +293,7 @@ def test_nobody_but_the_programmes_leads_can_open_or_act_on_a_concern(slack: Loc
                 intruder._send_message_action(alert, action)
         assert "PRIVATE-DETAIL" not in json.dumps(slack.emulator.view_stack(intruder.user_id))
         assert "PRIVATE-DETAIL" not in texts(intruder)
-        assert "isn't one you can see" in texts(intruder)
+        assert error_text("concerns.not_visible") in texts(intruder)
     assert only_concern(db).status == "open"
     with db.session() as session:
         assert session.get(Pair, world.pair_id).status == "active"  # type: ignore[union-attr]
@@ -327,12 +330,14 @@ def test_bad_input_gets_field_errors_and_odd_unicode_is_kept(slack: LocalSlack, 
     amara.command("/mentoring", "concern")
     amara.fill({"What would you like the programme lead to know?": "   \n  "})
     amara.submit(force=True)
-    assert (
-        "Please tell the programme lead" in amara.errors_by_label()["What would you like the programme lead to know?"]
+    assert amara.errors_by_label()["What would you like the programme lead to know?"] == error_text(
+        "concerns.details_required"
     )
     amara.fill({"What would you like the programme lead to know?": "x" * 3001})
     amara.submit(force=True)
-    assert "under 3,000 characters" in amara.errors_by_label()["What would you like the programme lead to know?"]
+    assert amara.errors_by_label()["What would you like the programme lead to know?"] == error_text(
+        "concerns.details_too_long", max=3000, length=3001
+    )
     odd = "Zero\u200bwidth, RTL \u202eevil\u202c, emoji 👩🏽‍💻, Ω≈ç√, <script>&amp;</script> `*_~"
     amara.fill({"What would you like the programme lead to know?": odd})
     assert amara.submit().ok
@@ -361,7 +366,7 @@ def test_a_database_failure_keeps_the_concern_form_open(
     finally:
         event.remove(db.engine, "before_cursor_execute", fail)
     errors = amara.errors_by_label()
-    assert "Not saved yet" in errors["What would you like the programme lead to know?"]
+    assert errors["What would you like the programme lead to know?"] == error_text("concerns.save_failed")
     assert amara.modal is not None and amara.modal["callback_id"] == "concern_form"
     assert amara.submit().ok, "the same form, sent again, goes through"
     assert only_concern(db).details == "Please keep this"

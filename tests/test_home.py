@@ -12,6 +12,7 @@ from sqlalchemy import event, select
 from bot.db import Database
 from bot.emulator import view_text
 from bot.emulator.blockkit import validate_view
+from bot.errors import error_text
 from bot.home import service as dashboard
 from bot.home.blocks import MAX_BLOCKS, home_view, pair_page_size
 from bot.local_slack import LocalSlack, Person
@@ -159,4 +160,5 @@ def test_leave_command_needs_no_reason_and_is_idempotent(slack: LocalSlack, db: 
     answer = amara.command("/mentoring", "leave")
     assert "You have left *Inclusive Leadership*" in answer.text
     again = amara.command("/mentoring", "leave")
-    assert "nothing to leave" in again.text
+    assert error_text("data_rights.nothing_to_leave") in again.text
+

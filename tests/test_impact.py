@@ -11,6 +11,7 @@ from sqlalchemy import select
 from bot.content import load_content
 from bot.db import Database
 from bot.emulator import view_text
+from bot.errors import error_text
 from bot.impact import surveys
 from bot.impact.service import ALL, Cell, ResponseRow, aggregate, effective_min_group, report_csv, suppress
 from bot.local_slack import LocalSlack
@@ -121,6 +122,8 @@ def test_a_survey_goes_out_privately_with_one_reminder_and_is_answered_in_a_moda
     amara.fill({"I feel heard by senior leaders in this organisation.": "2: Disagree"})
     result = amara.submit(force=True)
     assert result.errors and all(key.startswith("q:") for key in result.errors)
+    assert set(result.errors.values()) == {error_text("surveys.answer_required", min=1, max=5)}
+
     answers = {
         q.text: "4: Agree" if q.scale.label(4) == "Agree" else f"4: {q.scale.label(4)}"
         for q in CONTENT.survey("baseline", "mentor").questions

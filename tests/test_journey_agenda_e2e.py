@@ -12,6 +12,7 @@ from sqlalchemy import cast as sql_cast
 
 from bot.db import Database
 from bot.emulator import message_text, validate_blocks, validate_view, view_text
+from bot.errors import error_text
 from bot.journey import service as journey
 from bot.local_slack import LocalSlack
 from bot.models import Agenda, AgendaItem, MentoringSession, OutboxMessage
@@ -81,13 +82,17 @@ def test_agenda_forms_check_their_input(slack: LocalSlack, db: Database, cast: C
         cast.mentee.command("/mentoring", "agenda")
         cast.mentee.fill({"What would you like to talk about?": "   "})
         cast.mentee.submit(force=True)
-        assert "Add at least one thing" in cast.mentee.errors_by_label()["What would you like to talk about?"]
+        errors = cast.mentee.errors_by_label()
+        assert errors["What would you like to talk about?"] == error_text("journey.agenda_required")
         cast.mentee.fill({"What would you like to talk about?": "y" * 2001})
         cast.mentee.submit(force=True)
-        assert "2,000 characters" in cast.mentee.errors_by_label()["What would you like to talk about?"]
+        assert cast.mentee.errors_by_label()["What would you like to talk about?"] == error_text(
+            "journey.agenda_too_long", max=2000, length=2001
+        )
         # The mentor cannot set the agenda, even by replaying the mentee's button.
         replay_button(cast.mentor, "open_agenda", f"{cast.pair_id(db)}:")
-        assert "The mentee sets the agenda" in cast.mentor.seen()[-1].text
+        assert error_text("journey.agenda_mentee_first") in cast.mentor.seen()[-1].text
+
         assert cast.mentor.modal is None
     with db.session() as session:
         assert session.scalars(select(Agenda)).all() == []

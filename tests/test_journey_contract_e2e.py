@@ -18,6 +18,7 @@ from sqlalchemy import cast as sql_cast
 from bot.content import load_content
 from bot.db import Database
 from bot.emulator import message_text, validate_blocks, validate_view, view_text
+from bot.errors import error_text
 from bot.journey import service as journey
 from bot.local_slack import LocalSlack, Person
 from bot.models import OutboxMessage, PairContract
@@ -110,7 +111,7 @@ def test_both_must_agree_and_any_later_edit_needs_both_again(slack: LocalSlack, 
         # Amara's old "I agree" (to version 1) is refused: she must read the new version first.
         stale = {"action_id": "agree_contract", "value": f"{pair_id}:1"}
         replay_button(mentor, stale["action_id"], stale["value"])
-        assert "The contract has changed" in mentor.seen()[-1].text
+        assert error_text("journey.contract_changed") in mentor.seen()[-1].text
         assert journey.contract_for(db, pair_id, mentor.user_id).mentor_agreed is False
 
         # Both agree to version 2: now it counts, and it is posted and pinned.
@@ -180,8 +181,8 @@ def test_the_contract_form_checks_each_field(slack: LocalSlack, db: Database, ca
         result = cast.mentor.submit(force=True)  # past Slack's own checks, as a forged request would be
     errors = cast.mentor.errors_by_label()
     assert result.errors
-    assert errors["Confidentiality"] == "Please agree something here, even if it is short."
-    assert "Keep this to 1,000 characters or fewer" in errors["The mentor's goals"]
+    assert errors["Confidentiality"] == error_text("journey.contract_answer_required")
+    assert errors["The mentor's goals"] == error_text("journey.contract_answer_too_long", max=1000, length=1001)
     assert "Topics that are off limits" not in errors  # optional
     assert cast.mentor.modal is not None, "the form stays open with what they typed"
     with db.session() as session:
@@ -197,10 +198,10 @@ def test_a_partner_saving_first_is_never_silently_overwritten(slack: LocalSlack,
         assert cast.mentee.submit().ok
         cast.mentor.fill(contract_answers("AMARA"))
         cast.mentor.submit()
-    assert (
-        "Your partner changed the contract while you had it open"
-        in cast.mentor.errors_by_label()["How often and how long you will meet"]
+    assert cast.mentor.errors_by_label()["How often and how long you will meet"] == error_text(
+        "journey.contract_changed_while_open"
     )
+
     assert "DIANA" in json.dumps(journey.contract_for(db, cast.pair_id(db), cast.mentee.user_id).terms)
 
 

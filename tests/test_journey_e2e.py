@@ -18,6 +18,7 @@ from sqlalchemy import select
 from bot.content import load_content
 from bot.db import Database
 from bot.emulator import validate_blocks
+from bot.errors import error_text
 from bot.journey import service as journey
 from bot.local_slack import LocalSlack
 from bot.models import OutboxMessage, Pair, PairIcebreaker
@@ -341,8 +342,9 @@ def test_someone_outside_the_pair_is_refused_and_nothing_changes(slack: LocalSla
             replay_button(cast.outsider, action_id, value)
     refusals = [s.text for s in cast.outsider.seen() if s.kind == "ephemeral"]
     assert len(refusals) == 10
-    assert sum("Only the two people in this pair can do that." in text for text in refusals) >= 8
-    assert any("no longer exists" in text for text in refusals)
+    assert sum(error_text("journey.not_a_member") in text for text in refusals) >= 8
+    assert any(error_text("journey.pair_not_found") in text for text in refusals)
+
     assert cast.outsider.modal is None
     assert len(slack.emulator.messages_in(cast.group_dm())) == before
     with db.session() as session:

@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from bot.db import Database
 from bot.emulator import view_text
+from bot.errors import error_text
 from bot.local_slack import LocalSlack, Person
 from bot.models import MatchRule, Pair, Programme, ProposedPair
 from tests.factory import create_programme, enrol, replay_view_action, texts_seen
@@ -42,7 +43,7 @@ def test_swap_partners_keeps_the_rules(slack: LocalSlack, db: Database) -> None:
     # Choosing the same pair twice is a field error, not a crash.
     lead.click("Swap partners")
     lead.fill({"First pair": "Amara with Evan", "Second pair": "Amara with Evan"})
-    assert lead.submit().errors == {"second": "Choose two different pairs."}
+    assert lead.submit().errors == {"second": error_text("matching.same_pair_twice")}
 
 
 def test_a_swap_that_breaks_a_rule_is_refused(slack: LocalSlack, db: Database) -> None:
@@ -60,7 +61,7 @@ def test_a_swap_that_breaks_a_rule_is_refused(slack: LocalSlack, db: Database) -
     lead.click("Swap partners")
     lead.fill({"First pair": "Amara with Evan", "Second pair": "Ben with Diana"})
     errors = lead.submit().errors
-    assert errors["second"] == "That swap would break the matching rules: Diana is Amara's manager"
+    assert errors["second"] == error_text("matching.swap_breaks_rules", problems="Diana is Amara's manager")
     assert proposed(db) == {(amara.user_id, evan.user_id), (ben.user_id, manager.user_id)}
 
 
@@ -76,7 +77,7 @@ def test_pin_forbid_and_remove(slack: LocalSlack, db: Database) -> None:
     lead.click("Pin or forbid a pair")
     lead.fill({"Mentor": ids["diana"], "Mentee": ids["evan"]})
     errors = lead.errors_by_label() if lead.submit().errors else {}
-    assert errors["Mentor"] == "Choose someone enrolled in this programme as a mentor."
+    assert errors["Mentor"] == error_text("matching.not_a_mentor")
     lead.close_modal()
     # Remove a pair from the proposal: both wait, with the reason.
     overflow_block = next(
@@ -121,10 +122,10 @@ def test_leads_edit_the_programme_and_everyone_lists_it(slack: LocalSlack, db: D
     listing = slack.person("amara").command("/mentoring", "programmes").text
     assert "*Pilot 2027*: across organisations, 8 sessions" in listing
     # A participant who is not a lead cannot edit it by name, and the app says so.
-    assert (
-        "Only this programme's leads and admins can change it."
-        in slack.person("zed").command("/mentoring", "programme edit Pilot 2027").text
-    )
+    assert error_text("programmes.change_lead_only") in slack.person("zed").command(
+        "/mentoring", "programme edit Pilot 2027"
+    ).text
+
     assert "Usage: `/mentoring programme new`" in lead.command("/mentoring", "programme frobnicate").text
 
 

@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.db import Database
+from bot.errors import error_text
 from bot.local_slack import LocalSlack, Person
 from bot.models import Enrolment, Pair, Programme
 from tests.factory import create_programme, enrol, replay_submission, replay_view_action, texts_seen
@@ -97,14 +98,16 @@ def test_the_enrolment_form_checks_each_field(slack: LocalSlack, db: Database, c
     result = diana.submit()
     errors = diana.errors_by_label()
     assert result.sent and result.errors, "the app should refuse the form"
-    assert errors["Line manager"] == "Choose your line manager, not yourself."
-    assert "state of inclusion" in errors["Mentees: the state of inclusion in my part of the business today"]
-    assert "gap in understanding" in errors["Mentees: the gap in understanding I hope to close"]
+    assert errors["Line manager"] == error_text("enrolment.line_manager_is_self")
+    inclusion = errors["Mentees: the state of inclusion in my part of the business today"]
+    assert inclusion == error_text("enrolment.inclusion_statement_required")
+    gap = errors["Mentees: the gap in understanding I hope to close"]
+    assert gap == error_text("enrolment.understanding_gap_required")
     assert diana.modal is not None  # still open, nothing lost
     # Slack itself will not send the form without the privacy box; the app checks it too.
     diana.fill({"Privacy notice": False})
     refused = diana.submit(force=True)
-    assert refused.errors["privacy_confirmed"] == "Please confirm you have read the privacy notice."
+    assert refused.errors["privacy_confirmed"] == error_text("enrolment.privacy_not_confirmed")
     with db.session() as session:
         assert session.scalars(select(Enrolment)).all() == []
 
@@ -117,7 +120,7 @@ def test_a_lead_cannot_also_be_a_participant(slack: LocalSlack, cast: dict[str, 
         {"I am joining as": "Mentor", "Organisation": "Acme", "Department or function": "HR", "Privacy notice": True}
     )
     lead.submit()
-    assert "leads stay independent" in lead.errors_by_label()["I am joining as"]
+    assert lead.errors_by_label()["I am joining as"] == error_text("enrolment.lead_cannot_join")
 
 
 def test_programme_form_reports_bad_fields(slack: LocalSlack, db: Database, cast: dict[str, Person]) -> None:
@@ -134,8 +137,8 @@ def test_programme_form_reports_bad_fields(slack: LocalSlack, db: Database, cast
     )
     admin.submit()
     errors = admin.errors_by_label()
-    assert "at least the shortest gap" in errors["Longest gap between sessions (days)"]
-    assert "someone other than the leads" in errors["Backup lead"]
+    assert errors["Longest gap between sessions (days)"] == error_text("programmes.cadence_max_out_of_range", max=120)
+    assert errors["Backup lead"] == error_text("programmes.backup_lead_is_lead")
     with db.session() as session:
         assert session.scalars(select(Programme)).all() == []
 
@@ -144,7 +147,8 @@ def test_non_admins_and_non_leads_are_refused_every_lead_action(
     slack: LocalSlack, db: Database, cast: dict[str, Person]
 ) -> None:
     amara = cast["amara"]
-    assert "Only workspace admins" in amara.command("/mentoring", "programme new").text
+    assert "Only workspace admins" in amara.command("/mentoring", "programme new").text  # the handler's words
+
     create_programme(cast["admin"], [cast["lead"]], name="Pilot")
     enrol_six(cast)
     assert "Only" in amara.command("/mentoring", "programme edit Pilot").text
@@ -166,7 +170,7 @@ def test_non_admins_and_non_leads_are_refused_every_lead_action(
     )
     replay_submission(amara, proposal)
     assert pairs_in(db) == set()
-    assert texts_seen(amara).count("Only this programme's leads can do that.") >= 4
+    assert texts_seen(amara).count(error_text("programmes.lead_only")) >= 4
     assert amara.modal is None
     # The proposal is untouched.
     assert "3 pair(s) proposed" in __import__("bot.emulator", fromlist=["view_text"]).view_text(lead.modal or {})
@@ -199,7 +203,8 @@ def test_a_matched_person_can_decline_privately(slack: LocalSlack, db: Database,
         assert statuses[evan.user_id] == statuses[mentor_id] == "waiting"
     # A second click (a replay of the old message) changes nothing more.
     evan.click("Decline or ask for a rematch", in_message=notice)
-    assert "already ended" in texts_seen(evan)
+    assert error_text("matching.match_ended") in texts_seen(evan)
+
     # They are never proposed together again: the two of them now wait, with the reason for the lead.
     lead.command("/mentoring", "match")
     from bot.emulator import view_text

@@ -13,6 +13,7 @@ from sqlalchemy.exc import OperationalError
 from bot.clock import now
 from bot.db import Database
 from bot.emulator import view_text
+from bot.errors import NotFound, error_text
 from bot.local_slack import LocalSlack, Person
 from bot.models import MentoringSession, Reflection
 from bot.reflections import service as reflections
@@ -168,8 +169,9 @@ def test_nobody_else_can_open_edit_or_delete_a_reflection(slack: LocalSlack, db:
     # The partner opening the prompt for the same session gets their own (empty) form, not Amara's.
     world.mentee.click("Write my reflection")
     assert "AMARA-PRIVATE" not in json.dumps(world.mentee.modal)
-    with pytest.raises(Exception, match="isn't one of yours"):
+    with pytest.raises(NotFound) as refused:
         reflections.reflection_target(db, session_id, other.mentor.user_id)
+    assert refused.value.code == "reflections.session_not_yours"
 
 
 def test_bad_input_gets_field_errors_and_odd_unicode_is_kept(slack: LocalSlack, db: Database) -> None:
@@ -181,8 +183,8 @@ def test_bad_input_gets_field_errors_and_odd_unicode_is_kept(slack: LocalSlack, 
     amara.fill({"Key takeaways": "   ", "What I will do differently": "y" * 3001})
     amara.submit(force=True)
     errors = amara.errors_by_label()
-    assert "a few words" in errors["Key takeaways"]
-    assert "under 3,000 characters" in errors["What I will do differently"]
+    assert errors["Key takeaways"] == error_text("reflections.answer_required")
+    assert errors["What I will do differently"] == error_text("reflections.answer_too_long", max=3000, length=3001)
     assert reflections_in(db) == []
     odd = "مرحبا \u200f עברית 🏳️‍🌈 e\u0301 \U0001f9d1\u200d\U0001f9b1 <b>&lt;</b> *not bold*"
     amara.fill({"Key takeaways": odd, "What I will do differently": "Fine"})
@@ -207,7 +209,8 @@ def test_a_reflection_is_never_lost(slack: LocalSlack, db: Database) -> None:
         amara.submit()
     finally:
         event.remove(db.engine, "before_cursor_execute", fail)
-    assert "couldn't be saved" in amara.errors_by_label()["Key takeaways"]
+    assert amara.errors_by_label()["Key takeaways"] == error_text("reflections.save_failed")
+
     assert amara.modal is not None and amara.modal["callback_id"] == "reflection_form", "the form stays open"
     assert reflections_in(db) == []
     # Slack fails every follow-up for a while: the save stands regardless.

@@ -18,7 +18,7 @@ from sqlalchemy import Text, cast, select
 from bot.clock import as_utc
 from bot.db import Database
 from bot.emulator import view_text
-from bot.errors import FieldErrors, NotAllowed
+from bot.errors import FieldErrors, NotAllowed, error_text
 from bot.local_slack import LocalSlack
 from bot.models import OutboxMessage, SpeedEvent, SpeedEventParticipant
 from bot.speed_events import service
@@ -67,18 +67,19 @@ def test_the_event_form_checks_each_field(slack: LocalSlack, db: Database, clock
     result = admin.submit()
     assert result.sent and result.errors
     errors = admin.errors_by_label()
-    assert "IANA time zone" in errors["Time zone"]
-    assert errors["Number of rounds"] == "Choose between 1 and 6 rounds."
-    assert errors["Round length (minutes)"] == "A round lasts between 10 and 90 minutes."
-    assert "both a mentor and a mentee" in errors["Mentees (senior leaders)"]
+    assert errors["Time zone"] == error_text("speed_events.unknown_time_zone")
+    assert errors["Number of rounds"] == error_text("speed_events.rounds_out_of_range", min=1, max=6)
+    assert errors["Round length (minutes)"] == error_text("speed_events.round_minutes_out_of_range", min=10, max=90)
+    both = error_text("speed_events.both_roles", people=f"<@{mentor.user_id}>")
+    assert errors["Mentees (senior leaders)"] == both
     admin.fill({"Time zone": "Europe/London", "Number of rounds": 2, "Round length (minutes)": 30})
     admin.submit()
     errors = admin.errors_by_label()
-    assert errors["Date"] == "The date is in the past. Choose today or a later date."
+    assert errors["Date"] == error_text("speed_events.day_past")
     assert "Time zone" not in errors and "Number of rounds" not in errors
     admin.fill({"Date": "2027-03-01", "Start time": "08:30", "Mentees (senior leaders)": []})
     admin.submit()
-    assert "already passed" in admin.errors_by_label()["Start time"]
+    assert admin.errors_by_label()["Start time"] == error_text("speed_events.start_time_past")
     with db.session() as session:
         assert session.scalars(select(SpeedEvent)).all() == []
     admin.fill({"Start time": "10:00"})
@@ -95,7 +96,7 @@ def test_the_event_form_checks_each_field(slack: LocalSlack, db: Database, clock
 def test_only_admins_and_leads_can_set_up_an_event(slack: LocalSlack, db: Database) -> None:
     amara = slack.person("amara")
     answer = amara.command("/mentoring", "event new")
-    assert "Only workspace admins, the app's admins and programme leads" in answer.text
+    assert error_text("speed_events.create_only") in answer.text
     assert amara.modal is None
     # A programme lead may.
     admin, lead = slack.person("olu", is_admin=True), slack.person("lena")
@@ -116,9 +117,10 @@ def test_non_leads_are_refused_every_lead_action(slack: LocalSlack, db: Database
     for handle in world.people:
         say_yes(world, handle)
     amara = world.people["amara"]
-    assert "Only this event's leads" in amara.command("/mentoring", "event plan Spring Speed Mentoring").text
-    assert "Only this event's leads" in amara.command("/mentoring", "event summary Spring Speed Mentoring").text
-    assert "Only an event's leads" in amara.command("/mentoring", "event plan").text
+    lead_only = error_text("speed_events.lead_only")
+    assert lead_only in amara.command("/mentoring", "event plan Spring Speed Mentoring").text
+    assert lead_only in amara.command("/mentoring", "event summary Spring Speed Mentoring").text
+    assert error_text("speed_events.name_the_event") in amara.command("/mentoring", "event plan").text
     assert amara.modal is None
 
     lead = world.lead
@@ -153,7 +155,7 @@ def test_non_leads_are_refused_every_lead_action(slack: LocalSlack, db: Database
         },
     }
     replay_submission(amara, absent_view)
-    assert texts_seen(amara).count("Only this event's leads can do that.") >= 6
+    assert texts_seen(amara).count(error_text("speed_events.lead_only")) >= 6
     assert amara.modal is None
     event = _event(db)
     assert event.status == "draft" and event.plan == before
@@ -162,8 +164,9 @@ def test_non_leads_are_refused_every_lead_action(slack: LocalSlack, db: Database
             select(SpeedEventParticipant).where(SpeedEventParticipant.user_id == world.people["ben"].user_id)
         )
         assert ben is not None and ben.rsvp == "yes"
-    with pytest.raises(NotAllowed):
+    with pytest.raises(NotAllowed) as refused:
         service.create_programme_from_interested(db, event.id, by=amara.user_id, admin=False)
+    assert refused.value.code == "speed_events.lead_only"
 
 
 # --------------------------------------------------------------------------------------------
@@ -210,7 +213,7 @@ def test_the_lead_swaps_two_people_and_marks_someone_absent(slack: LocalSlack, d
     lead.click("Mark someone absent")
     lead.fill({"Who can't come": world.people["dev"].user_id})
     lead.submit()
-    assert "already marked as not coming" in lead.errors_by_label()["Who can't come"]
+    assert lead.errors_by_label()["Who can't come"] == error_text("speed_events.person_already_absent")
     lead.close_modal()
     assert lead.submit().ok  # publish
     slack.deliver()
@@ -254,7 +257,7 @@ def test_publishing_with_nobody_to_place_is_refused(slack: LocalSlack, db: Datab
     world.lead.command("/mentoring", "event plan")
     assert world.lead.modal is not None and "There is no plan yet" in view_text(world.lead.modal)
     world.lead.submit()
-    assert "The plan is not published: There is nobody to place yet" in texts_seen(world.lead)
+    assert "The plan is not published: " + error_text("speed_events.nobody_to_place") in texts_seen(world.lead)
     assert _event(db).status == "draft"
 
 
@@ -316,7 +319,12 @@ def test_feedback_form_checks_its_fields() -> None:
         service.validate_feedback(
             service.FeedbackInput(usefulness=None, recommend="", start_programme="x", learned=" ")
         )
-    assert set(caught.value.errors) == {"usefulness", "recommend", "start_programme", "learned"}
+    assert caught.value.codes == {
+        "usefulness": "speed_events.usefulness_required",
+        "recommend": "speed_events.answer_required",
+        "start_programme": "speed_events.answer_required",
+        "learned": "speed_events.learned_required",
+    }
 
 
 # --------------------------------------------------------------------------------------------
@@ -401,7 +409,8 @@ def test_import_event_participants_from_a_csv(slack: LocalSlack, db: Database, t
     again = _run_cli(slack, db, "import-event", str(path), "--event", "Spring Speed Mentoring")
     assert "0 added, 2 updated" in again.stdout
     missing = _run_cli(slack, db, "import-event", str(path), "--event", "Nope")
-    assert missing.returncode == 2 and "There is no event called Nope" in missing.stderr
+    assert missing.returncode == 2 and error_text("speed_events.no_such_event", name="Nope") in missing.stderr
+
 
 
 def _run_cli(slack: LocalSlack, db: Database, *args: str) -> subprocess.CompletedProcess[str]:

@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from bot.db import Database
 from bot.emulator import view_text
+from bot.errors import NotAllowed, error_text
 from bot.local_slack import LocalSlack, Person
 from bot.models import OutboxMessage, Programme, SpeedEvent, SpeedEventParticipant
 from bot.speed_events import service
@@ -195,8 +196,9 @@ def test_a_whole_speed_event_with_a_drop_out_before_round_two(slack: LocalSlack,
     assert "Would recommend it: Yes: 5, Maybe: 0, No: 0" in summary.text
     assert "SECRET" not in summary.text and "I learned" not in summary.text
     # Gus left, so he may not give feedback.
-    with pytest.raises(Exception, match="Only people who took part"):
+    with pytest.raises(NotAllowed) as refused:
         service.submit_feedback(db, _event(db).id, gus.user_id, _feedback())
+    assert refused.value.code == "speed_events.feedback_participants_only"
 
     # Two hours after the end the lead gets the summary, with one click to a long programme.
     clock.move_to(event_start + timedelta(minutes=80) + service.SUMMARY_AFTER)
@@ -215,7 +217,7 @@ def test_a_whole_speed_event_with_a_drop_out_before_round_two(slack: LocalSlack,
         assert [lead.user_id for lead in programme.leads] == [world.lead.user_id]
     # A second click creates nothing more.
     lead.click("Create a programme and invite 2", in_message=summary_message)
-    assert "already been created" in texts_seen(lead)
+    assert error_text("speed_events.programme_exists") in texts_seen(lead)
     # Every outbox row about the event was sent, skipped or cancelled: nothing is left hanging.
     with db.session() as session:
         statuses = Counter(session.scalars(select(OutboxMessage.status)))

@@ -158,12 +158,13 @@ def leave_programme(db: Database, user_id: str, programme: str | int | None = No
             wanted = str(programme).strip().lower()
             live = [(e, p) for e, p in live if str(p.id) == wanted or p.name.lower() == wanted]
             if not live:
-                raise NotFound("You are not taking part in a programme of that name.")
+                raise NotFound("data_rights.not_in_named_programme")
         if not live:
-            raise NotFound("You are not taking part in a programme at the moment, so there is nothing to leave.")
+            raise NotFound("data_rights.nothing_to_leave")
         if len(live) > 1:
             names = ", ".join(p.name for _, p in live)
-            raise NotAllowed(f"You are in several programmes ({names}). Say which one: `/mentoring leave [programme]`.")
+            raise NotAllowed("data_rights.which_programme", programmes=names)
+
         enrolment, prog = live[0]
         partner_id = _end_pair_of(session, prog.id, user_id, "a participant left the programme")
         enrolment.status = "left"

@@ -182,11 +182,11 @@ def close_programme(
     with db.session() as session:
         programme = session.get(Programme, programme_id, with_for_update=True)
         if programme is None:
-            raise NotFound("That programme no longer exists.")
+            raise NotFound("programmes.not_found")
         if by != CLOSED_BY_END_DATE:
             require_lead(session, programme_id, by, admin=admin)
         if programme.status == "closed":
-            raise NotAllowed(f"{programme.name} is already closed.")
+            raise NotAllowed("closeout.already_closed", programme=programme.name)
         programme.status = "closed"
         programme.closed_at = at
         programme.enrolment_open = False
@@ -290,11 +290,12 @@ def answer_recognition(db: Database, pair_id: int, user_id: str, yes: bool) -> C
     with db.session() as session:
         consent = session.get(RecognitionConsent, pair_id, with_for_update=True)
         if consent is None or consent.mentor_user_id != user_id:
-            raise NotAllowed("Only the mentor can answer this.")
+            raise NotAllowed("closeout.mentor_only")
+
         programme = session.get(Programme, consent.programme_id)
         closeout = session.get(ProgrammeCloseout, consent.programme_id)
         if programme is None or closeout is None:
-            raise NotFound("That programme no longer exists.")
+            raise NotFound("programmes.not_found")
         channel = closeout.recognition_channel_id
         if consent.answer is not None:
             return ConsentAnswer(programme.name, consent.answer, channel, False)

@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 from bot import outbox, submissions
 from bot.clock import as_utc, now
 from bot.db import Database
-from bot.errors import FieldErrors, NotAllowed, NotFound
+from bot.errors import FieldErrors, NotAllowed, NotFound, Problem
 from bot.models import Concern, ConcernEvent, Enrolment, Pair, Programme, ProgrammeLead
 from bot.programmes.access import is_lead
 
@@ -54,12 +54,6 @@ CHANNEL_REFUSED_KIND = "concern_channel_refused"
 CHASE_KIND = "concern_chase"
 REPORTER_UPDATE_KIND = "concern_reporter_update"
 PAIR_NOTICE_KIND = "concern_pair_notice"
-
-NOT_VISIBLE = "That concern doesn't exist, or it isn't one you can see."
-SAVE_FAILED = (
-    "Not saved yet: your concern could not be saved just now, so it has not been sent. Your text is still "
-    "here: please press Send again in a moment."
-)
 
 # What each audit action reads as, for the leads.
 ACTION_LABELS = {
@@ -110,20 +104,20 @@ def _clean(text: str) -> str:
 
 
 def validate_concern(data: ConcernInput, programme_ids: Collection[int]) -> None:
-    errors: dict[str, str] = {}
+    errors: dict[str, Problem] = {}
     if data.programme_id is None or data.programme_id not in programme_ids:
-        errors["programme_id"] = "Choose the programme this is about."
+        errors["programme_id"] = Problem("concerns.programme_required")
     details = _clean(data.details)
     if not details:
-        errors["details"] = "Please tell the programme lead what is happening, in a few words or more."
+        errors["details"] = Problem("concerns.details_required")
     elif len(details) > DETAILS_MAX:
-        errors["details"] = f"Please keep this under {DETAILS_MAX:,} characters (it is {len(details):,})."
+        errors["details"] = Problem("concerns.details_too_long", max=DETAILS_MAX, length=len(details))
     if len(_clean(data.what_would_help)) > HELP_MAX:
-        errors["what_would_help"] = f"Please keep this under {HELP_MAX:,} characters."
+        errors["what_would_help"] = Problem("concerns.what_would_help_too_long", max=HELP_MAX)
     if data.urgency not in URGENCIES:
-        errors["urgency"] = "Choose how soon you need a response."
+        errors["urgency"] = Problem("concerns.urgency_required")
     if data.identity not in IDENTITIES:
-        errors["identity"] = "Choose whether to give your name."
+        errors["identity"] = Problem("concerns.identity_required")
     if errors:
         raise FieldErrors(errors)
 
@@ -297,7 +291,7 @@ def raise_concern(
                 return RaisedConcern(saved.id, saved.programme_id, alerts, lead_ids, replayed=True)
             programme = session.get(Programme, data.programme_id)
             if programme is None:
-                raise FieldErrors({"programme_id": "That programme no longer exists."})
+                raise FieldErrors.on("programme_id", "programmes.not_found")
             pair = _current_pair(session, programme.id, reporter_id)
             anonymous = data.identity == "anonymous"
             concern = Concern(
@@ -322,10 +316,10 @@ def raise_concern(
         if submission:  # a twin of this submission committed first: answer with its concern
             return raise_concern(db, reporter_id, data, admins=admins, submission=submission)
         log.exception("Could not save a concern (programme %s)", data.programme_id)
-        raise FieldErrors({"details": SAVE_FAILED}) from None
+        raise FieldErrors.on("details", "concerns.save_failed") from None
     except SQLAlchemyError:
         log.warning("Could not save a concern (programme %s): the database is busy or down", data.programme_id)
-        raise FieldErrors({"details": SAVE_FAILED}) from None
+        raise FieldErrors.on("details", "concerns.save_failed") from None
 
 
 def _enqueue_raised(session: Session, concern: Concern, programme: Programme, admins: Collection[str]) -> None:
@@ -476,7 +470,7 @@ def _for_lead(session: Session, concern_id: int, lead_id: str, *, lock: bool = F
     """The concern, if ``lead_id`` leads its programme; the same answer whether it is missing or not theirs."""
     concern = session.get(Concern, concern_id, with_for_update=lock)
     if concern is None or not is_lead(session, concern.programme_id, lead_id):
-        raise NotFound(NOT_VISIBLE)
+        raise NotFound("concerns.not_visible")
     return concern
 
 
@@ -573,7 +567,7 @@ def _acknowledge_if_open(session: Session, concern: Concern, lead_id: str) -> bo
 
 def _require_not_closed(concern: Concern) -> None:
     if concern.status == "closed":
-        raise NotAllowed("This concern is closed. The reporter can raise a new one at any time.")
+        raise NotAllowed("concerns.closed")
 
 
 def acknowledge(db: Database, concern_id: int, lead_id: str) -> LeadConcernView:
@@ -597,7 +591,7 @@ def contact_reporter(db: Database, concern_id: int, lead_id: str) -> LeadConcern
         concern = _for_lead(session, concern_id, lead_id, lock=True)
         _require_not_closed(concern)
         if concern.anonymous:
-            raise NotAllowed("The reporter chose to stay anonymous, so they can't be contacted.")
+            raise NotAllowed("concerns.reporter_anonymous")
         _acknowledge_if_open(session, concern, lead_id)
         _record(session, concern, "contacted_reporter", lead_id)
         outbox.enqueue(
@@ -616,7 +610,7 @@ def contact_reporter(db: Database, concern_id: int, lead_id: str) -> LeadConcern
 def _pair_for_action(session: Session, concern: Concern) -> Pair:
     pair = session.get(Pair, concern.pair_id, with_for_update=True) if concern.pair_id else None
     if pair is None:
-        raise NotAllowed("This concern is not about a pair.")
+        raise NotAllowed("concerns.not_about_a_pair")
     return pair
 
 
@@ -647,7 +641,7 @@ def pause_pair(db: Database, concern_id: int, lead_id: str) -> LeadConcernView:
         _require_not_closed(concern)
         pair = _pair_for_action(session, concern)
         if pair.status != "active":
-            raise NotAllowed(f"The pair is {pair.status}, so it can't be paused.")
+            raise NotAllowed("concerns.cannot_pause", status=pair.status)
         _acknowledge_if_open(session, concern, lead_id)
         pair.status = "paused"
         _stop_pair_messages(session, pair, "the pair was paused")
@@ -664,7 +658,7 @@ def rematch_pair(db: Database, concern_id: int, lead_id: str) -> LeadConcernView
         _require_not_closed(concern)
         pair = _pair_for_action(session, concern)
         if pair.status not in {"active", "paused"}:
-            raise NotAllowed(f"The pair has already {pair.status}.")
+            raise NotAllowed("concerns.already_ended", status=pair.status)
         _acknowledge_if_open(session, concern, lead_id)
         pair.status = "ended"
         pair.ended_at = now()
@@ -692,9 +686,9 @@ def add_note(db: Database, concern_id: int, lead_id: str, note: str) -> LeadConc
     """A lead's note on the concern, kept (encrypted) in the audit trail, for leads only."""
     text = _clean(note)
     if not text:
-        raise FieldErrors({"note": "Write the note first."})
+        raise FieldErrors.on("note", "concerns.note_required")
     if len(text) > NOTE_MAX:
-        raise FieldErrors({"note": f"Please keep a note under {NOTE_MAX:,} characters."})
+        raise FieldErrors.on("note", "concerns.note_too_long", max=NOTE_MAX)
     with db.session() as session:
         concern = _for_lead(session, concern_id, lead_id, lock=True)
         _acknowledge_if_open(session, concern, lead_id)
@@ -707,9 +701,10 @@ def close(db: Database, concern_id: int, lead_id: str, outcome_note: str) -> Lea
     """Close with an outcome note (for the leads only); the reporter is told it is closed, not the note."""
     text = _clean(outcome_note)
     if not text:
-        raise FieldErrors({"outcome_note": "Write a short outcome note: what was done, or why nothing was needed."})
+        raise FieldErrors.on("outcome_note", "concerns.outcome_note_required")
     if len(text) > NOTE_MAX:
-        raise FieldErrors({"outcome_note": f"Please keep the note under {NOTE_MAX:,} characters."})
+        raise FieldErrors.on("outcome_note", "concerns.outcome_note_too_long", max=NOTE_MAX)
+
     with db.session() as session:
         concern = _for_lead(session, concern_id, lead_id, lock=True)
         _require_not_closed(concern)

@@ -21,7 +21,7 @@ from bot import outbox
 from bot.clock import as_utc, now
 from bot.content import Content
 from bot.db import Database
-from bot.errors import FieldErrors, NotAllowed, NotFound
+from bot.errors import FieldErrors, NotAllowed, NotFound, Problem
 from bot.models import Enrolment, MentoringSession, OutboxMessage, Pair, Programme, SurveyResponse
 
 KINDS = ("baseline", "midpoint", "end")
@@ -155,15 +155,15 @@ class SurveyTask:
 def survey_for(session: Session, programme_id: int, user_id: str, kind: str) -> tuple[Programme, Enrolment]:
     """The programme and the person's enrolment, if they may answer this survey."""
     if kind not in KINDS:
-        raise NotFound("That survey does not exist.")
+        raise NotFound("surveys.not_found")
     programme = session.get(Programme, programme_id)
     enrolment = session.scalar(
         select(Enrolment).where(Enrolment.programme_id == programme_id, Enrolment.user_id == user_id)
     )
     if programme is None or enrolment is None:
-        raise NotFound("You are not in that programme any more, so there is nothing to answer.")
+        raise NotFound("surveys.not_in_programme")
     if enrolment.status == "left":
-        raise NotAllowed("You have left that programme, so there is nothing to answer.")
+        raise NotAllowed("surveys.left_programme")
     return programme, enrolment
 
 
@@ -230,17 +230,18 @@ def record_response(
     with db.session() as session:
         _, enrolment = survey_for(session, programme_id, user_id, kind)
         survey = content.survey(kind, enrolment.role)
-        errors: dict[str, str] = {}
+        errors: dict[str, Problem] = {}
         clean: dict[str, int] = {}
         for question in survey.questions:
             value = answers.get(question.id)
             if value is None or not 1 <= int(value) <= 5:
-                errors[f"q:{question.id}"] = "Please choose an answer from 1 to 5."
+                errors[f"q:{question.id}"] = Problem("surveys.answer_required", min=1, max=5)
             else:
                 clean[question.id] = int(value)
         text = (comment or "").strip()
         if len(text) > COMMENT_MAX:
-            errors["comment"] = f"Keep your comment to {COMMENT_MAX:,} characters or fewer."
+            errors["comment"] = Problem("surveys.comment_too_long", max=COMMENT_MAX)
+
         if errors:
             raise FieldErrors(errors)
         response = session.scalar(

@@ -27,7 +27,7 @@ from bot import outbox, submissions
 from bot.clock import as_utc, now
 from bot.content import Content, Icebreaker
 from bot.db import Database
-from bot.errors import FieldErrors, NotAllowed, NotFound
+from bot.errors import FieldErrors, NotAllowed, NotFound, Problem
 from bot.models import Agenda, AgendaItem, Enrolment, MentoringSession, Pair, PairContract, PairIcebreaker, Programme
 
 # Outbox kinds (rendered by bot.journey.notifications).
@@ -50,7 +50,8 @@ AGENDA_ITEM_MAX = 2000
 AGENDA_ITEMS_MAX = 20  # a message holds at most 50 blocks; an agenda this long is a programme
 
 NOT_A_MEMBER = "Only the two people in this pair can do that."
-NOT_ACTIVE = "This pairing is no longer active, so there is nothing to do here."
+"""The words of ``journey.not_a_member``, for handlers that still show them as text (a test keeps
+the two the same)."""
 
 
 # ------------------------------------------------------------------------------------------
@@ -75,7 +76,7 @@ class PairPeople:
             return "mentor"
         if user_id == self.mentee.user_id:
             return "mentee"
-        raise NotAllowed(NOT_A_MEMBER)
+        raise NotAllowed("journey.not_a_member")
 
     def person(self, role: str) -> Enrolment:
         return self.mentor if role == "mentor" else self.mentee
@@ -111,10 +112,10 @@ def _pair_for_member(session: Session, pair_id: int, user_id: str, *, active: bo
     """The pair, if ``user_id`` is in it (and it is active); otherwise refuse, changing nothing."""
     people = load_pair(session, pair_id)
     if people is None:
-        raise NotFound("That pairing no longer exists.")
+        raise NotFound("journey.pair_not_found")
     people.role_of(user_id)  # raises NotAllowed for anyone else
     if active and people.pair.status != "active":
-        raise NotAllowed(NOT_ACTIVE)
+        raise NotAllowed("journey.pair_not_active")
     return people
 
 
@@ -378,14 +379,14 @@ def contract_for(db: Database, pair_id: int, user_id: str) -> ContractState:
 
 def validate_contract(content: Content, answers: Mapping[str, str]) -> dict[str, str]:
     """Each prompt's answer, trimmed; raises FieldErrors (keyed by prompt id) for bad input."""
-    errors: dict[str, str] = {}
+    errors: dict[str, Problem] = {}
     cleaned: dict[str, str] = {}
     for prompt in content.contracting.prompts:
         text = str(answers.get(prompt.id) or "").strip()
         if prompt.required and not text:
-            errors[prompt.id] = "Please agree something here, even if it is short."
+            errors[prompt.id] = Problem("journey.contract_answer_required")
         elif len(text) > CONTRACT_ANSWER_MAX:
-            errors[prompt.id] = f"Keep this to {CONTRACT_ANSWER_MAX:,} characters or fewer (it has {len(text):,})."
+            errors[prompt.id] = Problem("journey.contract_answer_too_long", max=CONTRACT_ANSWER_MAX, length=len(text))
         cleaned[prompt.id] = text
     if errors:
         raise FieldErrors(errors)
@@ -407,12 +408,7 @@ def save_contract(
         contract = _contract_row(session, pair_id, lock=True)
         current_version = contract.version if contract else 0
         if opened_version != current_version:
-            raise FieldErrors(
-                {
-                    first_field: "Your partner changed the contract while you had it open. Copy anything you want "
-                    "to keep, close this form and open the contract again to see their changes."
-                }
-            )
+            raise FieldErrors.on(first_field, "journey.contract_changed_while_open")
         at = now()
         if contract is None:
             contract = PairContract(
@@ -447,12 +443,9 @@ def agree_to_contract(db: Database, pair_id: int, user_id: str, version: int) ->
         people = _pair_for_member(session, pair_id, user_id)
         contract = _contract_row(session, pair_id, lock=True)
         if contract is None:
-            raise NotFound("There is no contract to agree to yet. Open it with `/mentoring contract` to draft one.")
+            raise NotFound("journey.no_contract_yet")
         if version != contract.version:
-            raise NotAllowed(
-                "The contract has changed since this message was posted. Please read the latest version "
-                "(`/mentoring contract`) before agreeing to it."
-            )
+            raise NotAllowed("journey.contract_changed")
         if people.role_of(user_id) == "mentor":
             contract.mentor_agreed_version = version
         else:
@@ -537,7 +530,7 @@ def enqueue_contract_prompt(session: Session, pair_id: int, when: datetime) -> b
     """
     pair = session.get(Pair, pair_id)
     if pair is None:
-        raise NotFound("That pairing no longer exists.")
+        raise NotFound("journey.pair_not_found")
     return outbox.enqueue(
         session,
         kind=CONTRACT_PROMPT,
@@ -553,7 +546,7 @@ def enqueue_contract_review(session: Session, pair_id: int, when: datetime) -> b
     """At the programme's midpoint, prompt the pair to revisit their contract and goals. Once per pair."""
     pair = session.get(Pair, pair_id)
     if pair is None:
-        raise NotFound("That pairing no longer exists.")
+        raise NotFound("journey.pair_not_found")
     return outbox.enqueue(
         session,
         kind=CONTRACT_REVIEW,
@@ -642,9 +635,9 @@ def _agenda_view(session: Session, people: PairPeople, agenda: Agenda) -> Agenda
 def _clean_agenda_text(text: str) -> str:
     cleaned = text.strip()
     if not cleaned:
-        raise FieldErrors({"items": "Add at least one thing you would like to talk about."})
+        raise FieldErrors.on("items", "journey.agenda_required")
     if len(cleaned) > AGENDA_ITEM_MAX:
-        raise FieldErrors({"items": f"Keep this to {AGENDA_ITEM_MAX:,} characters or fewer (it has {len(cleaned):,})."})
+        raise FieldErrors.on("items", "journey.agenda_too_long", max=AGENDA_ITEM_MAX, length=len(cleaned))
     return cleaned
 
 
@@ -679,7 +672,7 @@ def agenda_form_context(
     with db.session() as session:
         people = _pair_for_member(session, pair_id, user_id)
         if people.role_of(user_id) != "mentee":
-            raise NotAllowed("The mentee sets the agenda; you can add items to it once it is posted.")
+            raise NotAllowed("journey.agenda_mentee_first")
         return people, session_starts_at(session, session_id, pair_id)
 
 
@@ -702,11 +695,11 @@ def set_agenda(
         if earlier is not None and (made := session.get(Agenda, earlier.result_id)) is not None:
             return _agenda_view(session, people, made)
         if people.role_of(user_id) != "mentee":
-            raise NotAllowed("The mentee sets the agenda; you can add items to it once it is posted.")
+            raise NotAllowed("journey.agenda_mentee_first")
         agenda = None
         if session_id is not None:
             if session_starts_at(session, session_id, pair_id) is None:
-                raise FieldErrors({"items": "That session is no longer booked, so it has no agenda to set."})
+                raise FieldErrors.on("items", "journey.agenda_session_not_booked")
             agenda = session.scalar(
                 select(Agenda).where(Agenda.pair_id == pair_id, Agenda.session_id == session_id).limit(1)
             )
@@ -728,7 +721,7 @@ def set_agenda(
 def _agenda_for_member(session: Session, agenda_id: int, user_id: str) -> tuple[Agenda, PairPeople]:
     agenda = session.get(Agenda, agenda_id)
     if agenda is None:
-        raise NotFound("That agenda no longer exists.")
+        raise NotFound("journey.agenda_not_found")
     return agenda, _pair_for_member(session, agenda.pair_id, user_id)
 
 
@@ -750,7 +743,8 @@ def add_to_agenda(
             return _agenda_view(session, people, agenda)
         submissions.remember(session, submission, "agenda_item", agenda.id)
         if len(agenda.items) >= AGENDA_ITEMS_MAX:
-            raise FieldErrors({"items": "This agenda is full. Keep the rest for next time."})
+            raise FieldErrors.on("items", "journey.agenda_full")
+
         agenda.items.append(AgendaItem(author_user_id=user_id, text=cleaned, created_at=now()))
         session.flush()
         return _agenda_view(session, people, agenda)
@@ -778,7 +772,7 @@ def enqueue_agenda_request(session: Session, pair_id: int, when: datetime, *, se
     """
     pair = session.get(Pair, pair_id)
     if pair is None:
-        raise NotFound("That pairing no longer exists.")
+        raise NotFound("journey.pair_not_found")
     suffix = f"session:{session_id}" if session_id is not None else f"at:{as_utc(when).isoformat()}"
     return outbox.enqueue(
         session,

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from bot.clock import now
 from bot.db import Database
-from bot.errors import FieldErrors, NotAllowed, NotFound
+from bot.errors import FieldErrors, NotAllowed, NotFound, Problem
 from bot.journey import service as journey
 from bot.models import Enrolment, MatchRule, Pair, Programme, ProposedPair, WaitingNote
 from bot.programmes.access import require_lead
@@ -151,7 +151,7 @@ def _matching_inputs(session: Session, programme: Programme, enrolments: list[En
 def _programme_for_lead(session: Session, programme_id: int, lead_id: str, admin: bool) -> Programme:
     programme = session.get(Programme, programme_id)
     if programme is None:
-        raise NotFound("That programme no longer exists.")
+        raise NotFound("programmes.not_found")
     require_lead(session, programme_id, lead_id, admin=admin)
     return programme
 
@@ -239,7 +239,7 @@ def remove_proposed_pair(
         _programme_for_lead(session, programme_id, lead_id, admin)
         row = session.get(ProposedPair, proposed_id)
         if row is None or row.programme_id != programme_id:
-            raise NotFound("That pair is no longer in the proposal.")
+            raise NotFound("matching.pair_not_in_proposal")
         for user_id in (row.mentor_user_id, row.mentee_user_id):
             session.merge(_note(session, programme_id, user_id, "Removed from the proposal by a lead."))
         session.delete(row)
@@ -263,9 +263,9 @@ def swap_partners(
         programme = _programme_for_lead(session, programme_id, lead_id, admin)
         first, second = session.get(ProposedPair, first_id), session.get(ProposedPair, second_id)
         if first is None or second is None or {first.programme_id, second.programme_id} != {programme_id}:
-            raise NotFound("One of those pairs is no longer in the proposal.")
+            raise NotFound("matching.pairs_not_in_proposal")
         if first.id == second.id:
-            raise FieldErrors({"second": "Choose two different pairs."})
+            raise FieldErrors.on("second", "matching.same_pair_twice")
         enrolments = {e.user_id: e for e in _waiting_enrolments(session, programme_id)}
         context = _matching_inputs(session, programme, list(enrolments.values())).context()
         problems: list[str] = []
@@ -274,7 +274,7 @@ def swap_partners(
             mentor, mentee = _candidate(enrolments[row.mentor_user_id]), _candidate(enrolments[mentee_id])
             problems += _engine().check_pair(mentor, mentee, context)
         if problems:
-            raise FieldErrors({"second": "That swap would break the matching rules: " + " ".join(problems)})
+            raise FieldErrors.on("second", "matching.swap_breaks_rules", problems=" ".join(problems))
         for row, mentee_id in new_pairs:
             scored = _engine().score_pair(
                 _candidate(enrolments[row.mentor_user_id]), _candidate(enrolments[mentee_id]), context
@@ -289,7 +289,7 @@ def set_rule(
 ) -> None:
     """Pin (always pair) or forbid (never pair) a mentor and a mentee; takes effect on the next run."""
     if kind not in {"pin", "forbid"}:
-        raise FieldErrors({"kind": "Choose pin or forbid."})
+        raise FieldErrors.on("kind", "matching.rule_kind_required")
     with db.session() as session:
         _programme_for_lead(session, programme_id, lead_id, admin)
         roles = dict(
@@ -299,11 +299,11 @@ def set_rule(
                 )
             ).all()
         )
-        errors: dict[str, str] = {}
+        errors: dict[str, Problem] = {}
         if roles.get(mentor_id) != "mentor":
-            errors["mentor"] = "Choose someone enrolled in this programme as a mentor."
+            errors["mentor"] = Problem("matching.not_a_mentor")
         if roles.get(mentee_id) != "mentee":
-            errors["mentee"] = "Choose someone enrolled in this programme as a mentee."
+            errors["mentee"] = Problem("matching.not_a_mentee")
         if errors:
             raise FieldErrors(errors)
         rule = session.scalar(
@@ -356,9 +356,9 @@ def decline_match(db: Database, pair_id: int, user_id: str) -> Decline:
     with db.session() as session:
         pair = session.get(Pair, pair_id)
         if pair is None or user_id not in (pair.mentor_user_id, pair.mentee_user_id):
-            raise NotAllowed("You can only decline your own match.")
+            raise NotAllowed("matching.decline_not_yours")
         if pair.status != "active":
-            raise NotAllowed("This match has already ended.")
+            raise NotAllowed("matching.match_ended")
         pair.status = "declined"
         pair.ended_at = now()
         enrolments = session.scalars(
@@ -383,7 +383,8 @@ def pair_with_partner(db: Database, pair_id: int) -> tuple[Pair, Enrolment, Enro
     with db.session() as session:
         pair = session.get(Pair, pair_id)
         if pair is None:
-            raise NotFound("That pair no longer exists.")
+            raise NotFound("matching.pair_not_found")
+
         people = {
             e.user_id: e
             for e in session.scalars(

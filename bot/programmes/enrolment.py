@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from bot.clock import now
 from bot.db import Database
-from bot.errors import FieldErrors, NotFound
+from bot.errors import FieldErrors, NotFound, Problem
 from bot.models import Enrolment, Programme
 from bot.programmes.access import is_lead
 
@@ -54,51 +54,55 @@ class Person:
 
 
 def validate_enrolment(data: EnrolmentInput, user_id: str, known_topics: Collection[str]) -> None:
-    errors: dict[str, str] = {}
+    errors: dict[str, Problem] = {}
     if data.role not in ROLES:
-        errors["role"] = "Choose mentor or mentee."
-    for name, label in (("organisation", "organisation"), ("department", "department or function")):
+        errors["role"] = Problem("enrolment.role_required")
+    for name, missing in (
+        ("organisation", Problem("enrolment.organisation_required")),
+        ("department", Problem("enrolment.department_required")),
+    ):
         value = getattr(data, name).strip()
         if not value:
-            errors[name] = f"Tell us your {label}."
+            errors[name] = missing
+
         elif len(value) > SHORT_TEXT:
-            errors[name] = f"Keep this to {SHORT_TEXT} characters or fewer."
+            errors[name] = Problem("enrolment.too_long", max=SHORT_TEXT)
     if len(data.title.strip()) > SHORT_TEXT:
-        errors["title"] = f"Keep this to {SHORT_TEXT} characters or fewer."
+        errors["title"] = Problem("enrolment.too_long", max=SHORT_TEXT)
     if len(data.pronouns.strip()) > 40:
-        errors["pronouns"] = "Keep this to 40 characters or fewer."
+        errors["pronouns"] = Problem("enrolment.too_long", max=40)
     if data.line_manager_id == user_id:
-        errors["line_manager_id"] = "Choose your line manager, not yourself."
+        errors["line_manager_id"] = Problem("enrolment.line_manager_is_self")
     unknown = [topic for topic in data.topics if topic not in known_topics]
     if unknown:
-        errors["topics"] = "Choose topics from the list."
+        errors["topics"] = Problem("enrolment.unknown_topics")
     for name in ("can_bring", "hope_to_get", "off_limits", "inclusion_statement", "understanding_gap"):
         if len(getattr(data, name)) > LONG_TEXT:
-            errors[name] = f"Keep this to {LONG_TEXT:,} characters or fewer."
+            errors[name] = Problem("enrolment.too_long", max=LONG_TEXT)
     if data.role == "mentee":
         if not data.inclusion_statement.strip():
-            errors["inclusion_statement"] = "Mentees: describe the state of inclusion in your part of the business."
+            errors["inclusion_statement"] = Problem("enrolment.inclusion_statement_required")
         if not data.understanding_gap.strip():
-            errors["understanding_gap"] = "Mentees: say what gap in understanding you hope to close."
+            errors["understanding_gap"] = Problem("enrolment.understanding_gap_required")
     if user_id in data.do_not_pair_with:
-        errors["do_not_pair_with"] = "You can't list yourself here."
+        errors["do_not_pair_with"] = Problem("enrolment.do_not_pair_with_self")
     if not data.privacy_confirmed:
-        errors["privacy_confirmed"] = "Please confirm you have read the privacy notice."
+        errors["privacy_confirmed"] = Problem("enrolment.privacy_not_confirmed")
     errors.update(working_hours_errors(data))
     if errors:
         raise FieldErrors(errors)
 
 
-def working_hours_errors(data: EnrolmentInput) -> dict[str, str]:
+def working_hours_errors(data: EnrolmentInput) -> dict[str, Problem]:
     from bot.sessions.slots import is_valid_zone
 
-    errors: dict[str, str] = {}
+    errors: dict[str, Problem] = {}
     if data.tz and not is_valid_zone(data.tz):
-        errors["tz"] = "Use a time zone name like Europe/London, America/New_York or Asia/Kolkata."
+        errors["tz"] = Problem("enrolment.unknown_time_zone")
     if data.work_start and data.work_end and data.work_start >= data.work_end:
-        errors["work_end"] = "Your working day must end after it starts."
+        errors["work_end"] = Problem("enrolment.working_day_backwards")
     if data.work_days is not None and (not data.work_days or any(d not in range(7) for d in data.work_days)):
-        errors["work_days"] = "Choose at least one working day."
+        errors["work_days"] = Problem("enrolment.working_days_required")
     return errors
 
 
@@ -108,22 +112,21 @@ def enrol(db: Database, person: Person, data: EnrolmentInput, known_topics: Coll
     with db.session() as session:
         programme = session.get(Programme, data.programme_id)
         if programme is None:
-            raise NotFound("That programme no longer exists.")
+            raise NotFound("programmes.not_found")
         if is_lead(session, programme.id, person.user_id):
-            raise FieldErrors(
-                {"role": "You lead this programme, so you can't also be a participant: leads stay independent."}
-            )
+            raise FieldErrors.on("role", "enrolment.lead_cannot_join")
         enrolment = session.scalar(
             select(Enrolment).where(Enrolment.programme_id == programme.id, Enrolment.user_id == person.user_id)
         )
         joining = enrolment is None or enrolment.status == "left"
         if joining and not (programme.enrolment_open and programme.status == "active"):
-            raise FieldErrors({"role": f"Enrolment for {programme.name} is closed."})
+            raise FieldErrors.on("role", "enrolment.closed", programme=programme.name)
         if enrolment is None:
             enrolment = Enrolment(programme_id=programme.id, user_id=person.user_id)
             session.add(enrolment)
         elif enrolment.status == "matched" and enrolment.role != data.role:
-            raise FieldErrors({"role": "You are already matched in this role. Ask your programme lead to change it."})
+            raise FieldErrors.on("role", "enrolment.already_matched")
+
         if enrolment.status == "left":
             enrolment.status = "waiting"
         enrolment.role = data.role

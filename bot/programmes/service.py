@@ -10,9 +10,9 @@ from sqlalchemy.orm import Session
 
 from bot.clock import now
 from bot.db import Database
-from bot.errors import FieldErrors, NotAllowed, NotFound
+from bot.errors import FieldErrors, NotAllowed, NotFound, Problem
 from bot.models import Enrolment, Programme, ProgrammeLead
-from bot.programmes.access import ADMIN_ONLY, is_lead, led_programme_ids
+from bot.programmes.access import is_lead, led_programme_ids
 
 
 @dataclass
@@ -34,34 +34,34 @@ class ProgrammeInput:
 
 
 def validate_programme(session: Session, data: ProgrammeInput, *, programme_id: int | None = None) -> None:
-    errors: dict[str, str] = {}
+    errors: dict[str, Problem] = {}
     name = data.name.strip()
     if not name:
-        errors["name"] = "Give the programme a name."
+        errors["name"] = Problem("programmes.name_required")
     elif len(name) > 80:
-        errors["name"] = "Keep the name to 80 characters or fewer."
+        errors["name"] = Problem("programmes.name_too_long", max=80)
     else:
         clash = session.scalar(select(Programme.id).where(func.lower(Programme.name) == name.lower()))
         if clash is not None and clash != programme_id:
-            errors["name"] = f"There is already a programme called {name}."
+            errors["name"] = Problem("programmes.name_taken", name=name)
     if not 7 <= data.cadence_min_days <= 90:
-        errors["cadence_min_days"] = "Sessions should be between 7 and 90 days apart."
+        errors["cadence_min_days"] = Problem("programmes.cadence_min_out_of_range", min=7, max=90)
     if not data.cadence_min_days <= data.cadence_max_days <= 120:
-        errors["cadence_max_days"] = "The longest gap must be at least the shortest gap, and at most 120 days."
+        errors["cadence_max_days"] = Problem("programmes.cadence_max_out_of_range", max=120)
     if not 15 <= data.session_minutes <= 240:
-        errors["session_minutes"] = "A session lasts between 15 and 240 minutes."
+        errors["session_minutes"] = Problem("programmes.session_minutes_out_of_range", min=15, max=240)
     if data.planned_sessions is None and data.end_date is None:
-        errors["planned_sessions"] = "Give a number of sessions or an end date."
+        errors["planned_sessions"] = Problem("programmes.length_required")
     if data.planned_sessions is not None and not 1 <= data.planned_sessions <= 52:
-        errors["planned_sessions"] = "Plan between 1 and 52 sessions."
+        errors["planned_sessions"] = Problem("programmes.planned_sessions_out_of_range", min=1, max=52)
     if data.end_date is not None and data.end_date <= now().date():
-        errors["end_date"] = "The end date must be in the future."
+        errors["end_date"] = Problem("programmes.end_date_past")
     if not data.lead_ids:
-        errors["lead_ids"] = "Appoint at least one programme lead."
+        errors["lead_ids"] = Problem("programmes.lead_required")
     if data.backup_lead_id and data.backup_lead_id in data.lead_ids:
-        errors["backup_lead_id"] = "The backup lead should be someone other than the leads."
+        errors["backup_lead_id"] = Problem("programmes.backup_lead_is_lead")
     if not 0 <= data.retention_days <= 3650:
-        errors["retention_days"] = "Keep sensitive text between 0 and 3,650 days after closing."
+        errors["retention_days"] = Problem("programmes.retention_out_of_range", min=0, max=3650)
     if programme_id is not None and data.lead_ids:
         enrolled = set(
             session.scalars(
@@ -73,10 +73,8 @@ def validate_programme(session: Session, data: ProgrammeInput, *, programme_id: 
             )
         )
         if enrolled:
-            errors["lead_ids"] = (
-                "A lead should be independent of the pairs, but "
-                + ", ".join(f"<@{user}>" for user in sorted(enrolled))
-                + " is enrolled in this programme as a participant."
+            errors["lead_ids"] = Problem(
+                "programmes.lead_is_participant", people=", ".join(f"<@{user}>" for user in sorted(enrolled))
             )
     if errors:
         raise FieldErrors(errors)
@@ -103,7 +101,7 @@ def _apply(programme: Programme, data: ProgrammeInput) -> None:
 
 def create_programme(db: Database, data: ProgrammeInput, *, created_by: str, by_admin: bool) -> Programme:
     if not by_admin:
-        raise NotAllowed(ADMIN_ONLY)
+        raise NotAllowed("programmes.admin_only")
     with db.session() as session:
         validate_programme(session, data)
         programme = Programme(created_by=created_by)
@@ -117,9 +115,9 @@ def update_programme(db: Database, programme_id: int, data: ProgrammeInput, *, b
     with db.session() as session:
         programme = session.get(Programme, programme_id)
         if programme is None:
-            raise NotFound("That programme no longer exists.")
+            raise NotFound("programmes.not_found")
         if not (by_admin or is_lead(session, programme_id, by)):
-            raise NotAllowed("Only this programme's leads and admins can change it.")
+            raise NotAllowed("programmes.change_lead_only")
         validate_programme(session, data, programme_id=programme_id)
         session.flush()  # drop the old lead rows before adding the new ones
         programme.leads.clear()
@@ -152,7 +150,7 @@ def get_programme(db: Database, programme_id: int) -> Programme:
     with db.session() as session:
         programme = session.get(Programme, programme_id)
         if programme is None:
-            raise NotFound("That programme no longer exists.")
+            raise NotFound("programmes.not_found")
         return programme
 
 
@@ -160,7 +158,8 @@ def find_programme(db: Database, name: str) -> Programme:
     with db.session() as session:
         programme = session.scalar(select(Programme).where(func.lower(Programme.name) == name.strip().lower()))
         if programme is None:
-            raise NotFound(f"There is no programme called {name.strip()}.")
+            raise NotFound("programmes.no_such_programme", name=name.strip())
+
         return programme
 
 

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from bot import outbox
 from bot.clock import as_utc, now
 from bot.db import Database
-from bot.errors import FieldErrors, NotFound
+from bot.errors import FieldErrors, NotFound, Problem
 from bot.models import Enrolment, MentoringSession, Pair, Programme, Reflection
 
 log = logging.getLogger(__name__)
@@ -40,12 +40,6 @@ REMINDER_AFTER = timedelta(days=3)
 TEXT_MAX = 3000
 MIN_GROUP = 5
 RATING_VALUES = (1, 2, 3, 4, 5)
-
-NOT_YOURS = "That reflection doesn't exist, or it isn't yours."
-NOT_YOUR_SESSION = "That session doesn't exist, or it isn't one of yours."
-SAVE_FAILED = (
-    "Sorry, your reflection couldn't be saved just now. Nothing you typed is lost: please press Save again in a moment."
-)
 
 
 # ------------------------------------------------------------------------------------ prompts
@@ -91,17 +85,17 @@ class ReflectionInput:
 
 def validate_reflection(data: ReflectionInput) -> None:
     """Empty or over-long answers get field errors; anything else (any script, emoji) is kept as typed."""
-    errors: dict[str, str] = {}
+    errors: dict[str, Problem] = {}
     for name, required in (("takeaways", True), ("do_differently", True), ("explore_next", False)):
         text = getattr(data, name).strip()
         if required and not text:
-            errors[name] = "Please write a few words here (it's only for you)."
+            errors[name] = Problem("reflections.answer_required")
         elif len(text) > TEXT_MAX:
-            errors[name] = f"Please keep this under {TEXT_MAX:,} characters (it is {len(text):,})."
+            errors[name] = Problem("reflections.answer_too_long", max=TEXT_MAX, length=len(text))
     for name in ("safety", "usefulness"):
         value = getattr(data, name)
         if value is not None and value not in RATING_VALUES:
-            errors[name] = "Choose a number from 1 to 5."
+            errors[name] = Problem("reflections.rating_out_of_range", min=RATING_VALUES[0], max=RATING_VALUES[-1])
     if errors:
         raise FieldErrors(errors)
 
@@ -173,7 +167,7 @@ def _data(row: Reflection) -> ReflectionData:
 def target_in_session(session: Session, held: MentoringSession, user_id: str) -> ReflectionTarget:
     pair = session.get(Pair, held.pair_id)
     if pair is None or user_id not in (pair.mentor_user_id, pair.mentee_user_id) or held.status != "held":
-        raise NotFound(NOT_YOUR_SESSION)
+        raise NotFound("reflections.session_not_yours")
     role = "mentor" if user_id == pair.mentor_user_id else "mentee"
     partner_id = pair.mentee_user_id if role == "mentor" else pair.mentor_user_id
     partner_name = session.scalar(
@@ -202,7 +196,7 @@ def reflection_target(db: Database, session_id: int, user_id: str) -> Reflection
     with db.session() as session:
         held = session.get(MentoringSession, session_id)
         if held is None:
-            raise NotFound(NOT_YOUR_SESSION)
+            raise NotFound("reflections.session_not_yours")
         return target_in_session(session, held, user_id)
 
 
@@ -227,10 +221,10 @@ def target_for_edit(db: Database, reflection_id: int, user_id: str) -> Reflectio
     with db.session() as session:
         row = session.get(Reflection, reflection_id)
         if row is None or row.author_user_id != user_id:
-            raise NotFound(NOT_YOURS)
+            raise NotFound("reflections.not_yours")
         held = session.get(MentoringSession, row.session_id)
         if held is None:
-            raise NotFound(NOT_YOURS)
+            raise NotFound("reflections.not_yours")
         return target_in_session(session, held, user_id)
 
 
@@ -249,7 +243,7 @@ def save_reflection(db: Database, session_id: int, user_id: str, data: Reflectio
         with db.session() as session:
             held = session.get(MentoringSession, session_id)
             if held is None:
-                raise NotFound(NOT_YOUR_SESSION)
+                raise NotFound("reflections.session_not_yours")
             target = target_in_session(session, held, user_id)
             row = session.scalar(
                 select(Reflection)
@@ -296,7 +290,8 @@ def save_reflection(db: Database, session_id: int, user_id: str, data: Reflectio
             return SavedReflection(row.id, created, shared_now, target.partner_name)
     except SQLAlchemyError:
         log.exception("Could not save a reflection (session %s)", session_id)
-        raise FieldErrors({"takeaways": SAVE_FAILED}) from None
+        raise FieldErrors.on("takeaways", "reflections.save_failed") from None
+
 
 
 def my_reflections(db: Database, user_id: str) -> list[MyReflection]:
@@ -326,7 +321,7 @@ def delete_reflection(db: Database, reflection_id: int, user_id: str) -> None:
     with db.session() as session:
         row = session.get(Reflection, reflection_id)
         if row is None or row.author_user_id != user_id:
-            raise NotFound(NOT_YOURS)
+            raise NotFound("reflections.not_yours")
         session.delete(row)  # a pending shared-takeaways message then renders as skipped
 
 

@@ -92,7 +92,7 @@ class PairPeople:
             return self.mentor
         if user_id == self.pair.mentee_user_id:
             return self.mentee
-        raise NotAllowed("Only the two people in this pair can schedule its sessions.")
+        raise NotAllowed("sessions.not_a_member")
 
     def partner_of(self, user_id: str) -> Enrolment:
         return self.mentee if user_id == self.pair.mentor_user_id else self.mentor
@@ -121,7 +121,7 @@ def hours_of(enrolment: Enrolment) -> WorkingHours:
 def load_pair(session: Session, pair_id: int) -> PairPeople:
     pair = session.get(Pair, pair_id)
     if pair is None:
-        raise NotFound("That pair no longer exists.")
+        raise NotFound("matching.pair_not_found")
     people = {
         e.user_id: e
         for e in session.scalars(
@@ -132,7 +132,7 @@ def load_pair(session: Session, pair_id: int) -> PairPeople:
         )
     }
     if pair.mentor_user_id not in people or pair.mentee_user_id not in people:
-        raise NotFound("That pair no longer exists.")
+        raise NotFound("matching.pair_not_found")
     return PairPeople(pair, pair.programme, people[pair.mentor_user_id], people[pair.mentee_user_id])
 
 
@@ -263,13 +263,13 @@ def offer_slots(db: Database, pair_id: int, viewer_id: str, *, rescheduling: int
         viewer = people.enrolment_of(viewer_id)
         partner = people.partner_of(viewer_id)
         if people.pair.status != "active":
-            raise NotAllowed("This pair is not active, so no sessions can be booked for it.")
+            raise NotAllowed("sessions.pair_not_active")
         sessions = sessions_in(session, pair_id)
         upcoming = upcoming_session(session, pair_id)
         if rescheduling is not None:
             moving = session.get(MentoringSession, rescheduling)
             if moving is None or moving.pair_id != pair_id or moving.status != "booked":
-                raise NotAllowed("That session can no longer be moved.")
+                raise NotAllowed("sessions.cannot_move")
             sessions = [s for s in sessions if s.id != rescheduling]
             upcoming = None
         at = now()
@@ -356,37 +356,30 @@ def book_session(
         people.enrolment_of(user_id)
         pair = people.pair
         if pair.status != "active":
-            raise NotAllowed("This pair is not active, so no sessions can be booked for it.")
+            raise NotAllowed("sessions.pair_not_active")
         duration = timedelta(minutes=people.programme.session_minutes)
         ends_at = starts_at + duration
         if starts_at <= now():
-            raise FieldErrors({"time": "That time has already passed. Choose a time in the future."})
+            raise FieldErrors.on("time", "sessions.time_passed")
         upcoming = upcoming_session(session, pair_id)
         if rescheduling is None and upcoming is not None:
             if as_utc(upcoming.starts_at) == starts_at:
                 return Booking(upcoming, already_booked=True)
-            raise NotAllowed(
-                "Your next session is already booked. Use Reschedule on it to move it, or Cancel to start again."
-            )
+            raise NotAllowed("sessions.already_booked")
         if rescheduling is not None:
             moving = session.get(MentoringSession, rescheduling)
             if moving is None or moving.pair_id != pair_id or moving.status != "booked":
-                raise NotAllowed("That session can no longer be moved.")
+                raise NotAllowed("sessions.cannot_move")
             if as_utc(moving.starts_at) == starts_at:
                 return Booking(moving, rescheduled=True, already_booked=True)
         for busy_start, busy_end in _busy(session, people, rescheduling):
             if starts_at < busy_end and busy_start < ends_at:
-                raise FieldErrors({"time": "One of you already has a session then. Choose another time."})
+                raise FieldErrors.on("time", "sessions.clash")
         if not allow_outside_hours:
             outside = [e for e in people.people if not hours_of(e).contains(starts_at, ends_at)]
             if outside:
                 details = "; ".join(_outside_detail(e, starts_at, ends_at, user_id) for e in outside)
-                raise FieldErrors(
-                    {
-                        "time": f"That is outside working hours: {details}. Choose another time, "
-                        "or tick the box to book it anyway."
-                    }
-                )
+                raise FieldErrors.on("time", "sessions.outside_working_hours", details=details)
         if rescheduling is not None:
             row = session.get(MentoringSession, rescheduling)
             assert row is not None
@@ -490,13 +483,13 @@ def cancel_session(db: Database, session_id: int, user_id: str, *, reason: str =
     with db.session() as session:
         row = session.get(MentoringSession, session_id, with_for_update=True)
         if row is None:
-            raise NotFound("That session no longer exists.")
+            raise NotFound("sessions.not_found")
         people = load_pair(session, row.pair_id)
         people.enrolment_of(user_id)
         if row.status != "booked":
-            raise NotAllowed("That session has already been cancelled or has taken place.")
+            raise NotAllowed("sessions.not_booked")
         if as_utc(row.starts_at) <= now():
-            raise NotAllowed("That session has already started. Tell me afterwards whether you met.")
+            raise NotAllowed("sessions.already_started")
         row.status = "cancelled"
         row.cancel_reason = None  # cancelled ahead: not counted as a session that didn't happen
         row.ics_sequence += 1
@@ -549,17 +542,18 @@ def record_answer(db: Database, session_id: int, user_id: str, answer: str) -> A
     """A person's private answer to "Did you meet?". One "yes" is enough for the session to count
     as held; answers that disagree go to the lead as a possible issue, never to the partner."""
     if answer not in ANSWERS:
-        raise NotAllowed("Choose one of the answers.")
+        raise NotAllowed("sessions.answer_required")
     with db.session() as session:
         row = session.get(MentoringSession, session_id, with_for_update=True)
         if row is None:
-            raise NotFound("That session no longer exists.")
+            raise NotFound("sessions.not_found")
         people = load_pair(session, row.pair_id)
         role = people.role_of(user_id)
         if as_utc(row.starts_at) > now():
-            raise NotAllowed("That session hasn't started yet.")
+            raise NotAllowed("sessions.not_started")
         if row.status == "cancelled" and row.cancel_reason is None:
-            raise NotAllowed("That session was cancelled, so there is nothing to answer.")
+            raise NotAllowed("sessions.cancelled")
+
         setattr(row, f"{role}_answer", answer)
         answers = {a for a in (row.mentor_answer, row.mentee_answer) if a}
         was_held = row.status == "held"
@@ -843,7 +837,7 @@ def get_session(db: Database, session_id: int) -> MentoringSession:
     with db.session() as session:
         row = session.get(MentoringSession, session_id)
         if row is None:
-            raise NotFound("That session no longer exists.")
+            raise NotFound("sessions.not_found")
         return row
 
 
