@@ -385,6 +385,22 @@ class DataDeletion(Base):
     deleted_at: Mapped[datetime] = mapped_column(default=now)
 
 
+class DeletedParticipant(Base):
+    """Someone who asked for their data to be deleted from a programme: an import never adds them back.
+
+    ``subject`` is a keyed hash of their Slack id (:meth:`bot.crypto.Encryptor.subject_digests`),
+    never the id itself. Only the person, by joining again themselves, takes part again.
+    """
+
+    __tablename__ = "deleted_participants"
+    __table_args__ = (UniqueConstraint("programme_id", "subject"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id", ondelete="CASCADE"), index=True)
+    subject: Mapped[str] = mapped_column(String(64))
+    deleted_at: Mapped[datetime] = mapped_column(default=now)
+
+
 # ---------------------------------------------------------------------------------------------
 # Private reflections and concerns (issue 6).
 # Owned by bot/reflections and bot/concerns.

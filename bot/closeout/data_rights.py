@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 
 from bot import outbox
 from bot.clock import now
+from bot.crypto import encryptor
 from bot.db import Database
 from bot.errors import NotAllowed, NotFound
 from bot.models import (
@@ -40,6 +41,7 @@ from bot.models import (
     Base,
     Concern,
     DataDeletion,
+    DeletedParticipant,
     Enrolment,
     MatchRule,
     MentoringSession,
@@ -433,6 +435,14 @@ def delete_my_data(db: Database, user_id: str) -> DeletionResult:
         )
         _delete(session, delete(WaitingNote).where(WaitingNote.user_id == user_id))
         counts["profiles"] = _delete(session, delete(Enrolment).where(Enrolment.user_id == user_id))
+        # Remembered only as a keyed hash, so an import never adds them back and they can never lead
+        # the programme whose concerns may be about their own pair.
+        subject = encryptor().subject_digests(user_id)[0]
+        remembered = set(
+            session.scalars(select(DeletedParticipant.programme_id).where(DeletedParticipant.subject == subject))
+        )
+        for programme_id in set(programmes) - remembered:
+            session.add(DeletedParticipant(programme_id=programme_id, subject=subject))
         # Anything another feature stores against the person.
         for name, table in Base.metadata.tables.items():
             if name in EXPLICIT_TABLES:

@@ -12,7 +12,7 @@ from bot.clock import now
 from bot.db import Database
 from bot.errors import FieldErrors, NotAllowed, NotFound
 from bot.models import Enrolment, Programme, ProgrammeLead
-from bot.programmes.access import ADMIN_ONLY, is_lead, led_programme_ids
+from bot.programmes.access import ADMIN_ONLY, asked_for_deletion, is_lead, led_programme_ids
 
 
 @dataclass
@@ -62,24 +62,42 @@ def validate_programme(session: Session, data: ProgrammeInput, *, programme_id: 
         errors["backup_lead_id"] = "The backup lead should be someone other than the leads."
     if not 0 <= data.retention_days <= 3650:
         errors["retention_days"] = "Keep sensitive text between 0 and 3,650 days after closing."
-    if programme_id is not None and data.lead_ids:
-        enrolled = set(
-            session.scalars(
-                select(Enrolment.user_id).where(
-                    Enrolment.programme_id == programme_id,
-                    Enrolment.user_id.in_([*data.lead_ids, data.backup_lead_id or ""]),
-                    Enrolment.status != "left",
-                )
-            )
-        )
-        if enrolled:
-            errors["lead_ids"] = (
-                "A lead should be independent of the pairs, but "
-                + ", ".join(f"<@{user}>" for user in sorted(enrolled))
-                + " is enrolled in this programme as a participant."
-            )
+    if programme_id is not None:
+        errors.update(lead_independence_errors(session, programme_id, data))
     if errors:
         raise FieldErrors(errors)
+
+
+def lead_independence_errors(session: Session, programme_id: int, data: ProgrammeInput) -> dict[str, str]:
+    """Leads stay independent of the pairs: nobody who is or was a participant (left included) may lead.
+
+    A former participant could otherwise read the concerns raised about their own pair.
+    """
+    errors: dict[str, str] = {}
+    candidates = {
+        "lead_ids": list(data.lead_ids),
+        "backup_lead_id": [data.backup_lead_id] if data.backup_lead_id else [],
+    }
+    wanted = [user for users in candidates.values() for user in users]
+    if not wanted:
+        return errors
+    participants = set(
+        session.scalars(
+            select(Enrolment.user_id).where(Enrolment.programme_id == programme_id, Enrolment.user_id.in_(wanted))
+        )
+    )
+    # Someone whose data was deleted left no profile, only a keyed hash: they were a participant too.
+    participants |= {user for user in wanted if asked_for_deletion(session, programme_id, user)}
+    for name, users in candidates.items():
+        clash = sorted(set(users) & participants)
+        if clash:
+            errors[name] = (
+                "A lead should be independent of the pairs, but "
+                + ", ".join(f"<@{user}>" for user in clash)
+                + (" is or was" if len(clash) == 1 else " are or were")
+                + " a participant in this programme."
+            )
+    return errors
 
 
 def _apply(programme: Programme, data: ProgrammeInput) -> None:
