@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -227,15 +228,46 @@ class PairLine:
     at_risk_reason: str | None
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"[+-]?\d+(\.\d+)?%?")
+
+
+def csv_cell(value: object) -> object:
+    """A cell a spreadsheet will not run: text starting like a formula gets a leading ``'`` (OWASP).
+
+    Numbers stay numbers: ints and floats are written as they are, and so is text that is only a
+    number (a signed change such as ``+0.50`` or ``-1.00``, a rate such as ``40%``).
+    """
+    if not isinstance(value, str) or not value.startswith(FORMULA_STARTS):
+        return value
+    if _PLAIN_NUMBER.fullmatch(value):
+        return value
+    return "'" + value
+
+
+class _SafeWriter:
+    """``csv.writer`` with every cell passed through :func:`csv_cell`."""
+
+    def __init__(self, out: io.StringIO) -> None:
+        self._writer = csv.writer(out)
+
+    def writerow(self, row: Sequence[object]) -> None:
+        self._writer.writerow([csv_cell(cell) for cell in row])
+
+
 def report_csv(
     programme_name: str,
     summary: Sequence[tuple[str, str]],
     pairs: Sequence[PairLine],
     impact: ImpactReport,
 ) -> bytes:
-    """The lead's export: programme summary, pair progress and impact aggregates (suppressed cells blank)."""
+    """The lead's export: programme summary, pair progress and impact aggregates (suppressed cells blank).
+
+    Every cell that came from a person (names, the programme's name) is neutralised if a spreadsheet
+    would read it as a formula (:func:`csv_cell`).
+    """
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = _SafeWriter(out)
     writer.writerow(["section", "programme", programme_name])
     writer.writerow([])
     writer.writerow(["summary", "measure", "value"])
@@ -343,7 +375,7 @@ def report_chart(programme_name: str, sessions_per_month: Sequence[tuple[str, in
         right.set_xticks([])
         right.set_yticks([])
     right.set_title("Average score, baseline versus end (1-5)")
-    figure.suptitle(programme_name)
+    figure.suptitle(programme_name, parse_math=False)  # a name with $ signs is text, never mathtext
     figure.tight_layout()
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")
