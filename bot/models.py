@@ -345,6 +345,29 @@ class SurveyResponse(Base):
     answers: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
     comment: Mapped[str | None] = mapped_column(EncryptedText, default=None)
     submitted_at: Mapped[datetime] = mapped_column(default=now)
+    # In the figures released to leads (see ImpactRelease); a changed answer is new again.
+    released: Mapped[bool] = mapped_column(default=False)
+
+
+class ImpactRelease(Base):
+    """The survey figures last released to leads for one group (survey kind and role).
+
+    A group's figures change only when at least ``MIN_GROUP_SIZE`` new or changed answers have
+    arrived since its last release, so no difference between two reports isolates one person.
+    ``figures`` maps a question id to ``[answers, total]``; comments are released with their batch
+    (:attr:`SurveyResponse.released`) and are never copied here.
+    """
+
+    __tablename__ = "impact_releases"
+    __table_args__ = (UniqueConstraint("programme_id", "kind", "role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(10))  # baseline | midpoint | end
+    role: Mapped[str] = mapped_column(String(8))  # mentor | mentee
+    respondents: Mapped[int] = mapped_column(default=0)
+    figures: Mapped[dict[str, list[float]]] = mapped_column(JSON, default=dict)
+    released_at: Mapped[datetime] = mapped_column(default=now)
 
 
 class ProgrammeCloseout(Base):
