@@ -535,6 +535,9 @@ class SpeedEvent(Base):
     )  # the long programme created from interested attendees
     created_by: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(default=now)
+    # Attendees' answers (pre-event answers, feedback text) are deleted this long after the event ends.
+    retention_days: Mapped[int] = mapped_column(default=90)
+    text_purged_at: Mapped[datetime | None] = mapped_column(default=None)
 
     leads: Mapped[list[SpeedEventLead]] = relationship(
         back_populates="event", cascade="all, delete-orphan", lazy="selectin"
