@@ -136,6 +136,10 @@ def cmd_import(args: argparse.Namespace) -> int:
     print(f"{programme.name}: {added} added, {updated} updated, {problems} problem(s).")
     for problem in report.problems:
         print(f"  {problem}")
+    if report.skipped:
+        print(f"{len(report.skipped)} skipped (they chose to leave; only they can join again):")
+        for skipped in report.skipped:
+            print(f"  {skipped}")
     if report.added:
         print("Each new person is sent an invitation to confirm their profile (by the worker's dispatcher).")
     return 1 if report.problems else 0

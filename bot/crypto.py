@@ -7,6 +7,8 @@ then drop the old key.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from collections.abc import Sequence
 from typing import Any
 
@@ -25,6 +27,7 @@ class Encryptor:
         if not keys:
             raise EncryptionNotConfigured("ENCRYPTION_KEYS is empty: sensitive text cannot be stored")
         self._fernet = MultiFernet([Fernet(key) for key in keys])
+        self._digest_keys = [b"subject:" + key.encode("ascii") for key in keys]
 
     def encrypt(self, text: str) -> str:
         return self._fernet.encrypt(text.encode("utf-8")).decode("ascii")
@@ -36,6 +39,14 @@ class Encryptor:
             raise EncryptionNotConfigured(
                 "a stored value cannot be decrypted with any key in ENCRYPTION_KEYS"
             ) from None
+
+    def subject_digests(self, subject: str) -> list[str]:
+        """Keyed hashes of an identifier (a Slack id), newest key first: the first is the one to store.
+
+        Used where the app must recognise a person again without keeping their id (someone who asked
+        for their data to be deleted): without the app's keys the digest does not lead back to them.
+        """
+        return [hmac.new(key, subject.encode("utf-8"), hashlib.sha256).hexdigest() for key in self._digest_keys]
 
     def rotate(self, token: str) -> str:
         """Re-encrypt a token with the newest key (decrypting with whichever key made it)."""

@@ -359,6 +359,29 @@ class SurveyResponse(Base):
     answers: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
     comment: Mapped[str | None] = mapped_column(EncryptedText, default=None)
     submitted_at: Mapped[datetime] = mapped_column(default=now)
+    # In the figures released to leads (see ImpactRelease); a changed answer is new again.
+    released: Mapped[bool] = mapped_column(default=False)
+
+
+class ImpactRelease(Base):
+    """The survey figures last released to leads for one group (survey kind and role).
+
+    A group's figures change only when at least ``MIN_GROUP_SIZE`` new or changed answers have
+    arrived since its last release, so no difference between two reports isolates one person.
+    ``figures`` maps a question id to ``[answers, total]``; comments are released with their batch
+    (:attr:`SurveyResponse.released`) and are never copied here.
+    """
+
+    __tablename__ = "impact_releases"
+    __table_args__ = (UniqueConstraint("programme_id", "kind", "role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(10))  # baseline | midpoint | end
+    role: Mapped[str] = mapped_column(String(8))  # mentor | mentee
+    respondents: Mapped[int] = mapped_column(default=0)
+    figures: Mapped[dict[str, list[float]]] = mapped_column(JSON, default=dict)
+    released_at: Mapped[datetime] = mapped_column(default=now)
 
 
 class ProgrammeCloseout(Base):
@@ -396,6 +419,22 @@ class DataDeletion(Base):
     scope: Mapped[str] = mapped_column(String(16))  # retention | person
     role: Mapped[str | None] = mapped_column(String(8), default=None)
     counts: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
+    deleted_at: Mapped[datetime] = mapped_column(default=now)
+
+
+class DeletedParticipant(Base):
+    """Someone who asked for their data to be deleted from a programme: an import never adds them back.
+
+    ``subject`` is a keyed hash of their Slack id (:meth:`bot.crypto.Encryptor.subject_digests`),
+    never the id itself. Only the person, by joining again themselves, takes part again.
+    """
+
+    __tablename__ = "deleted_participants"
+    __table_args__ = (UniqueConstraint("programme_id", "subject"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id", ondelete="CASCADE"), index=True)
+    subject: Mapped[str] = mapped_column(String(64))
     deleted_at: Mapped[datetime] = mapped_column(default=now)
 
 
@@ -510,6 +549,9 @@ class SpeedEvent(Base):
     )  # the long programme created from interested attendees
     created_by: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(default=now)
+    # Attendees' answers (pre-event answers, feedback text) are deleted this long after the event ends.
+    retention_days: Mapped[int] = mapped_column(default=90)
+    text_purged_at: Mapped[datetime | None] = mapped_column(default=None)
 
     leads: Mapped[list[SpeedEventLead]] = relationship(
         back_populates="event", cascade="all, delete-orphan", lazy="selectin"

@@ -15,7 +15,6 @@ from typing import Any
 
 from freezegun import freeze_time
 from sqlalchemy import select
-from tests.stories import create_programme, enrol
 
 from bot.blockkit import context, escape, mention, name_or_mention, section
 from bot.clock import now
@@ -24,6 +23,7 @@ from bot.local_slack import LocalSlack, Person
 from bot.models import MentoringSession, Pair, Programme
 from bot.sessions import service as sessions
 from tests.canary import CANARY, ESCAPED, MARKERS, PayloadSpy, assert_nothing_leaked, canary, leaks, payloads
+from tests.factory import create_programme, enrol
 
 MONDAY_MORNING = datetime(2027, 3, 1, 10, 0, tzinfo=UTC)
 EVENT_DAY = "2027-03-10"

@@ -10,8 +10,9 @@
 - **Delete my data** (:func:`delete_my_data`): removes their profiles and every piece of text they
   wrote, and replaces their id in pair-level records with a tombstone, so only anonymous counts
   (sessions held, pairs) remain. The leads are told that a participant left; the deletion is
-  recorded without the person's id or any text. On SQLite the file is compacted afterwards so the
-  deleted bytes do not linger in free pages or the write-ahead log.
+  recorded without the person's id or any text. Afterwards :func:`compact` makes the deleted rows
+  unreadable in the database's files: on SQLite the write-ahead log is checkpointed (deleted cells
+  are zeroed as they go), on PostgreSQL each touched table is rewritten with ``VACUUM FULL``.
 
 Tables other features add later are covered by name: a row whose ``user_id``,
 ``author_user_id`` or ``reporter_user_id`` is the person is exported and deleted with the rest.
@@ -32,6 +33,7 @@ from sqlalchemy.orm import Session
 
 from bot import outbox
 from bot.clock import now
+from bot.crypto import encryptor
 from bot.db import Database
 from bot.errors import NotAllowed, NotFound
 from bot.models import (
@@ -40,6 +42,7 @@ from bot.models import (
     Base,
     Concern,
     DataDeletion,
+    DeletedParticipant,
     Enrolment,
     MatchRule,
     MentoringSession,
@@ -434,6 +437,14 @@ def delete_my_data(db: Database, user_id: str) -> DeletionResult:
         )
         _delete(session, delete(WaitingNote).where(WaitingNote.user_id == user_id))
         counts["profiles"] = _delete(session, delete(Enrolment).where(Enrolment.user_id == user_id))
+        # Remembered only as a keyed hash, so an import never adds them back and they can never lead
+        # the programme whose concerns may be about their own pair.
+        subject = encryptor().subject_digests(user_id)[0]
+        remembered = set(
+            session.scalars(select(DeletedParticipant.programme_id).where(DeletedParticipant.subject == subject))
+        )
+        for programme_id in set(programmes) - remembered:
+            session.add(DeletedParticipant(programme_id=programme_id, subject=subject))
         # Anything another feature stores against the person.
         for name, table in Base.metadata.tables.items():
             if name in EXPLICIT_TABLES:
@@ -489,12 +500,47 @@ def _answer_unless(pair: Any, role: str, user_id: str, pair_ids: list[int], colu
     return case((MentoringSession.pair_id.in_(own), None), else_=column)
 
 
-def compact(db: Database) -> None:
-    """SQLite keeps old page images in the write-ahead log: checkpoint it and truncate it.
+# Tables a person's deletion (or a retention purge) deletes from or rewrites.
+TOUCHED_TABLES = (
+    "outbox",
+    "reflections",
+    "concerns",
+    "concern_events",
+    "agenda_items",
+    "agendas",
+    "survey_responses",
+    "recognition_consents",
+    "pair_contracts",
+    "mentoring_sessions",
+    "pair_icebreakers",
+    "pairs",
+    "proposed_pairs",
+    "match_rules",
+    "waiting_notes",
+    "enrolments",
+    "speed_event_participants",
+    "speed_event_feedback",
+)
+PG_LOCK_TIMEOUT = "5s"
 
-    Deleted cells themselves are zeroed as they are deleted (``PRAGMA secure_delete``, set by
-    :func:`enable_secure_delete` on the connection that deletes), so no VACUUM is needed.
+
+def compact(db: Database, tables: tuple[str, ...] = TOUCHED_TABLES) -> None:
+    """Make deleted rows unreadable in the database's own files.
+
+    - SQLite keeps old page images in the write-ahead log: checkpoint it and truncate it. Deleted
+      cells themselves are zeroed as they are deleted (``PRAGMA secure_delete``, set by
+      :func:`enable_secure_delete` on the connection that deletes).
+    - PostgreSQL keeps deleted and overwritten row versions in the table and index files until they
+      are vacuumed, and a plain ``VACUUM`` only marks their space reusable (the bytes stay). So each
+      touched table is rewritten with ``VACUUM FULL`` (outside a transaction), which writes live rows
+      to new files and truncates the old ones. It locks the table for the moment it takes; if the lock
+      does not come within ``PG_LOCK_TIMEOUT`` a plain ``VACUUM`` runs instead and a warning is logged.
+      Not covered: the write-ahead log (``pg_wal``) and base backups keep old data until PostgreSQL
+      recycles them.
     """
+    if db.engine.dialect.name == "postgresql":
+        _vacuum_postgresql(db, tables)
+        return
     if db.engine.dialect.name != "sqlite":
         return
     try:
@@ -503,6 +549,23 @@ def compact(db: Database) -> None:
             connection.commit()
     except SQLAlchemyError:
         log.warning("Could not checkpoint the SQLite write-ahead log after a deletion", exc_info=True)
+
+
+def _vacuum_postgresql(db: Database, tables: tuple[str, ...]) -> None:
+    known = set(Base.metadata.tables)
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text(f"SET lock_timeout = '{PG_LOCK_TIMEOUT}'"))
+        for name in tables:
+            if name not in known:
+                continue
+            try:
+                connection.execute(text(f'VACUUM FULL "{name}"'))
+            except SQLAlchemyError:
+                log.warning("Could not rewrite %s after a deletion; running a plain VACUUM", name)
+                try:
+                    connection.execute(text(f'VACUUM "{name}"'))
+                except SQLAlchemyError:
+                    log.warning("Could not vacuum %s after a deletion", name, exc_info=True)
 
 
 def enable_secure_delete(session: Session) -> None:

@@ -14,7 +14,8 @@ through the sessions feature's ``CLOSE_OUT_HOOKS``; closing the programme later 
 
 Retention: :func:`purge_expired_text` (a periodic job) deletes a closed programme's sensitive text
 (every encrypted column, reflections and concerns included) once its retention period has passed,
-and records how much was deleted, never what it said.
+and records how much was deleted, never what it said. :func:`purge_speed_event_text` does the same
+for a speed event's attendees' answers once the event is over by its retention period.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ from bot.models import (
     ProgrammeCloseout,
     ProgrammeLead,
     RecognitionConsent,
+    SpeedEvent,
 )
 from bot.programmes.access import require_lead
 
@@ -405,6 +407,47 @@ def purge_expired_text(db: Database, at: datetime | None = None) -> list[int]:
     return purged
 
 
+SPEED_EVENT_TABLES = ("speed_event_participants", "speed_event_feedback")
+
+
+def purge_speed_event_text(db: Database, at: datetime | None = None) -> list[int]:
+    """The periodic job for speed events: attendees' answers go once the event is over by its retention period.
+
+    Every encrypted column of the event's participants (a mentee's pre-event answers) and feedback
+    (what they learned, what they will do) is emptied; the RSVPs and feedback ratings stay for the
+    event's totals. Recorded as a deletion with counts only.
+    """
+    from bot.speed_events.service import timeline
+
+    at = at or now()
+    purged: list[int] = []
+    with db.session() as session:
+        from bot.closeout.data_rights import enable_secure_delete
+
+        enable_secure_delete(session)
+        for event in session.scalars(select(SpeedEvent).where(SpeedEvent.text_purged_at.is_(None))).all():
+            if timeline(event).ends_at + timedelta(days=event.retention_days) > at:
+                continue
+            counts: Counter[str] = Counter()
+            for name in SPEED_EVENT_TABLES:
+                table = Base.metadata.tables[name]
+                for column in (c for c in table.c if isinstance(c.type, EncryptedText)):
+                    empty = None if column.nullable else ""
+                    mine = (table.c.event_id == event.id, column.isnot(None))
+                    found = int(session.scalar(select(func.count()).select_from(table).where(*mine)) or 0)
+                    if found:
+                        session.execute(update(table).where(*mine).values({column.name: empty}))
+                        counts[f"{name}.{column.name}"] = found
+            event.text_purged_at = at
+            session.add(DataDeletion(programme_id=None, scope="speed_event", counts=dict(counts)))
+            purged.append(event.id)
+    if purged:
+        from bot.closeout.data_rights import compact
+
+        compact(db)
+    return purged
+
+
 def closeout_of(db: Database, programme_id: int) -> ProgrammeCloseout | None:
     with db.session() as session:
         return session.get(ProgrammeCloseout, programme_id)
@@ -421,7 +464,7 @@ def deletions_of(db: Database, programme_id: int) -> list[DataDeletion]:
 
 def run_periodic_jobs(db: Database) -> None:
     """The worker's housekeeping for this feature: due surveys, programmes past their end date, retention."""
-    for job in (surveys.schedule_due_surveys, close_ended_programmes, purge_expired_text):
+    for job in (surveys.schedule_due_surveys, close_ended_programmes, purge_expired_text, purge_speed_event_text):
         try:
             job(db)
         except Exception:

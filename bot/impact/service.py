@@ -12,25 +12,32 @@ Rules (DESIGN section 4):
 - Comments are shown only for groups large enough to show, sorted alphabetically (never in the
   order they arrived, which could hint at who wrote them).
 - Baseline to end change per question is shown only when both ends are shown.
+- Releases: a lead never sees live figures. Each group's figures and comments are released
+  (:func:`release_results`, stored in ``impact_releases``) only once at least ``min_group`` new
+  or changed answers have arrived since its last release, so comparing two reports (5 answers,
+  mean 3.00; 6 answers, mean 2.67) can never recover one person's answer or single out their comment.
 
-Everything here is pure: plain rows in, plain results out. :func:`load_responses` reads the rows.
+The aggregation is pure: plain rows in, plain results out. :func:`load_responses` reads the rows;
+:func:`released_impact` gives what a lead's report shows.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from bot.clock import now
 from bot.content import Content
 from bot.db import Database
-from bot.models import SurveyResponse
+from bot.models import ImpactRelease, SurveyResponse
 
 ABSOLUTE_MIN_GROUP = 3
 DEFAULT_MIN_GROUP = 5
@@ -71,7 +78,7 @@ class Cell:
         return round(self.total / self.n, 2) if self.shown else None
 
     def describe(self, min_group: int) -> str:
-        if self.n == 0:
+        if self.n == 0 and not self.suppressed:
             return "no answers yet"
         if self.suppressed:
             return f"hidden (fewer than {min_group} answers, or could be worked out from other figures)"
@@ -138,19 +145,48 @@ def suppress(cells: dict[str, Cell], min_group: int, *, total: str | None = None
             cells[total].suppressed = True
 
 
+@dataclass
+class GroupFigures:
+    """One group's (survey kind and role) answers, summed: what a release keeps, never who answered."""
+
+    respondents: int = 0
+    figures: dict[str, tuple[int, float]] = field(default_factory=dict)  # question id -> (answers, total)
+    comments: list[str] = field(default_factory=list)
+    waiting: bool = False  # answers are in, none released yet: shown as hidden, not as "no answers"
+
+
+def group_rows(rows: Sequence[ResponseRow]) -> dict[tuple[str, str], GroupFigures]:
+    """Sum response rows per (survey kind, role)."""
+    groups: dict[tuple[str, str], GroupFigures] = defaultdict(GroupFigures)
+    for row in rows:
+        group = groups[(row.kind, row.role)]
+        group.respondents += 1
+        for question_id, value in row.answers.items():
+            if isinstance(value, int):
+                n, total = group.figures.get(question_id, (0, 0.0))
+                group.figures[question_id] = (n + 1, total + value)
+        if row.comment and row.comment.strip():
+            group.comments.append(row.comment.strip())
+    return dict(groups)
+
+
 def aggregate(rows: Sequence[ResponseRow], content: Content, min_group: int = DEFAULT_MIN_GROUP) -> ImpactReport:
     """Aggregate survey answers by question, role and survey, with small-group suppression."""
+    return aggregate_groups(group_rows(rows), content, min_group)
+
+
+def aggregate_groups(
+    groups: dict[tuple[str, str], GroupFigures], content: Content, min_group: int = DEFAULT_MIN_GROUP
+) -> ImpactReport:
+    """:func:`aggregate` from per-group sums (the released figures, for a lead's report)."""
     k = effective_min_group(min_group)
     report = ImpactReport(min_group=k)
-    by_kind_role: dict[tuple[str, str], list[ResponseRow]] = defaultdict(list)
-    for row in rows:
-        by_kind_role[(row.kind, row.role)].append(row)
     for kind in KINDS:
         for role in ROLES:
-            group = by_kind_role.get((kind, role), [])
-            report.respondents[(kind, role)] = len(group)
-            comments = sorted(r.comment.strip() for r in group if r.comment and r.comment.strip())
-            if len(group) >= k and comments:
+            group = groups.get((kind, role), GroupFigures())
+            report.respondents[(kind, role)] = group.respondents
+            comments = sorted(group.comments)
+            if group.respondents >= k and comments:
                 report.comments[(kind, role)] = comments
 
     # Which roles were asked each question (by stable id), and its wording.
@@ -176,12 +212,9 @@ def aggregate(rows: Sequence[ResponseRow], content: Content, min_group: int = DE
                 continue
             cells: dict[str, Cell] = {}
             for role in kind_roles:
-                values = [
-                    row.answers[question_id]
-                    for row in by_kind_role.get((kind, role), [])
-                    if isinstance(row.answers.get(question_id), int)
-                ]
-                cells[role] = Cell(n=len(values), total=float(sum(values)))
+                group = groups.get((kind, role), GroupFigures())
+                n, total = group.figures.get(question_id, (0, 0.0))
+                cells[role] = Cell(n=int(n), total=float(total), suppressed=group.waiting and not n)
             if len(kind_roles) > 1:
                 cells[ALL] = Cell(n=sum(c.n for c in cells.values()), total=sum(c.total for c in cells.values()))
             suppress(cells, k, total=ALL if len(kind_roles) > 1 else None)
@@ -203,6 +236,77 @@ def load_responses(session: Session, programme_id: int) -> list[ResponseRow]:
         )
     ).all()
     return [ResponseRow(role, kind, dict(answers or {}), comment) for role, kind, answers, comment in rows]
+
+
+def release_results(session: Session, programme_id: int, min_group: int = DEFAULT_MIN_GROUP) -> list[tuple[str, str]]:
+    """Release new figures for each group that has at least ``min_group`` new or changed answers.
+
+    Between two releases a group's figures and comments stay exactly as they were, whatever arrives:
+    a report before and after one more answer is the same, so subtracting one from the other
+    recovers nobody's answer. Once ``min_group`` new answers are in, the group is recomputed from
+    every answer it holds and those answers' comments are released with it. Returns the groups
+    released now.
+    """
+    k = effective_min_group(min_group)
+    pending = session.execute(
+        select(SurveyResponse.kind, SurveyResponse.role, func.count())
+        .where(SurveyResponse.programme_id == programme_id, SurveyResponse.released.is_(False))
+        .group_by(SurveyResponse.kind, SurveyResponse.role)
+    ).all()
+    released: list[tuple[str, str]] = []
+    for kind, role, count in pending:
+        if int(count) < k:
+            continue
+        in_group = (
+            SurveyResponse.programme_id == programme_id,
+            SurveyResponse.kind == kind,
+            SurveyResponse.role == role,
+        )
+        answers = session.execute(select(SurveyResponse.answers).where(*in_group)).scalars().all()
+        sums = group_rows([ResponseRow(role, kind, dict(a or {})) for a in answers])
+        group = sums.get((kind, role), GroupFigures())
+        release = session.scalar(
+            select(ImpactRelease).where(
+                ImpactRelease.programme_id == programme_id, ImpactRelease.kind == kind, ImpactRelease.role == role
+            )
+        )
+        if release is None:
+            release = ImpactRelease(programme_id=programme_id, kind=kind, role=role)
+            session.add(release)
+        release.respondents = group.respondents
+        release.figures = {q: [n, total] for q, (n, total) in group.figures.items()}
+        release.released_at = now()
+        session.execute(update(SurveyResponse).where(*in_group).values(released=True))
+        released.append((kind, role))
+    session.flush()
+    return released
+
+
+def released_impact(session: Session, programme_id: int, content: Content, min_group: int) -> ImpactReport:
+    """The impact figures a lead may see now: the last release of each group (releasing what is due)."""
+    release_results(session, programme_id, min_group)
+    groups: dict[tuple[str, str], GroupFigures] = {}
+    for release in session.scalars(select(ImpactRelease).where(ImpactRelease.programme_id == programme_id)):
+        groups[(release.kind, release.role)] = GroupFigures(
+            respondents=release.respondents,
+            figures={q: (int(value[0]), float(value[1])) for q, value in (release.figures or {}).items()},
+        )
+    comments = session.execute(
+        select(SurveyResponse.kind, SurveyResponse.role, SurveyResponse.comment).where(
+            SurveyResponse.programme_id == programme_id,
+            SurveyResponse.released.is_(True),
+            SurveyResponse.comment.isnot(None),
+        )
+    ).all()
+    for kind, role, comment in comments:
+        if (kind, role) in groups and comment and comment.strip():
+            groups[(kind, role)].comments.append(comment.strip())
+    for kind, role in session.execute(
+        select(SurveyResponse.kind, SurveyResponse.role).distinct().where(SurveyResponse.programme_id == programme_id)
+    ).all():
+        if (kind, role) not in groups:
+            groups[(kind, role)] = GroupFigures(waiting=True)
+    return aggregate_groups(groups, content, min_group)
 
 
 # ------------------------------------------------------------------------------------------
@@ -227,15 +331,46 @@ class PairLine:
     at_risk_reason: str | None
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"[+-]?\d+(\.\d+)?%?")
+
+
+def csv_cell(value: object) -> object:
+    """A cell a spreadsheet will not run: text starting like a formula gets a leading ``'`` (OWASP).
+
+    Numbers stay numbers: ints and floats are written as they are, and so is text that is only a
+    number (a signed change such as ``+0.50`` or ``-1.00``, a rate such as ``40%``).
+    """
+    if not isinstance(value, str) or not value.startswith(FORMULA_STARTS):
+        return value
+    if _PLAIN_NUMBER.fullmatch(value):
+        return value
+    return "'" + value
+
+
+class _SafeWriter:
+    """``csv.writer`` with every cell passed through :func:`csv_cell`."""
+
+    def __init__(self, out: io.StringIO) -> None:
+        self._writer = csv.writer(out)
+
+    def writerow(self, row: Sequence[object]) -> None:
+        self._writer.writerow([csv_cell(cell) for cell in row])
+
+
 def report_csv(
     programme_name: str,
     summary: Sequence[tuple[str, str]],
     pairs: Sequence[PairLine],
     impact: ImpactReport,
 ) -> bytes:
-    """The lead's export: programme summary, pair progress and impact aggregates (suppressed cells blank)."""
+    """The lead's export: programme summary, pair progress and impact aggregates (suppressed cells blank).
+
+    Every cell that came from a person (names, the programme's name) is neutralised if a spreadsheet
+    would read it as a formula (:func:`csv_cell`).
+    """
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = _SafeWriter(out)
     writer.writerow(["section", "programme", programme_name])
     writer.writerow([])
     writer.writerow(["summary", "measure", "value"])
@@ -283,7 +418,8 @@ def report_csv(
     )
     for result in impact.questions:
         for kind, cell in result.cells.items():
-            note = "" if cell.shown else ("no answers" if cell.n == 0 else f"hidden: group under {impact.min_group}")
+            empty = cell.n == 0 and not cell.suppressed
+            note = "" if cell.shown else ("no answers" if empty else f"hidden: group under {impact.min_group}")
             writer.writerow(
                 [
                     "impact",
@@ -343,7 +479,7 @@ def report_chart(programme_name: str, sessions_per_month: Sequence[tuple[str, in
         right.set_xticks([])
         right.set_yticks([])
     right.set_title("Average score, baseline versus end (1-5)")
-    figure.suptitle(programme_name)
+    figure.suptitle(programme_name, parse_math=False)  # a name with $ signs is text, never mathtext
     figure.tight_layout()
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")
@@ -382,7 +518,7 @@ def programme_report(session: Session, programme_id: int, content: Content, min_
         )
     ).all():
         months[as_utc(starts_at).strftime("%Y-%m")] += 1
-    impact = aggregate(load_responses(session, programme_id), content, min_group)
+    impact = released_impact(session, programme_id, content, min_group)
     rate = board.reflection_rate
     waiting = board.waiting
     summary = [

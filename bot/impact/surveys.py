@@ -258,6 +258,7 @@ def record_response(
         response.answers = clean
         response.comment = text or None
         response.submitted_at = now()
+        response.released = False  # new (or changed) answers wait for the next release of figures
         session.flush()
         return response
 

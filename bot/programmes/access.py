@@ -7,8 +7,9 @@ from collections.abc import Collection
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.crypto import encryptor
 from bot.errors import NotAllowed
-from bot.models import ProgrammeLead
+from bot.models import DeletedParticipant, ProgrammeLead
 
 LEAD_ONLY = "Only this programme's leads can do that."
 """The words of ``programmes.lead_only``, for handlers that still show them as text (a test keeps
@@ -38,3 +39,16 @@ def require_lead(session: Session, programme_id: int, user_id: str, *, admin: bo
 
 def led_programme_ids(session: Session, user_id: str) -> list[int]:
     return list(session.scalars(select(ProgrammeLead.programme_id).where(ProgrammeLead.user_id == user_id)))
+
+
+def asked_for_deletion(session: Session, programme_id: int, user_id: str) -> bool:
+    """Whether this person asked for their data to be deleted from the programme (recognised by a keyed hash)."""
+    digests = encryptor().subject_digests(user_id)
+    return (
+        session.scalar(
+            select(DeletedParticipant.id).where(
+                DeletedParticipant.programme_id == programme_id, DeletedParticipant.subject.in_(digests)
+            )
+        )
+        is not None
+    )

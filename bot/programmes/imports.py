@@ -15,13 +15,14 @@ from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from bot import outbox
 from bot.clock import now
 from bot.content import Content
 from bot.db import Database
 from bot.models import Enrolment, Programme
-from bot.programmes.access import is_lead
+from bot.programmes.access import asked_for_deletion, is_lead
 from bot.programmes.enrolment import Person
 
 REQUIRED_COLUMNS = ("slack", "role", "organisation", "department")
@@ -33,6 +34,19 @@ class ImportReport:
     added: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)  # "line 4: ..." per bad row
+    # "line 5: U1 skipped: ..." per person who chose to leave: only they can join again.
+    skipped: list[str] = field(default_factory=list)
+
+
+class Skipped(Exception):
+    """A row for someone who left or asked for their data to be deleted: an import never puts them back."""
+
+
+LEFT_REASON = "left this programme, so only they can join again (an import never puts them back)"
+DELETED_REASON = (
+    "asked for their data to be deleted from this programme, so only they can join again "
+    "(an import never puts them back)"
+)
 
 
 Resolve = Callable[[str], Person | None]
@@ -83,6 +97,9 @@ def import_participants(
 ) -> ImportReport:
     """Load each good row as a waiting enrolment (privacy notice still to confirm) and invite the person.
 
+    Someone who left the programme or asked for their data to be deleted from it is skipped (and
+    listed in ``report.skipped`` with the reason): leaving sticks until they join again themselves.
+
     ``resolve`` turns a Slack user ID or email into the person (None if Slack does not know them).
     """
     report = ImportReport()
@@ -123,6 +140,9 @@ def import_participants(
         except ValueError as error:
             report.problems.append(f"line {line}: {error}")
             continue
+        except Skipped as reason:
+            report.skipped.append(f"line {line}: {person.user_id} skipped: {reason}")
+            continue
         (report.added if added else report.updated).append(person.user_id)
     return report
 
@@ -144,6 +164,10 @@ def _save_row(
             select(Enrolment).where(Enrolment.programme_id == programme.id, Enrolment.user_id == person.user_id)
         )
         added = enrolment is None
+        if enrolment is not None and enrolment.status == "left":
+            raise Skipped(LEFT_REASON)
+        if enrolment is None and asked_for_deletion(session, programme.id, person.user_id):
+            raise Skipped(DELETED_REASON)
         if enrolment is None:
             enrolment = Enrolment(programme_id=programme.id, user_id=person.user_id, privacy_confirmed_at=None)
             session.add(enrolment)
@@ -157,8 +181,6 @@ def _save_row(
         enrolment.title = row.get("title", "")[:150]
         enrolment.line_manager_id = manager.user_id if manager else None
         enrolment.topics = topics
-        if enrolment.status == "left":
-            enrolment.status = "waiting"
         session.flush()
         if added:
             outbox.enqueue(
@@ -171,3 +193,11 @@ def _save_row(
                 payload={"programme_id": programme.id},
             )
         return added
+
+
+def still_enrolled(session: Session, programme_id: int, user_id: str | None) -> bool:
+    """Whether an imported person's invitation is still worth sending (they have not left meanwhile)."""
+    status = session.scalar(
+        select(Enrolment.status).where(Enrolment.programme_id == programme_id, Enrolment.user_id == user_id)
+    )
+    return status is not None and status != "left"

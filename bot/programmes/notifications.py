@@ -8,13 +8,15 @@ from bot.blockkit import actions, button, context, escape, section
 from bot.content import Content
 from bot.models import OutboxMessage, Programme
 from bot.outbox import Kind, Rendered, Skip
-from bot.programmes.imports import INVITATION_KIND
+from bot.programmes.imports import INVITATION_KIND, still_enrolled
 
 
 def render_import_invitation(session: Session, row: OutboxMessage, content: Content) -> Rendered | Skip:
     programme = session.get(Programme, int(row.payload["programme_id"]))
     if programme is None or programme.status != "active":
         return Skip("the programme is closed")
+    if not still_enrolled(session, programme.id, row.recipient_user_id):
+        return Skip("the person left or asked for their data to be deleted")
     text = (
         f"Your programme lead has added you to *{escape(programme.name)}*, a reverse mentoring programme: junior "
         "colleagues mentor senior leaders, so leaders learn how work is really experienced. "

@@ -12,7 +12,7 @@ from bot.clock import now
 from bot.db import Database
 from bot.errors import FieldErrors, NotAllowed, NotFound, Problem
 from bot.models import Enrolment, Programme, ProgrammeLead
-from bot.programmes.access import is_lead, led_programme_ids
+from bot.programmes.access import asked_for_deletion, is_lead, led_programme_ids
 
 
 @dataclass
@@ -62,22 +62,39 @@ def validate_programme(session: Session, data: ProgrammeInput, *, programme_id: 
         errors["backup_lead_id"] = Problem("programmes.backup_lead_is_lead")
     if not 0 <= data.retention_days <= 3650:
         errors["retention_days"] = Problem("programmes.retention_out_of_range", min=0, max=3650)
-    if programme_id is not None and data.lead_ids:
-        enrolled = set(
-            session.scalars(
-                select(Enrolment.user_id).where(
-                    Enrolment.programme_id == programme_id,
-                    Enrolment.user_id.in_([*data.lead_ids, data.backup_lead_id or ""]),
-                    Enrolment.status != "left",
-                )
-            )
-        )
-        if enrolled:
-            errors["lead_ids"] = Problem(
-                "programmes.lead_is_participant", people=", ".join(f"<@{user}>" for user in sorted(enrolled))
-            )
+    if programme_id is not None:
+        errors.update(lead_independence_errors(session, programme_id, data))
     if errors:
         raise FieldErrors(errors)
+
+
+def lead_independence_errors(session: Session, programme_id: int, data: ProgrammeInput) -> dict[str, Problem]:
+    """Leads stay independent of the pairs: nobody who is or was a participant (left included) may lead.
+
+    A former participant could otherwise read the concerns raised about their own pair.
+    """
+    errors: dict[str, Problem] = {}
+    candidates = {
+        "lead_ids": list(data.lead_ids),
+        "backup_lead_id": [data.backup_lead_id] if data.backup_lead_id else [],
+    }
+    wanted = [user for users in candidates.values() for user in users]
+    if not wanted:
+        return errors
+    participants = set(
+        session.scalars(
+            select(Enrolment.user_id).where(Enrolment.programme_id == programme_id, Enrolment.user_id.in_(wanted))
+        )
+    )
+    # Someone whose data was deleted left no profile, only a keyed hash: they were a participant too.
+    participants |= {user for user in wanted if asked_for_deletion(session, programme_id, user)}
+    for name, users in candidates.items():
+        clash = sorted(set(users) & participants)
+        if clash:
+            people = ", ".join(f"<@{user}>" for user in clash)
+            code = "programmes.lead_is_participant" if len(clash) == 1 else "programmes.leads_are_participants"
+            errors[name] = Problem(code, people=people)
+    return errors
 
 
 def _apply(programme: Programme, data: ProgrammeInput) -> None:
