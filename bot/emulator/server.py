@@ -1099,6 +1099,9 @@ class SlackEmulator:
         if conv.kind == "private" and self.bot_user_id not in conv.members:
             raise SlackApiError("not_in_channel")
         msgs = [self._message_obj(m) for m in reversed(conv.messages) if not m.thread_ts or m.thread_ts == m.ts]
+        if not _truthy(args.get("include_all_metadata")):  # Slack returns message metadata only when asked
+            for message in msgs:
+                message.pop("metadata", None)
         page, next_cursor = self._page(msgs, args)
         return {"ok": True, "messages": page, "has_more": bool(next_cursor), "pin_count": 0,
                 "response_metadata": {"next_cursor": next_cursor}}
