@@ -15,7 +15,7 @@ import pytest
 from bot.concerns import service as concerns
 from bot.concerns.service import ConcernInput
 from bot.db import Database
-from bot.errors import NotAllowed, NotFound
+from bot.errors import FieldErrors, NotAllowed, NotFound
 from bot.models import Enrolment, Pair, Programme, ProgrammeLead
 
 LEAD, REPORTER, PARTNER, OUTSIDER = "U0LEAD", "U0REPORTER", "U0PARTNER", "U0OUTSIDER"
@@ -139,3 +139,22 @@ def test_nobody_but_a_lead_of_the_programme_can_read_a_concern(db: Database) -> 
         with pytest.raises(NotFound):
             concerns.open_for_lead(db, concern_id, someone)
         assert concerns.open_concerns_for_lead(db, someone) == []
+
+
+SLACK_TEXT_INPUT_MAX = 3000  # the longest a Slack plain_text_input may be set to take (max_length)
+
+
+def test_the_longest_text_a_slack_form_can_take_is_accepted_and_one_more_character_is_not(db: Database) -> None:
+    programme_id = world(db, paired=False)
+    longest, too_long = "x" * SLACK_TEXT_INPUT_MAX, "x" * (SLACK_TEXT_INPUT_MAX + 1)
+    with pytest.raises(FieldErrors) as refused:
+        concerns.raise_concern(db, REPORTER, ConcernInput(programme_id, too_long, "fyi", "named"))
+    assert set(refused.value.errors) == {"details"}
+    concern_id = concerns.raise_concern(db, REPORTER, ConcernInput(programme_id, longest, "fyi", "named")).id
+    assert concerns.open_for_lead(db, concern_id, LEAD).details == longest
+    for act, field in ((concerns.add_note, "note"), (concerns.close, "outcome_note")):
+        with pytest.raises(FieldErrors) as refused:
+            act(db, concern_id, LEAD, too_long)
+        assert set(refused.value.errors) == {field}
+        act(db, concern_id, LEAD, longest)
+    assert concerns.open_for_lead(db, concern_id, LEAD).outcome_note == longest

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.db import Database
-from bot.errors import NotFound
+from bot.errors import FieldErrors, NotFound
 from bot.models import Enrolment, MentoringSession, Pair, Programme, ProgrammeLead, Reflection
 from bot.reflections import service as reflections
 from bot.reflections.service import ReflectionInput
@@ -103,3 +103,13 @@ def test_only_the_author_deletes_their_reflection(db: Database) -> None:
     reflections.delete_reflection(db, saved.id, MENTEE)
     with pytest.raises(NotFound):
         reflections.target_for_edit(db, saved.id, MENTEE)
+
+
+def test_the_longest_text_a_slack_form_can_take_is_kept_and_one_more_character_is_refused(db: Database) -> None:
+    session_id = held_session(db)
+    longest = "x" * 3000  # a Slack plain_text_input's largest max_length
+    with pytest.raises(FieldErrors) as refused:
+        reflections.save_reflection(db, session_id, MENTEE, ReflectionInput(longest + "x", "Listen more."))
+    assert set(refused.value.errors) == {"takeaways"}
+    saved = reflections.save_reflection(db, session_id, MENTEE, ReflectionInput(longest, longest, longest))
+    assert stored(db, saved.id)[1:3] == (longest, longest)
