@@ -13,7 +13,7 @@ LOCK_VENV := $(VENV)/lock-venv
 # The test suite and CI run on PostgreSQL too, so the development install has the driver.
 EXTRAS := dev,postgres
 
-.PHONY: setup run demo serve worker test lint unit bench lock clean
+.PHONY: setup run demo serve worker test lint unit bench mutation lock clean
 
 $(VENV)/.installed: pyproject.toml $(CONSTRAINTS)
 	$(PYTHON) -m venv $(VENV)
@@ -67,6 +67,11 @@ test: lint unit
 
 bench: setup
 	$(PY) tests/benchmarks/run_all.py
+
+# Mutation testing of the critical modules (matching rules, concerns, reflections, the outbox), SQLite
+# only, two mutants at a time; README "Mutation testing". MUTATION_ARGS=--all runs every mutant.
+mutation: setup
+	TEST_DATABASE_URL= $(PY) tests/mutation/run.py $(MUTATION_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache data/*.db

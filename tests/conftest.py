@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import create_engine, text
 
 from bot import crypto
@@ -23,6 +24,14 @@ from bot.models import Base
 TEST_KEY = crypto.generate_key()
 # Fails a test when a simulated person met an answer Slack would have given up on (> 3 s).
 pytest_plugins = ["bot.emulator.pytest_plugin"]
+
+# Hypothesis: the same examples on every CI run (a red build can be re-run and stays red), fresh
+# random ones on a developer's machine; no deadline on a shared CI machine. A test's own @settings wins.
+hypothesis_settings.register_profile("ci", derandomize=True, database=None, deadline=None, print_blob=True)
+hypothesis_settings.register_profile("dev", print_blob=True)  # random examples, Hypothesis defaults
+hypothesis_settings.load_profile(
+    os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev")
+)
 
 
 @pytest.fixture(autouse=True)

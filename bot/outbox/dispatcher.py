@@ -243,7 +243,7 @@ class Dispatcher:
             if message.file is not None:
                 self.slack.upload_file(channel, message.file.filename, message.file.content, message.file.title)
             if message.pin and ts:
-                self.slack.pin(channel, ts)
+                self._pin(channel, ts)
         except SlackApiError as error:
             self._handle_slack_error(row, error)
             return 0
@@ -254,6 +254,14 @@ class Dispatcher:
             self.runtime.db, row, self.worker_id, ts or None, channel_id=channel, on_sent=self.kinds[row.kind].on_sent
         )
         return 1
+
+    def _pin(self, channel: str, ts: str) -> None:
+        """Pin the message; pinned already (an earlier attempt whose answer was lost) counts as done."""
+        try:
+            self.slack.pin(channel, ts)
+        except SlackApiError as error:
+            if error_code(error) != "already_pinned":
+                raise
 
     def _already_posted(self, channel: str, key: str) -> str:
         """The ts of a message this row already posted (found by its metadata), or ""."""

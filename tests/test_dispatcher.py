@@ -1,0 +1,409 @@
+"""The dispatcher, driven directly with a frozen clock against the local Slack emulator.
+
+Pins what tests/test_outbox.py (pacing off) leaves open: per-conversation pacing with its burst,
+the exact backoff per attempt, the attempt limit, a stalled worker whose lease was taken over, a
+crash after the post (found again through message metadata), and a failed file upload or pin
+after the post (done on the retry without posting the message a second time).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+from freezegun import freeze_time
+from hypothesis import given
+from hypothesis import strategies as st
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot import outbox
+from bot.clock import as_utc, now
+from bot.content import Content, load_content
+from bot.db import Database
+from bot.emulator import SlackEmulator
+from bot.models import OutboxMessage, Programme, ProgrammeLead
+from bot.outbox import Kind, OutboxFile, Rendered, Skip
+from bot.outbox.dispatcher import PACING_BURST, Dispatcher
+from bot.registry import outbox_kinds
+from bot.runtime import Runtime
+from bot.settings import Settings
+from bot.slack_gateway import SlackGateway
+
+T0 = "2027-02-01 09:00:00"  # a Monday morning
+NOTE = "dispatch_note"
+on_sent_calls: list[tuple[str, str | None]] = []  # (row key, ts) for every on_sent call
+
+
+def render_note(session: Session, row: OutboxMessage, content: Content) -> Rendered | Skip:
+    payload = row.payload
+    file = payload.get("file")
+    return Rendered(
+        text=str(payload["text"]),
+        user_id=row.recipient_user_id,
+        channel=row.channel_id,
+        file=OutboxFile(str(file), b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n", "Your invite") if file else None,
+        pin=bool(payload.get("pin")),
+    )
+
+
+def record_sent(session: Session, row: OutboxMessage, ts: str | None) -> None:
+    on_sent_calls.append((row.key, ts))
+
+
+KINDS = outbox_kinds({NOTE: Kind(render_note, on_sent=record_sent)})
+
+
+@pytest.fixture
+def emulator() -> Iterator[SlackEmulator]:
+    emu = SlackEmulator().start()
+    yield emu
+    emu.stop()
+
+
+@pytest.fixture
+def runtime(db: Database, emulator: SlackEmulator) -> Runtime:
+    on_sent_calls.clear()
+    settings = Settings(slack_bot_token=emulator.bot_token, slack_api_url=emulator.api_url, database_url=db.url)
+    gateway = SlackGateway.connect(emulator.bot_token, emulator.api_url)
+    return Runtime(settings, db, gateway, load_content(), kinds=KINDS)
+
+
+@pytest.fixture
+def dispatcher(runtime: Runtime) -> Iterator[Callable[..., Dispatcher]]:
+    """Dispatchers with this module's kinds and Slack's default pacing unless a test says otherwise."""
+    made: list[Dispatcher] = []
+
+    def make(worker_id: str = "w1", **options: Any) -> Dispatcher:
+        made.append(Dispatcher(runtime, worker_id=worker_id, threads=2, kinds=KINDS, **options))
+        return made[-1]
+
+    yield make
+    for each in made:
+        each.close()
+
+
+def note(db: Database, key: str, user: str, text: str, *, programme_id: int | None = None, **payload: Any) -> None:
+    with db.session() as session:
+        assert outbox.enqueue(
+            session,
+            kind=NOTE,
+            key=key,
+            recipient_user_id=user,
+            programme_id=programme_id,
+            payload={"text": text, **payload},
+        )
+
+
+def row_of(db: Database, key: str) -> OutboxMessage:
+    with db.session() as session:
+        row = session.scalar(select(OutboxMessage).where(OutboxMessage.key == key))
+        assert row is not None
+        session.expunge(row)
+        return row
+
+
+def dm_texts(emulator: SlackEmulator, user: str) -> list[str]:
+    channel = emulator.im_channel(user)
+    return [m.text for m in emulator.messages_in(channel) if m.text] if channel else []
+
+
+def post_times(emulator: SlackEmulator, user: str) -> list[float]:
+    """When (on the frozen clock) each message to this person's DM was posted, relative to T0."""
+    channel = emulator.im_channel(user)
+    start = datetime.fromisoformat(T0 + "+00:00").timestamp()
+    return [
+        round(call.at - start, 3)
+        for call in emulator.calls_to("chat.postMessage")
+        if call.ok and call.args.get("channel") == channel
+    ]
+
+
+def programme_with_lead(db: Database, lead: str) -> int:
+    with db.session() as session:
+        programme = Programme(name="Pilot", created_by=lead)
+        session.add(programme)
+        session.flush()
+        session.add(ProgrammeLead(programme_id=programme.id, user_id=lead))
+        return programme.id
+
+
+# ------------------------------------------------------------------------------------ pacing
+
+
+def test_one_conversation_gets_a_burst_then_one_message_a_second_others_are_not_held_back(
+    db: Database, emulator: SlackEmulator, dispatcher: Callable[..., Dispatcher]
+) -> None:
+    amara, bola, chen = (emulator.add_user(name) for name in ("amara", "bola", "chen"))
+    with freeze_time(T0) as clock:
+        for index in range(6):
+            note(db, f"amara-{index}", amara, f"to amara {index}")
+        for index in range(2):
+            note(db, f"bola-{index}", bola, f"to bola {index}")
+        note(db, "chen-0", chen, "to chen")
+        worker = dispatcher()  # the default pacing: Slack's one message a second per conversation
+        for step in range(32):  # eight seconds, a pass every quarter second
+            if step == 2:  # a newcomer for the busy conversation waits behind the queue, it does not jump it
+                note(db, "amara-late", amara, "to amara late")
+            worker.run_once()
+            clock.tick(0.25)
+    assert PACING_BURST == 2
+    assert post_times(emulator, amara) == [0.0, 0.0, 1.0, 2.0, 3.0, 4.0, 5.0]
+    texts = dm_texts(emulator, amara)  # the burst's two go out together, on two threads: in either order
+    assert sorted(texts[:2]) == ["to amara 0", "to amara 1"]
+    assert texts[2:] == [*(f"to amara {i}" for i in range(2, 6)), "to amara late"]
+    assert post_times(emulator, bola) == [0.0, 0.0]
+    assert post_times(emulator, chen) == [0.0]
+    assert set(outbox.counts_by_status(db)) == {"sent"}
+
+
+def test_after_a_quiet_spell_the_burst_is_available_again(
+    db: Database, emulator: SlackEmulator, dispatcher: Callable[..., Dispatcher]
+) -> None:
+    amara = emulator.add_user("amara")
+    with freeze_time(T0) as clock:
+        worker = dispatcher(per_conversation_interval=1.0)
+        note(db, "first", amara, "first")
+        worker.run_once()
+        clock.tick(10)  # quiet: the bucket refills, but never beyond the burst
+        for index in range(4):
+            note(db, f"again-{index}", amara, f"again {index}")
+        for _ in range(16):
+            worker.run_once()
+            clock.tick(0.25)
+    assert post_times(emulator, amara) == [0.0, 10.0, 10.0, 11.0, 12.0]
+
+
+# ------------------------------------------------------------------------------------ backoff and the limit
+
+
+def test_backoff_doubles_from_five_seconds_and_is_capped_at_ten_minutes() -> None:
+    expected = [5, 10, 20, 40, 80, 160, 320, 600, 600, 600, 600, 600]
+    assert [outbox.backoff(attempt).total_seconds() for attempt in range(1, 13)] == expected
+    assert outbox.backoff(0) == timedelta(seconds=5)
+
+
+@given(st.integers(min_value=1, max_value=200))
+def test_backoff_never_shrinks_and_never_passes_the_cap(attempt: int) -> None:
+    assert outbox.backoff(attempt) <= outbox.backoff(attempt + 1) <= timedelta(minutes=10)
+    assert outbox.backoff(attempt + 1) in {outbox.backoff(attempt) * 2, timedelta(minutes=10)}
+
+
+def fail_until_done(db: Database, worker: Dispatcher, key: str, clock: Any, limit: int = 40) -> list[float]:
+    """Run the row's attempts, moving the clock to each retry; returns the delay chosen after each."""
+    delays: list[float] = []
+    for _ in range(limit):
+        worker.run_once()
+        row = row_of(db, key)
+        if row.status != "pending":
+            break
+        delays.append((as_utc(row.send_at) - now()).total_seconds())
+        clock.move_to(as_utc(row.send_at))
+    return delays
+
+
+def test_a_server_error_is_retried_after_exactly_the_backoff_for_its_attempt(
+    db: Database, emulator: SlackEmulator, dispatcher: Callable[..., Dispatcher]
+) -> None:
+    amara = emulator.add_user("amara")
+    emulator.fail_next("chat.postMessage", status=503, count=4)
+    with freeze_time(T0) as clock:
+        note(db, "flaky", amara, "hello")
+        delays = fail_until_done(db, dispatcher(per_conversation_interval=0), "flaky", clock)
+    assert delays == [5, 10, 20, 40]
+    row = row_of(db, "flaky")
+    assert (row.status, row.attempts) == ("sent", 5)
+    assert dm_texts(emulator, amara) == ["hello"]
+
+
+def test_a_row_fails_on_exactly_the_last_attempt_and_the_leads_are_told_once(
+    db: Database, emulator: SlackEmulator, dispatcher: Callable[..., Dispatcher]
+) -> None:
+    amara, lena = emulator.add_user("amara"), emulator.add_user("lena")
+    programme_id = programme_with_lead(db, lena)
+    assert outbox.MAX_ATTEMPTS == 12  # with the backoff: about fifty minutes of a Slack outage
+    emulator.fail_next("chat.postMessage", status=503, count=outbox.MAX_ATTEMPTS)  # the 13th would go through
+    with freeze_time(T0) as clock:
+        note(db, "doomed", amara, "hello", programme_id=programme_id)
+        worker = dispatcher(per_conversation_interval=0)
+        delays = fail_until_done(db, worker, "doomed", clock)
+        given_up_after = now() - datetime.fromisoformat(T0 + "+00:00")
+        worker.run_until_idle()  # the leads' alert
+    assert delays == [5, 10, 20, 40, 80, 160, 320, 600, 600, 600, 600]  # eleven retries, then no more
+    row = row_of(db, "doomed")
+    assert (row.status, row.attempts) == ("failed", outbox.MAX_ATTEMPTS)
+    assert row.last_error is not None and row.last_error.startswith("gave up after 12 attempts")
+    assert given_up_after == timedelta(seconds=sum(delays))
+    attempts = [c for c in emulator.calls_to("chat.postMessage") if c.args.get("channel") == emulator.im_channel(amara)]
+    assert len(attempts) == outbox.MAX_ATTEMPTS and not any(c.ok for c in attempts)
+    assert dm_texts(emulator, amara) == []
+    alerts = dm_texts(emulator, lena)
+    assert len(alerts) == 1 and "couldn't deliver" in alerts[0] and "Pilot" in alerts[0]
+
+
+# ------------------------------------------------------------------------------------ leases
+
+
+def test_a_stalled_worker_cannot_overwrite_a_row_another_worker_took_over(db: Database) -> None:
+    with freeze_time(T0) as clock:
+        note(db, "contested", "U0AMARA", "hello")
+        [stalled] = outbox.claim_due(db, "worker-a")
+        clock.tick(outbox.LEASE - timedelta(seconds=1))
+        assert outbox.claim_due(db, "worker-b") == []  # the lease still holds
+        clock.tick(timedelta(seconds=2))
+        [taken] = outbox.claim_due(db, "worker-b")  # A stalled past its lease: B takes the row over
+        assert (taken.id, taken.attempts, taken.leased_by) == (stalled.id, 2, "worker-b")
+
+        # A wakes up while B is still sending: nothing A does may touch B's row.
+        assert not outbox.mark_failed(db, stalled, "worker-a", "late failure")
+        outbox.retry_later(db, stalled, "worker-a", now() + timedelta(minutes=5), "late retry")
+        outbox.mark_skipped(db, stalled, "worker-a", "late skip")
+        outbox.note_posted(db, stalled, "worker-a", "1000.000001")
+        outbox.mark_sent(db, stalled, "worker-a", "1000.000002", on_sent=record_sent)
+        held = row_of(db, "contested")
+        assert (held.status, held.leased_by, held.slack_ts, held.last_error) == ("sending", "worker-b", None, None)
+        assert as_utc(held.send_at) == datetime.fromisoformat(T0 + "+00:00")
+        assert held.lease_until is not None and held.attempts == 2
+        assert on_sent_calls == []
+
+        outbox.mark_sent(db, taken, "worker-b", "2000.000001", on_sent=record_sent)
+        # ... and after B has finished, A's late answers change nothing either.
+        assert not outbox.mark_failed(db, stalled, "worker-a", "later still")
+        outbox.retry_later(db, stalled, "worker-a", now(), "later still")
+        outbox.mark_sent(db, stalled, "worker-a", "1000.000003", on_sent=record_sent)
+    done = row_of(db, "contested")
+    assert (done.status, done.slack_ts, done.last_error, done.lease_until) == ("sent", "2000.000001", None, None)
+    assert on_sent_calls == [("contested", "2000.000001")]
+
+
+def test_a_worker_whose_lease_was_taken_over_cannot_refund_or_reschedule_many_rows(db: Database) -> None:
+    with freeze_time(T0) as clock:
+        note(db, "paced", "U0AMARA", "hello")
+        [stalled] = outbox.claim_due(db, "worker-a")
+        clock.tick(outbox.LEASE + timedelta(seconds=1))
+        outbox.claim_due(db, "worker-b")
+        outbox.retry_many(db, "worker-a", [(stalled, now() + timedelta(seconds=30))], "paced")
+    row = row_of(db, "paced")
+    assert (row.status, row.leased_by, row.attempts) == ("sending", "worker-b", 2)
+
+
+def test_a_rate_limit_puts_the_row_back_for_retry_after_without_using_an_attempt(
+    db: Database, emulator: SlackEmulator, dispatcher: Callable[..., Dispatcher]
+) -> None:
+    amara = emulator.add_user("amara")
+    emulator.fail_next("chat.postMessage", status=429, retry_after=7, count=2)
+    with freeze_time(T0) as clock:
+        note(db, "limited", amara, "hello")
+        delays = fail_until_done(db, dispatcher(per_conversation_interval=0), "limited", clock)
+    assert delays == [7, 7]
+    row = row_of(db, "limited")
+    assert (row.status, row.attempts) == ("sent", 1)
+
+
+# ------------------------------------------------------------------------------------ crashes and partial sends
+
+
+def test_a_crash_after_the_post_is_found_through_metadata_and_not_posted_again(
+    db: Database, emulator: SlackEmulator, dispatcher: Callable[..., Dispatcher], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    amara = emulator.add_user("amara")
+    with freeze_time(T0) as clock:
+        note(db, "crash", amara, "only once")
+        with monkeypatch.context() as patch:
+            patch.setattr(outbox, "mark_sent", lambda *args, **kwargs: None)  # the process died here
+            dispatcher("doomed").run_once()
+        crashed = row_of(db, "crash")
+        assert (crashed.status, crashed.leased_by, crashed.slack_ts) == ("sending", "doomed", None)
+        [first_post] = emulator.messages_in(emulator.im_channel(amara) or "")
+        clock.tick(outbox.LEASE + timedelta(seconds=1))
+        dispatcher("survivor").run_once()
+    assert dm_texts(emulator, amara) == ["only once"]
+    row = row_of(db, "crash")
+    assert (row.status, row.slack_ts, row.attempts) == ("sent", first_post.ts, 2)
+    assert on_sent_calls == [("crash", first_post.ts)]
+    [lookup] = emulator.calls_to("conversations.history")
+    assert str(lookup.args.get("include_all_metadata")).lower() in {"1", "true"}
+    assert len(emulator.calls_to("chat.postMessage")) == 1
+
+
+def test_an_earlier_post_of_another_row_is_not_mistaken_for_this_one(
+    db: Database, emulator: SlackEmulator, dispatcher: Callable[..., Dispatcher], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    amara = emulator.add_user("amara")
+    with freeze_time(T0) as clock:
+        note(db, "earlier", amara, "earlier note")
+        dispatcher("first").run_once()
+        note(db, "lost", amara, "lost note")
+        emulator.drop_next_connection("chat.postMessage")  # not processed, and the answer is lost
+        worker = dispatcher("second", per_conversation_interval=0)
+        worker.run_once()
+        clock.tick(timedelta(seconds=5))
+        worker.run_once()
+    assert dm_texts(emulator, amara) == ["earlier note", "lost note"]
+    assert row_of(db, "lost").status == "sent"
+
+
+@pytest.mark.parametrize("history", ["readable", "unreadable"])
+def test_a_failed_file_upload_is_done_on_the_retry_without_posting_the_message_again(
+    db: Database, emulator: SlackEmulator, dispatcher: Callable[..., Dispatcher], history: str
+) -> None:
+    amara = emulator.add_user("amara")
+    with freeze_time(T0) as clock:
+        note(db, "invite", amara, "Your session invite", file="session.ics")
+        emulator.fail_next("files.getUploadURLExternal", status=503)
+        if history == "unreadable":  # no safety net from the metadata lookup
+            emulator.fail_next("conversations.history", error="missing_scope", count=5)
+        worker = dispatcher(per_conversation_interval=0)
+        worker.run_once()
+        half_done = row_of(db, "invite")
+        assert half_done.status == "pending" and half_done.slack_ts
+        clock.tick(outbox.backoff(1))
+        worker.run_once()
+    channel = emulator.im_channel(amara) or ""
+    messages = emulator.messages_in(channel)
+    assert [m.text for m in messages if m.text] == ["Your session invite"]
+    assert [emulator.file(f).name for m in messages for f in m.files] == ["session.ics"]  # type: ignore[union-attr]
+    row = row_of(db, "invite")
+    assert (row.status, row.slack_ts) == ("sent", half_done.slack_ts)
+    assert len(emulator.calls_to("chat.postMessage")) == 1
+
+
+@pytest.mark.parametrize("history", ["readable", "unreadable"])
+def test_a_failed_pin_is_done_on_the_retry_without_posting_the_message_again(
+    db: Database, emulator: SlackEmulator, dispatcher: Callable[..., Dispatcher], history: str
+) -> None:
+    amara = emulator.add_user("amara")
+    with freeze_time(T0) as clock:
+        note(db, "contract", amara, "Your agreement", pin=True)
+        emulator.fail_next("pins.add", status=503)
+        if history == "unreadable":
+            emulator.fail_next("conversations.history", error="missing_scope", count=5)
+        worker = dispatcher(per_conversation_interval=0)
+        worker.run_once()
+        assert row_of(db, "contract").status == "pending"
+        clock.tick(outbox.backoff(1))
+        worker.run_once()
+    [message] = emulator.messages_in(emulator.im_channel(amara) or "")
+    assert (message.text, message.pinned) == ("Your agreement", True)
+    row = row_of(db, "contract")
+    assert (row.status, row.slack_ts) == ("sent", message.ts)
+    assert len(emulator.calls_to("chat.postMessage")) == 1
+
+
+def test_a_pin_whose_answer_was_lost_is_not_retried_until_the_leads_hear_of_a_failure(
+    db: Database, emulator: SlackEmulator, dispatcher: Callable[..., Dispatcher]
+) -> None:
+    amara, lena = emulator.add_user("amara"), emulator.add_user("lena")
+    programme_id = programme_with_lead(db, lena)
+    with freeze_time(T0) as clock:
+        note(db, "pinned", amara, "Your agreement", pin=True, programme_id=programme_id)
+        emulator.drop_next_connection("pins.add", after_processing=True)  # pinned, but the answer is lost
+        worker = dispatcher(per_conversation_interval=0)
+        fail_until_done(db, worker, "pinned", clock)
+        worker.run_until_idle()
+    [message] = emulator.messages_in(emulator.im_channel(amara) or "")
+    assert (message.text, message.pinned) == ("Your agreement", True)
+    assert row_of(db, "pinned").status == "sent"
+    assert dm_texts(emulator, lena) == []
