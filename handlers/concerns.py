@@ -30,6 +30,7 @@ from bot.concerns.blocks import (
     PAUSE,
     RAISE_CONCERN,
     REMATCH,
+    REOPEN,
     close_form,
     concern_form,
     concern_sent_view,
@@ -37,6 +38,7 @@ from bot.concerns.blocks import (
     lead_concerns_list,
     not_enrolled_view,
     note_form,
+    reopen_answer,
     reporter_concerns_list,
 )
 from bot.db import Database
@@ -58,7 +60,7 @@ from handlers.common import (
 log = logging.getLogger(__name__)
 
 LeadAction = Callable[[Database, int, str], concerns.LeadConcernView]
-LeadNote = Callable[[Database, int, str, str], concerns.LeadConcernView]
+LeadForm = Callable[[Database, int, str, dict[str, Any]], concerns.LeadConcernView]
 
 
 def concern_form_for(runtime: Runtime, user_id: str, preselected: int | None = None) -> dict[str, Any]:
@@ -206,7 +208,7 @@ def open_note_form(
 
 def open_close_form(ack: Ack, body: dict[str, Any], respond: Respond, runtime: Runtime) -> None:
     ack()
-    open_note_form(runtime, body, respond, close_form)
+    open_note_form(runtime, body, respond, lambda concern_id, parent: close_form(concern_id, parent, runtime.content))
 
 
 def open_add_note_form(ack: Ack, body: dict[str, Any], respond: Respond, runtime: Runtime) -> None:
@@ -215,14 +217,12 @@ def open_add_note_form(ack: Ack, body: dict[str, Any], respond: Respond, runtime
 
 
 def save_lead_form(
-    ack: Ack, body: dict[str, Any], view: dict[str, Any], runtime: Runtime, field: str, action: LeadNote
+    ack: Ack, body: dict[str, Any], view: dict[str, Any], runtime: Runtime, field: str, action: LeadForm
 ) -> None:
-    """Saved before the form closes (errors under the field); then the concern modal under it is refreshed."""
+    """Saved before the form closes (errors under the fields); then the concern modal under it is refreshed."""
     meta = metadata(view)
     try:
-        result = action(
-            runtime.db, parse_int(meta.get("concern_id")), acting_user(body), text_value(read_values(view), field)
-        )
+        result = action(runtime.db, parse_int(meta.get("concern_id")), acting_user(body), read_values(view))
     except FieldErrors as error:
         ack_field_errors(ack, error, view)
         return
@@ -240,11 +240,41 @@ def save_lead_form(
 
 
 def save_close(ack: Ack, body: dict[str, Any], view: dict[str, Any], runtime: Runtime) -> None:
-    save_lead_form(ack, body, view, runtime, "outcome_note", concerns.close)
+    """The outcome note (leads only) and the message to the reporter (the reporter only)."""
+    def close(db: Database, concern_id: int, lead_id: str, values: dict[str, Any]) -> concerns.LeadConcernView:
+        return concerns.close(
+            db,
+            concern_id,
+            lead_id,
+            text_value(values, "outcome_note"),
+            text_value(values, "reporter_message"),
+        )
+
+    save_lead_form(ack, body, view, runtime, "outcome_note", close)
 
 
 def save_added_note(ack: Ack, body: dict[str, Any], view: dict[str, Any], runtime: Runtime) -> None:
-    save_lead_form(ack, body, view, runtime, "note", concerns.add_note)
+    def add(db: Database, concern_id: int, lead_id: str, values: dict[str, Any]) -> concerns.LeadConcernView:
+        return concerns.add_note(db, concern_id, lead_id, text_value(values, "note"))
+
+    save_lead_form(ack, body, view, runtime, "note", add)
+
+
+# ---------------------------------------------------------------------------------- the reporter's follow-up
+
+
+def reopen_concern(ack: Ack, body: dict[str, Any], respond: Respond, runtime: Runtime) -> None:
+    """"This isn't resolved": only the reporter may press it; the answer is theirs alone."""
+    ack()
+    try:
+        result = concerns.reopen(
+            runtime.db, parse_int(action_value(body)), acting_user(body), admins=runtime.settings.admins
+        )
+    except NotFound as error:
+        answer_privately(runtime, body, respond, str(error))
+        return
+    text, blocks = reopen_answer(runtime.content, result.outcome, result.programme_id)
+    answer_privately(runtime, body, respond, text, blocks)
 
 
 LISTENERS = Listeners(
@@ -259,6 +289,7 @@ LISTENERS = Listeners(
         (REMATCH, rematch_pair),
         (CLOSE, open_close_form),
         (NOTE, open_add_note_form),
+        (REOPEN, reopen_concern),
     ],
     views=[(CONCERN_FORM, save_concern), (CLOSE_FORM, save_close), (NOTE_FORM, save_added_note)],
 )

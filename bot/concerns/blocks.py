@@ -15,7 +15,9 @@ from bot.blockkit.forms import input_block, modal, option, radio, static_select,
 from bot.concerns.service import (
     DETAILS_MAX,
     HELP_MAX,
+    MESSAGE_MAX,
     NOTE_MAX,
+    REOPEN_WINDOW,
     ConcernSummary,
     LeadConcernView,
     ProgrammeChoice,
@@ -39,6 +41,7 @@ PAUSE = "concern_pause"
 REMATCH = "concern_rematch"
 CLOSE = "concern_close"
 NOTE = "concern_note"
+REOPEN = "concern_reopen"  # the reporter's "This isn't resolved"; value: the concern id
 
 URGENCY_FOR_LEADS = {"today": "Urgent: today", "this-week": "This week", "fyi": "Just so you know"}
 STATUS_LABELS = {"open": "Open, not yet acknowledged", "acknowledged": "Acknowledged", "closed": "Closed"}
@@ -171,7 +174,14 @@ def receipt_message(
 
 
 def reporter_update_message(
-    content: Content, what: str, programme_name: str, lead_id: str | None
+    content: Content,
+    what: str,
+    programme_name: str,
+    lead_id: str | None,
+    *,
+    concern_id: int = 0,
+    closing_message: str | None = None,
+    closed_at: datetime | None = None,
 ) -> tuple[str, list[Block]]:
     copy = content.concern
     if what == "acknowledged":
@@ -181,7 +191,30 @@ def reporter_update_message(
     else:
         body = copy.contact + (f" Your programme lead is <@{lead_id}>." if lead_id else "")
     text = f"About the concern you raised in {programme_name}: {body}"
-    return text, [section(f"*About the concern you raised in {programme_name}*\n{body}")]
+    blocks: list[Block] = [section(f"*About the concern you raised in {programme_name}*\n{body}")]
+    if what == "closed" and closing_message:
+        safe = closing_message.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        text += f" {copy.closing_message_intro} {safe}"
+        blocks += [section(f"*{copy.closing_message_intro}*"), user_text(closing_message)]
+    if what == "closed" and concern_id and closed_at is not None:
+        blocks += [
+            actions(button(copy.reopen_button, REOPEN, str(concern_id))),
+            context(copy.reopen_note.replace("{date}", when(closed_at + REOPEN_WINDOW))),
+        ]
+    return text[:3000], blocks
+
+
+def reopen_answer(content: Content, outcome: str, programme_id: int) -> tuple[str, list[Block]]:
+    """What the reporter sees after pressing "This isn't resolved" (only they see it)."""
+    copy = content.concern
+    if outcome == "reopened":
+        return copy.reopened, [section(copy.reopened)]
+    if outcome == "already_open":
+        return copy.already_open, [section(copy.already_open)]
+    return copy.reopen_too_late, [
+        section(copy.reopen_too_late),
+        actions(raise_concern_button(programme_id, "Raise a new concern")),
+    ]
 
 
 def pair_notice_message(content: Content, what: str, programme_name: str) -> tuple[str, list[Block]]:
@@ -221,6 +254,24 @@ def alert_message(summary: ConcernSummary) -> tuple[str, list[Block]]:
             button("Acknowledge", ACKNOWLEDGE, str(summary.id)),
         ),
         context("The details are not shown here. Open it to read them: only this programme's leads can."),
+    ]
+    return text, blocks
+
+
+def reopened_message(summary: ConcernSummary) -> tuple[str, list[Block]]:
+    """The leads' alert that the reporter says a closed concern isn't resolved. Never its text, nor who."""
+    urgency = URGENCY_FOR_LEADS.get(summary.urgency, summary.urgency)
+    text = f"A concern in {summary.programme_name} has been reopened: the reporter says it isn't resolved."
+    blocks = [
+        section(
+            f"*A concern in {summary.programme_name} has been reopened*\nThe reporter says it isn't resolved "
+            f"for them.\n*{urgency}*\n{_pair_line(summary)}"
+        ),
+        actions(
+            button("Open", OPEN, str(summary.id), style="primary"),
+            button("Acknowledge", ACKNOWLEDGE, str(summary.id)),
+        ),
+        context("It is open again and will be chased until a lead acknowledges it."),
     ]
     return text, blocks
 
@@ -338,16 +389,28 @@ def lead_concern_modal(view: LeadConcernView) -> dict[str, Any]:
     return modal(LEAD_VIEW, "Concern", blocks[:100], submit=None, close="Close", metadata={"concern_id": view.id})
 
 
-def close_form(concern_id: int, parent_view_id: str) -> dict[str, Any]:
+def close_form(concern_id: int, parent_view_id: str, content: Content) -> dict[str, Any]:
+    copy = content.concern
     blocks = [
         section(
-            "Closing tells the reporter their concern is closed. Your outcome note is kept (encrypted) "
-            "for the programme's leads only; the reporter never sees it."
+            "Closing sends the reporter your message, privately, with a button to say it isn't resolved "
+            "(for 30 days). Your outcome note is kept (encrypted) for the programme's leads only; the "
+            "reporter never sees it."
         ),
         input_block(
             "outcome_note",
             "Outcome note",
             text_input(multiline=True, max_length=NOTE_MAX, placeholder="What was done, or why nothing more is needed"),
+            hint="For the programme's leads only.",
+        ),
+        input_block(
+            "reporter_message",
+            "Message to the reporter",
+            text_input(copy.closing_message_default, multiline=True, max_length=MESSAGE_MAX),
+            hint=(
+                "Say what was done, in words they will recognise. Only the reporter sees it. If they stayed "
+                "anonymous, the app delivers it without telling you who they are."
+            ),
         ),
     ]
     return modal(

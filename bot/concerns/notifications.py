@@ -10,6 +10,7 @@ from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
+from bot.clock import as_utc
 from bot.concerns import service as concerns
 from bot.concerns.blocks import (
     alert_message,
@@ -17,6 +18,7 @@ from bot.concerns.blocks import (
     chase_message,
     pair_notice_message,
     receipt_message,
+    reopened_message,
     reporter_update_message,
 )
 from bot.content import Content
@@ -95,8 +97,33 @@ def render_reporter_update(session: Session, row: OutboxMessage, content: Conten
     programme = session.get(Programme, concern.programme_id)
     what = str(row.payload.get("what") or "")
     lead_id = row.payload.get("lead_id")
-    text, blocks = reporter_update_message(content, what, programme.name if programme else "your programme", lead_id)
+    closing, closed_at = None, None
+    if what == "closed" and row.payload.get("event_id"):
+        closing = concerns.reporter_message(session, int(row.payload["event_id"]), concern.id)
+        if concern.status == "closed" and concern.closed_at is not None:
+            closed_at = as_utc(concern.closed_at)
+    text, blocks = reporter_update_message(
+        content,
+        what,
+        programme.name if programme else "your programme",
+        lead_id,
+        concern_id=concern.id,
+        closing_message=closing,
+        closed_at=closed_at,
+    )
     return Rendered(text=text, blocks=blocks, user_id=concern.reporter_user_id)
+
+
+def render_reopened(session: Session, row: OutboxMessage, content: Content) -> Rendered | Skip:
+    summary = concerns.summary(session, int(row.payload.get("concern_id") or 0))
+    if summary is None:
+        return Skip("the concern no longer exists")
+    if summary.status == "closed":
+        return Skip("the concern was closed again")
+    if row.recipient_user_id is None or not is_lead(session, summary.programme_id, row.recipient_user_id):
+        return Skip("the recipient is no longer a lead of this programme")
+    text, blocks = reopened_message(summary)
+    return Rendered(text=text, blocks=blocks, user_id=row.recipient_user_id)
 
 
 def render_pair_notice(session: Session, row: OutboxMessage, content: Content) -> Rendered | Skip:
@@ -116,4 +143,5 @@ KINDS: dict[str, Kind] = {
     concerns.CHASE_KIND: Kind(render_chase, on_sent=chase_sent),
     concerns.REPORTER_UPDATE_KIND: Kind(render_reporter_update),
     concerns.PAIR_NOTICE_KIND: Kind(render_pair_notice),
+    concerns.REOPENED_KIND: Kind(render_reopened),
 }

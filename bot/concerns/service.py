@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import event, or_, select
+from sqlalchemy import event, func, or_, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -54,6 +54,11 @@ CHANNEL_REFUSED_KIND = "concern_channel_refused"
 CHASE_KIND = "concern_chase"
 REPORTER_UPDATE_KIND = "concern_reporter_update"
 PAIR_NOTICE_KIND = "concern_pair_notice"
+REOPENED_KIND = "concern_reopened"
+
+# After closing, the reporter may answer "This isn't resolved" for this long; then they raise a new one.
+REOPEN_WINDOW = timedelta(days=30)
+MESSAGE_MAX = 2000  # the lead's closing message to the reporter
 
 NOT_VISIBLE = "That concern doesn't exist, or it isn't one you can see."
 SAVE_FAILED = (
@@ -71,6 +76,8 @@ ACTION_LABELS = {
     "rematched_pair": "Ended the pair; both people back in the pool",
     "note_added": "Added a note",
     "closed": "Closed with an outcome note",
+    "reporter_told": "Message sent to the reporter",
+    "reopened": "Reopened: the reporter says it isn't resolved",
     "chased": "Reminder sent to a lead",
     "escalated": "Escalated to the backup lead or an admin",
     "channel_alerted": "Alert posted in the leads' private channel",
@@ -339,10 +346,7 @@ def _enqueue_raised(session: Session, concern: Concern, programme: Programme, ad
         payload=payload,
         **common,
     )
-    primary = [lead.user_id for lead in programme.leads if not lead.is_backup]
-    backups = [lead.user_id for lead in programme.leads if lead.is_backup]
-    first_line = primary or backups
-    for lead_id in first_line:
+    for lead_id in _first_line(programme):
         outbox.enqueue(
             session,
             kind=ALERT_KIND,
@@ -351,12 +355,32 @@ def _enqueue_raised(session: Session, concern: Concern, programme: Programme, ad
             payload=payload,
             **common,
         )
-    first, second = chase_times(concern.urgency, as_utc(concern.created_at))
+    _enqueue_chasers(session, concern, programme, admins, as_utc(concern.created_at))
+
+
+def _first_line(programme: Programme) -> list[str]:
+    """Who is alerted and chased first: the primary leads (the backup leads when there are none)."""
+    primary = [lead.user_id for lead in programme.leads if not lead.is_backup]
+    return primary or [lead.user_id for lead in programme.leads if lead.is_backup]
+
+
+def _enqueue_chasers(
+    session: Session, concern: Concern, programme: Programme, admins: Collection[str], start: datetime, tag: str = ""
+) -> None:
+    """The chase schedule from ``start``: the first line of leads, then the backup leads and admins.
+
+    ``tag`` names the round (``""`` when raised, ``":r1"`` after the first reopening...), so a
+    reopened concern is chased afresh while the earlier round's rows stay as they were."""
+    common: dict[str, Any] = {"programme_id": programme.id, "topic": f"concern:{concern.id}"}
+    payload = {"concern_id": concern.id}
+    first_line = _first_line(programme)
+    backups = [lead.user_id for lead in programme.leads if lead.is_backup]
+    first, second = chase_times(concern.urgency, start)
     for lead_id in first_line:
         outbox.enqueue(
             session,
             kind=CHASE_KIND,
-            key=f"concern:{concern.id}:chase:{lead_id}",
+            key=f"concern:{concern.id}{tag}:chase:{lead_id}",
             send_at=first,
             recipient_user_id=lead_id,
             payload={**payload, "stage": "chase"},
@@ -367,7 +391,7 @@ def _enqueue_raised(session: Session, concern: Concern, programme: Programme, ad
         outbox.enqueue(
             session,
             kind=CHASE_KIND,
-            key=f"concern:{concern.id}:escalate:{user_id}",
+            key=f"concern:{concern.id}{tag}:escalate:{user_id}",
             send_at=second,
             recipient_user_id=user_id,
             payload={**payload, "stage": "escalate"},
@@ -548,15 +572,38 @@ def open_concern_summaries(session: Session, programme_ids: Sequence[int]) -> li
 # ------------------------------------------------------------------------------------ lead actions
 
 
-def _tell_reporter(session: Session, concern: Concern, what: str, lead_id: str | None = None) -> None:
+def _reopenings(session: Session, concern: Concern) -> int:
+    """How often the reporter has reopened this concern (each reopening starts a new round)."""
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(ConcernEvent)
+            .where(ConcernEvent.concern_id == concern.id, ConcernEvent.action == "reopened")
+        )
+        or 0
+    )
+
+
+def _round_tag(session: Session, concern: Concern) -> str:
+    rounds = _reopenings(session, concern)
+    return f":r{rounds}" if rounds else ""
+
+
+def _tell_reporter(
+    session: Session, concern: Concern, what: str, lead_id: str | None = None, event_id: int | None = None
+) -> None:
+    """A private update to the reporter, once per round (a reopened concern is acknowledged afresh)."""
+    payload: dict[str, Any] = {"concern_id": concern.id, "what": what, "lead_id": lead_id}
+    if event_id is not None:
+        payload["event_id"] = event_id
     outbox.enqueue(
         session,
         kind=REPORTER_UPDATE_KIND,
-        key=f"concern:{concern.id}:reporter:{what}",
+        key=f"concern:{concern.id}:reporter:{what}{_round_tag(session, concern)}",
         recipient_user_id=concern.reporter_user_id,
         programme_id=concern.programme_id,
         topic=f"concern:{concern.id}",
-        payload={"concern_id": concern.id, "what": what, "lead_id": lead_id},
+        payload=payload,
     )
 
 
@@ -703,13 +750,28 @@ def add_note(db: Database, concern_id: int, lead_id: str, note: str) -> LeadConc
         return _lead_view(session, concern, "Your note is saved in the audit trail.")
 
 
-def close(db: Database, concern_id: int, lead_id: str, outcome_note: str) -> LeadConcernView:
-    """Close with an outcome note (for the leads only); the reporter is told it is closed, not the note."""
-    text = _clean(outcome_note)
+def close(
+    db: Database, concern_id: int, lead_id: str, outcome_note: str, reporter_message: str
+) -> LeadConcernView:
+    """Close with an outcome note (for the leads only) and a message to the reporter (for them only).
+
+    The reporter gets the message privately, with a button to say it isn't resolved (for
+    :data:`REOPEN_WINDOW`). The message is kept, encrypted, in the audit trail; the payload of its
+    outbox row names the audit entry, never the words. For an anonymous concern the app delivers it
+    and the lead never learns to whom.
+    """
+    text, message = _clean(outcome_note), _clean(reporter_message)
+    errors: dict[str, str] = {}
     if not text:
-        raise FieldErrors({"outcome_note": "Write a short outcome note: what was done, or why nothing was needed."})
-    if len(text) > NOTE_MAX:
-        raise FieldErrors({"outcome_note": f"Please keep the note under {NOTE_MAX:,} characters."})
+        errors["outcome_note"] = "Write a short outcome note: what was done, or why nothing was needed."
+    elif len(text) > NOTE_MAX:
+        errors["outcome_note"] = f"Please keep the note under {NOTE_MAX:,} characters."
+    if not message:
+        errors["reporter_message"] = "Write a few words for the reporter: what was done, in words they will recognise."
+    elif len(message) > MESSAGE_MAX:
+        errors["reporter_message"] = f"Please keep the message under {MESSAGE_MAX:,} characters."
+    if errors:
+        raise FieldErrors(errors)
     with db.session() as session:
         concern = _for_lead(session, concern_id, lead_id, lock=True)
         _require_not_closed(concern)
@@ -719,9 +781,72 @@ def close(db: Database, concern_id: int, lead_id: str, outcome_note: str) -> Lea
         concern.closed_by = lead_id
         concern.outcome_note = text
         _record(session, concern, "closed", lead_id)
-        _tell_reporter(session, concern, "closed")
+        told = ConcernEvent(
+            concern_id=concern.id, at=now(), actor_user_id=lead_id, action="reporter_told", note=message
+        )
+        session.add(told)
         session.flush()
-        return _lead_view(session, concern, "Closed. The reporter has been told, without your note.")
+        _tell_reporter(session, concern, "closed", event_id=told.id)
+        session.flush()
+        return _lead_view(session, concern, "Closed. The reporter has been sent your message, never your outcome note.")
+
+
+@dataclass(frozen=True)
+class Reopening:
+    """What happened when a reporter said "This isn't resolved"."""
+
+    outcome: str  # reopened | already_open | too_late
+    concern_id: int
+    programme_id: int
+    programme_name: str
+    closed_at: datetime | None = None
+
+
+def reopen(db: Database, concern_id: int, reporter_id: str, *, admins: Collection[str] = ()) -> Reopening:
+    """The reporter says their closed concern isn't resolved: within :data:`REOPEN_WINDOW` of its
+    closing it is open again (audited), the leads are told and chased afresh; later, it stays closed
+    and they are offered a new concern. Nobody but the reporter can reopen it (:class:`NotFound`)."""
+    with db.session() as session:
+        concern = session.get(Concern, concern_id, with_for_update=True)
+        if concern is None or concern.reporter_user_id != reporter_id:
+            raise NotFound(NOT_VISIBLE)
+        programme = session.get(Programme, concern.programme_id)
+        name = programme.name if programme else ""
+        if concern.status != "closed":
+            return Reopening("already_open", concern.id, concern.programme_id, name)
+        closed_at = as_utc(concern.closed_at or concern.created_at)
+        if programme is None or now() - closed_at > REOPEN_WINDOW or programme.status != "active":
+            return Reopening("too_late", concern.id, concern.programme_id, name, closed_at)
+        concern.status = "open"
+        concern.acknowledged_at = concern.acknowledged_by = None
+        concern.closed_at = concern.closed_by = None
+        # An anonymous reporter stays anonymous in the audit trail, as when they raised it.
+        _record(session, concern, "reopened", None if concern.anonymous else reporter_id)
+        session.flush()
+        # An earlier round's chasers still waiting (the dispatcher was down) would chase twice.
+        others = (RECEIPT_KIND, ALERT_KIND, CHANNEL_REFUSED_KIND, REPORTER_UPDATE_KIND, PAIR_NOTICE_KIND, REOPENED_KIND)
+        outbox.cancel(session, topic=f"concern:{concern.id}", reason="the concern was reopened", keep_kinds=others)
+        tag = _round_tag(session, concern)
+        for lead_id in _first_line(programme):
+            outbox.enqueue(
+                session,
+                kind=REOPENED_KIND,
+                key=f"concern:{concern.id}{tag}:reopened:{lead_id}",
+                recipient_user_id=lead_id,
+                programme_id=programme.id,
+                topic=f"concern:{concern.id}",
+                payload={"concern_id": concern.id},
+            )
+        _enqueue_chasers(session, concern, programme, admins, now(), tag)
+        return Reopening("reopened", concern.id, programme.id, name, closed_at)
+
+
+def reporter_message(session: Session, event_id: int, concern_id: int) -> str | None:
+    """The lead's closing message to the reporter (for the reporter's update, rendered at send time)."""
+    event = session.get(ConcernEvent, event_id)
+    if event is None or event.concern_id != concern_id or event.action != "reporter_told":
+        return None
+    return event.note
 
 
 def record_delivery(session: Session, concern_id: int, action: str) -> None:
