@@ -16,6 +16,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot import submissions
 from bot.blockkit.forms import metadata, read_values, text_value
+from bot.concerns import pair_alert_blocks, pair_alerts
 from bot.concerns import service as concerns
 from bot.concerns.blocks import (
     ACKNOWLEDGE,
@@ -45,6 +46,7 @@ from bot.db import Database
 from bot.errors import FieldErrors, NotAllowed, NotFound
 from bot.programmes import leads_channel
 from bot.runtime import Runtime
+from bot.sessions.notifications import PAIR_ALERT_TEXTS as SESSION_ALERTS
 from handlers.commands import CommandCall
 from handlers.common import (
     Listeners,
@@ -60,6 +62,7 @@ from handlers.common import (
 log = logging.getLogger(__name__)
 
 LeadAction = Callable[[Database, int, str], concerns.LeadConcernView]
+AlertAction = Callable[[Database, int, str, Any], pair_alerts.AlertOutcome]
 LeadForm = Callable[[Database, int, str, dict[str, Any]], concerns.LeadConcernView]
 
 
@@ -277,6 +280,88 @@ def reopen_concern(ack: Ack, body: dict[str, Any], respond: Respond, runtime: Ru
     answer_privately(runtime, body, respond, text, blocks)
 
 
+# ---------------------------------------------------------------------------------- pair alerts
+
+# Every kind of pair alert whose message carries the lead's buttons, with how its words are
+# rendered again for an updated copy. Declined or lapsed matches and long pauses join here.
+PAIR_ALERT_TEXTS: dict[str, pair_alerts.AlertText] = {**SESSION_ALERTS}
+
+
+ROLE_OF_CHECK_IN = {action_id: role for role, action_id in pair_alert_blocks.CHECK_IN.items()}
+
+
+def update_alert_copies(runtime: Runtime, outcome: pair_alerts.AlertOutcome) -> None:
+    """Every posted copy of the alert (each lead's DM, the leads' channel) now shows what was done."""
+    for copy in outcome.copies:
+        try:
+            runtime.gateway.update_message(
+                copy.channel, copy.ts, copy.text, pair_alert_blocks.pair_alert_message(copy.text, copy.state)
+            )
+        except SlackApiError:
+            log.warning("Could not update a copy of a pair alert", exc_info=True)
+
+
+def act_on_alert(runtime: Runtime, body: dict[str, Any], respond: Respond | None, action: AlertAction) -> None:
+    """One lead action on the alert the button names; refused, privately, for anyone but its leads."""
+    try:
+        outcome = action(runtime.db, parse_int(action_value(body)), acting_user(body), PAIR_ALERT_TEXTS)
+    except (NotFound, NotAllowed) as error:
+        answer_privately(runtime, body, respond, str(error))
+        return
+    update_alert_copies(runtime, outcome)
+    answer_privately(runtime, body, respond, outcome.message)
+
+
+def pause_from_alert(ack: Ack, body: dict[str, Any], respond: Respond, runtime: Runtime) -> None:
+    ack()
+    act_on_alert(runtime, body, respond, pair_alerts.pause)
+
+
+def rematch_from_alert(ack: Ack, body: dict[str, Any], respond: Respond, runtime: Runtime) -> None:
+    ack()
+    act_on_alert(runtime, body, respond, pair_alerts.rematch)
+
+
+def mark_alert_handled(ack: Ack, body: dict[str, Any], respond: Respond, runtime: Runtime) -> None:
+    ack()
+    act_on_alert(runtime, body, respond, pair_alerts.mark_handled)
+
+
+def open_check_in_form(ack: Ack, body: dict[str, Any], respond: Respond, runtime: Runtime) -> None:
+    """"Check in with <name>": the lead's private message to one person of the pair."""
+    ack()
+    role = ROLE_OF_CHECK_IN.get(str(((body.get("actions") or [{}])[0]).get("action_id")), "")
+    alert = parse_int(action_value(body))
+    try:
+        target = pair_alerts.check_in_target(runtime.db, alert, acting_user(body), role, PAIR_ALERT_TEXTS)
+    except (NotFound, NotAllowed) as error:
+        answer_privately(runtime, body, respond, str(error))
+        return
+    open_or_push(runtime, body, pair_alert_blocks.check_in_form(target))
+
+
+def send_check_in(ack: Ack, body: dict[str, Any], view: dict[str, Any], runtime: Runtime) -> None:
+    meta = metadata(view)
+    try:
+        outcome = pair_alerts.check_in(
+            runtime.db,
+            parse_int(meta.get("alert_id")),
+            acting_user(body),
+            str(meta.get("role") or ""),
+            text_value(read_values(view), "message"),
+            PAIR_ALERT_TEXTS,
+            submission=submissions.view_key(view),
+        )
+    except FieldErrors as error:
+        ack_field_errors(ack, error, view)
+        return
+    except (NotFound, NotAllowed) as error:
+        ack_field_errors(ack, FieldErrors({"message": str(error)}), view)
+        return
+    ack(response_action="update", view=pair_alert_blocks.check_in_sent_view(outcome.message))
+    update_alert_copies(runtime, outcome)
+
+
 LISTENERS = Listeners(
     commands={"concern": concern_command, "concerns": concerns_command},
     shortcuts=[(RAISE_CONCERN, concern_shortcut)],
@@ -290,6 +375,15 @@ LISTENERS = Listeners(
         (CLOSE, open_close_form),
         (NOTE, open_add_note_form),
         (REOPEN, reopen_concern),
+        *((action_id, open_check_in_form) for action_id in pair_alert_blocks.CHECK_IN.values()),
+        (pair_alert_blocks.PAUSE, pause_from_alert),
+        (pair_alert_blocks.REMATCH, rematch_from_alert),
+        (pair_alert_blocks.HANDLED, mark_alert_handled),
     ],
-    views=[(CONCERN_FORM, save_concern), (CLOSE_FORM, save_close), (NOTE_FORM, save_added_note)],
+    views=[
+        (CONCERN_FORM, save_concern),
+        (CLOSE_FORM, save_close),
+        (NOTE_FORM, save_added_note),
+        (pair_alert_blocks.CHECK_IN_FORM, send_check_in),
+    ],
 )

@@ -11,6 +11,7 @@ from datetime import timedelta
 from sqlalchemy.orm import Session
 
 from bot.clock import as_utc
+from bot.concerns import pair_alerts
 from bot.concerns import service as concerns
 from bot.concerns.blocks import (
     alert_message,
@@ -21,6 +22,7 @@ from bot.concerns.blocks import (
     reopened_message,
     reporter_update_message,
 )
+from bot.concerns.pair_alert_blocks import check_in_delivery
 from bot.content import Content
 from bot.models import Concern, OutboxMessage, Pair, Programme
 from bot.outbox import Kind, Rendered, Skip
@@ -135,6 +137,15 @@ def render_pair_notice(session: Session, row: OutboxMessage, content: Content) -
     return Rendered(text=text, blocks=blocks, user_id=row.recipient_user_id)
 
 
+def render_check_in(session: Session, row: OutboxMessage, content: Content) -> Rendered | Skip:
+    """A lead's private check-in, from a pair alert, to its addressee only."""
+    message = pair_alerts.check_in_message(session, int(row.payload.get("alert_action_id") or 0), row.recipient_user_id)
+    if message is None:
+        return Skip("the check-in no longer exists")
+    text, blocks = check_in_delivery(message)
+    return Rendered(text=text, blocks=blocks, user_id=row.recipient_user_id)
+
+
 # Every timed message this feature sends: its kind, how it renders, its overdue policy.
 KINDS: dict[str, Kind] = {
     concerns.RECEIPT_KIND: Kind(render_receipt),
@@ -144,4 +155,5 @@ KINDS: dict[str, Kind] = {
     concerns.REPORTER_UPDATE_KIND: Kind(render_reporter_update),
     concerns.PAIR_NOTICE_KIND: Kind(render_pair_notice),
     concerns.REOPENED_KIND: Kind(render_reopened),
+    pair_alerts.CHECK_IN_KIND: Kind(render_check_in),
 }

@@ -674,17 +674,51 @@ def _stop_pair_messages(session: Session, pair: Pair, reason: str) -> None:
     outbox.cancel(session, pair_id=pair.id, reason=reason)
 
 
-def _tell_pair(session: Session, concern: Concern, pair: Pair, what: str) -> None:
-    """Both people, told the same neutral words: nothing says why, or who asked."""
+def _tell_pair(session: Session, pair: Pair, what: str, source: str) -> None:
+    """Both people, told the same neutral words: nothing says why, or who asked. ``source`` names
+    what caused it (a concern's id, an alert action), so each cause tells them once."""
     for user_id in (pair.mentor_user_id, pair.mentee_user_id):
         outbox.enqueue(
             session,
             kind=PAIR_NOTICE_KIND,
-            key=f"pair:{pair.id}:{what}:{concern.id}:{user_id}",
+            key=f"pair:{pair.id}:{what}:{source}:{user_id}",
             recipient_user_id=user_id,
             programme_id=pair.programme_id,
             payload={"pair_id": pair.id, "what": what},
         )
+
+
+def pause_pair_now(session: Session, pair: Pair, source: str) -> None:
+    """Pause an active pair (the caller holds its row lock): its sessions and prompts stop, both told neutrally.
+
+    Shared by the concern's "Pause the pair" and the pair alerts' (:mod:`bot.concerns.pair_alerts`)."""
+    if pair.status != "active":
+        raise NotAllowed(f"The pair is {pair.status}, so it can't be paused.")
+    pair.status = "paused"
+    _stop_pair_messages(session, pair, "the pair was paused")
+    _tell_pair(session, pair, "paused", source)
+
+
+def end_pair_for_rematch(session: Session, pair: Pair, source: str) -> None:
+    """End the pair and put both people back in the pool for a new match (as a decline does)."""
+    if pair.status not in {"active", "paused"}:
+        raise NotAllowed(f"The pair has already {pair.status}.")
+    pair.status = "ended"
+    pair.ended_at = now()
+    _stop_pair_messages(session, pair, "the pair was ended for a rematch")
+    enrolments = session.scalars(
+        select(Enrolment).where(
+            Enrolment.programme_id == pair.programme_id,
+            Enrolment.user_id.in_([pair.mentor_user_id, pair.mentee_user_id]),
+        )
+    ).all()
+    for enrolment in enrolments:
+        if enrolment.status == "matched":
+            enrolment.status = "waiting"
+    _tell_pair(session, pair, "ended", source)
+
+
+REMATCHED = "The pair has ended and both people are back in the pool. Run `/mentoring match` to find new partners."
 
 
 def pause_pair(db: Database, concern_id: int, lead_id: str) -> LeadConcernView:
@@ -696,10 +730,8 @@ def pause_pair(db: Database, concern_id: int, lead_id: str) -> LeadConcernView:
         if pair.status != "active":
             raise NotAllowed(f"The pair is {pair.status}, so it can't be paused.")
         _acknowledge_if_open(session, concern, lead_id)
-        pair.status = "paused"
-        _stop_pair_messages(session, pair, "the pair was paused")
+        pause_pair_now(session, pair, str(concern.id))
         _record(session, concern, "paused_pair", lead_id)
-        _tell_pair(session, concern, pair, "paused")
         session.flush()
         return _lead_view(session, concern, "The pair is paused and both people have been told, neutrally.")
 
@@ -713,26 +745,10 @@ def rematch_pair(db: Database, concern_id: int, lead_id: str) -> LeadConcernView
         if pair.status not in {"active", "paused"}:
             raise NotAllowed(f"The pair has already {pair.status}.")
         _acknowledge_if_open(session, concern, lead_id)
-        pair.status = "ended"
-        pair.ended_at = now()
-        _stop_pair_messages(session, pair, "the pair was ended for a rematch")
-        enrolments = session.scalars(
-            select(Enrolment).where(
-                Enrolment.programme_id == pair.programme_id,
-                Enrolment.user_id.in_([pair.mentor_user_id, pair.mentee_user_id]),
-            )
-        ).all()
-        for enrolment in enrolments:
-            if enrolment.status == "matched":
-                enrolment.status = "waiting"
+        end_pair_for_rematch(session, pair, str(concern.id))
         _record(session, concern, "rematched_pair", lead_id)
-        _tell_pair(session, concern, pair, "ended")
         session.flush()
-        return _lead_view(
-            session,
-            concern,
-            "The pair has ended and both people are back in the pool. Run `/mentoring match` to find new partners.",
-        )
+        return _lead_view(session, concern, REMATCHED)
 
 
 def add_note(db: Database, concern_id: int, lead_id: str, note: str) -> LeadConcernView:
