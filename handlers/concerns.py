@@ -29,6 +29,7 @@ from bot.concerns.blocks import (
     NOTE_FORM,
     OPEN,
     PAUSE,
+    RAISE_AFTER_LOW_SAFETY,
     RAISE_CONCERN,
     REMATCH,
     REOPEN,
@@ -66,12 +67,15 @@ AlertAction = Callable[[Database, int, str, Any], pair_alerts.AlertOutcome]
 LeadForm = Callable[[Database, int, str, dict[str, Any]], concerns.LeadConcernView]
 
 
-def concern_form_for(runtime: Runtime, user_id: str, preselected: int | None = None) -> dict[str, Any]:
+def concern_form_for(
+    runtime: Runtime, user_id: str, preselected: int | None = None, *, details: str | None = None,
+    identity: str = "named",
+) -> dict[str, Any]:
     """The form, with the programmes this person may raise a concern in; a kind word if there are none."""
     programmes = concerns.programmes_for_reporter(runtime.db, user_id)
     if not programmes:
         return not_enrolled_view(runtime.content)
-    return concern_form(runtime.content, programmes, preselected)
+    return concern_form(runtime.content, programmes, preselected, details=details, identity=identity)
 
 
 def channel_is_private_to(runtime: Runtime, channel_id: str, allowed: set[str]) -> bool:
@@ -112,6 +116,19 @@ def concern_button(ack: Ack, body: dict[str, Any], runtime: Runtime) -> None:
     ack()
     preselected = parse_int(action_value(body)) or None
     open_or_push(runtime, body, concern_form_for(runtime, acting_user(body), preselected))
+
+
+def concern_after_low_safety(ack: Ack, body: dict[str, Any], runtime: Runtime) -> None:
+    """After a low safety rating: the form, its programme chosen, a gentle start, anonymous by default."""
+    ack()
+    form = concern_form_for(
+        runtime,
+        acting_user(body),
+        parse_int(action_value(body)) or None,
+        details=runtime.content.concern.low_safety_start,
+        identity="anonymous",
+    )
+    open_or_push(runtime, body, form)
 
 
 def save_concern(ack: Ack, body: dict[str, Any], view: dict[str, Any], runtime: Runtime) -> None:
@@ -367,6 +384,7 @@ LISTENERS = Listeners(
     shortcuts=[(RAISE_CONCERN, concern_shortcut)],
     actions=[
         (RAISE_CONCERN, concern_button),
+        (RAISE_AFTER_LOW_SAFETY, concern_after_low_safety),
         (OPEN, open_concern),
         (ACKNOWLEDGE, acknowledge),
         (CONTACT, contact_reporter),

@@ -33,6 +33,8 @@ LEAD_VIEW = "concern_lead_view"
 # The button anyone can press to raise a concern (reflection prompts, App Home). Its value, if
 # any, is a programme id to preselect. The global shortcut's callback_id is the same string.
 RAISE_CONCERN = "raise_concern"
+# The same form, offered after a low safety rating: it starts with a gentle text and anonymous.
+RAISE_AFTER_LOW_SAFETY = "raise_concern_low_safety"
 
 OPEN = "concern_open"
 ACKNOWLEDGE = "concern_acknowledge"
@@ -83,7 +85,12 @@ def support_text(content: Content, programme_resources: str) -> str:
 
 
 def concern_form(
-    content: Content, programmes: Sequence[ProgrammeChoice], preselected: int | None = None
+    content: Content,
+    programmes: Sequence[ProgrammeChoice],
+    preselected: int | None = None,
+    *,
+    details: str | None = None,
+    identity: str = "named",
 ) -> dict[str, Any]:
     copy = content.concern
     blocks: list[Block] = [section(copy.intro)]
@@ -103,7 +110,7 @@ def concern_form(
         input_block(
             "details",
             copy.details.label,
-            text_input(multiline=True, max_length=DETAILS_MAX, placeholder=copy.details.placeholder),
+            text_input(details, multiline=True, max_length=DETAILS_MAX, placeholder=copy.details.placeholder),
             optional=copy.details.optional,
             hint=copy.details.hint,
         )
@@ -124,11 +131,35 @@ def concern_form(
     )
     blocks.append(
         input_block(
-            "identity", copy.identity_label, radio([option(o.label, o.id) for o in copy.identity], initial="named")
+            "identity", copy.identity_label, radio([option(o.label, o.id) for o in copy.identity], initial=identity)
         )
     )
     blocks.append(context(copy.anonymity_note))
     return modal(CONCERN_FORM, copy.modal_title, blocks, submit=copy.submit_label, metadata=metadata)
+
+
+def low_safety_offer(content: Content, programme_id: int, programme_resources: str) -> list[Block]:
+    """For the person who rated their safety low, and only them: support, and a concern on their terms.
+
+    Nothing is sent to anyone unless they press the button and then Send in the form."""
+    return [
+        divider(),
+        section(content.concern.low_safety_offer),
+        *support_blocks(content, programme_resources),
+        actions(button("Tell the programme lead privately", RAISE_AFTER_LOW_SAFETY, str(programme_id))),
+        context(
+            "Nothing is sent unless you press Send in the form. It starts anonymous and with a few words "
+            "you can change or delete."
+        ),
+    ]
+
+
+def with_low_safety_offer(
+    view: dict[str, Any], content: Content, programme_id: int, programme_resources: str
+) -> dict[str, Any]:
+    """A confirmation modal (a saved reflection, a thank-you for a survey) with the offer added."""
+    blocks = [*view.get("blocks", []), *low_safety_offer(content, programme_id, programme_resources)]
+    return {**view, "blocks": blocks[:100]}
 
 
 def concern_sent_view(content: Content) -> dict[str, Any]:

@@ -447,6 +447,21 @@ def alert_leads_channel(db: Database, concern_id: int, *, private_to_leads: bool
         return False
 
 
+LOW_SAFETY = (1, 2)  # "Not safe at all", "Not very safe": offered support and a concern, privately
+
+
+def felt_unsafe(rating: int | None) -> bool:
+    """A safety rating (1-5) low enough to offer that person, and only them, support and a concern."""
+    return rating in LOW_SAFETY
+
+
+def programme_support(db: Database, programme_id: int) -> str:
+    """The programme's own support resources (shown with the app's own), or ""."""
+    with db.session() as session:
+        programme = session.get(Programme, programme_id)
+        return programme.support_resources or "" if programme else ""
+
+
 def concerns_of_reporter(db: Database, user_id: str) -> list[ReporterConcern]:
     """A reporter's own concerns (their status), newest first."""
     with db.session() as session:
