@@ -618,6 +618,16 @@ class ConcernFile(_Model):
     contact: Text = "The programme lead would like to talk your concern through with you and will be in touch."
     pair_paused: Text = "Your pair has been paused for now by the programme lead. Nothing is needed from you."
     pair_ended: Text = "Your pair has ended, and you are back in the pool for a new match. No reason is needed."
+    # Follow-through (issue 14): the lead's closing message, "This isn't resolved", a low safety rating.
+    closing_message_default: Text = "Thank you for raising this. I have looked into it and I am closing it now."
+    closing_message_intro: Text = "Their message to you:"
+    reopen_button: OptionLabel = "This isn't resolved"
+    reopen_note: Text = "If it isn't resolved for you, press the button by {date} and it goes back to the lead."
+    reopened: Text = "Your concern is open again, and the programme lead has been told it isn't resolved."
+    already_open: Text = "Your concern is already open: the programme lead knows it isn't resolved."
+    reopen_too_late: Text = "This concern was closed over 30 days ago. You can raise a new one at any time."
+    low_safety_offer: Text = "Thank you for being honest about how safe you felt. You don't have to carry this alone."
+    low_safety_start: Text = "I haven't felt safe to speak openly in my mentoring sessions."
 
     @field_validator("urgency")
     @classmethod

@@ -516,6 +516,28 @@ class ConcernEvent(Base):
     note: Mapped[str | None] = mapped_column(EncryptedText, default=None)  # a lead's note, encrypted
 
 
+class AlertAction(Base):
+    """What a programme lead did about an alert on a pair (at risk, "did you meet?" answers that
+    disagree...): who, what, when, for which pair and which alert.
+
+    ``alert`` is the alert's key, shared by every copy of it (each lead's DM, the leads' channel).
+    ``message`` is a check-in's private words to ``addressee_user_id``, encrypted at rest.
+    """
+
+    __tablename__ = "alert_actions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id", ondelete="CASCADE"), index=True)
+    pair_id: Mapped[int] = mapped_column(ForeignKey("pairs.id", ondelete="CASCADE"), index=True)
+    alert: Mapped[str] = mapped_column(String(200), index=True)
+    alert_kind: Mapped[str] = mapped_column(String(40))
+    action: Mapped[str] = mapped_column(String(24))  # check_in | paused | rematched | handled
+    actor_user_id: Mapped[str] = mapped_column(String(32))
+    addressee_user_id: Mapped[str | None] = mapped_column(String(32), default=None)
+    message: Mapped[str | None] = mapped_column(EncryptedText, default=None)
+    at: Mapped[datetime] = mapped_column(default=now)
+
+
 # ---------------------------------------------------------------------------------------------
 # Reverse speed mentoring events (issue 8).
 # Owned by bot/speed_events/service.py; the rotation itself is bot/speed_events/rotation.py.

@@ -16,6 +16,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot import submissions
 from bot.blockkit.forms import metadata, read_values, text_value
+from bot.concerns import pair_alert_blocks, pair_alerts
 from bot.concerns import service as concerns
 from bot.concerns.blocks import (
     ACKNOWLEDGE,
@@ -28,8 +29,10 @@ from bot.concerns.blocks import (
     NOTE_FORM,
     OPEN,
     PAUSE,
+    RAISE_AFTER_LOW_SAFETY,
     RAISE_CONCERN,
     REMATCH,
+    REOPEN,
     close_form,
     concern_form,
     concern_sent_view,
@@ -37,12 +40,14 @@ from bot.concerns.blocks import (
     lead_concerns_list,
     not_enrolled_view,
     note_form,
+    reopen_answer,
     reporter_concerns_list,
 )
 from bot.db import Database
 from bot.errors import FieldErrors, NotAllowed, NotFound
 from bot.programmes import leads_channel
 from bot.runtime import Runtime
+from bot.sessions.notifications import PAIR_ALERT_TEXTS as SESSION_ALERTS
 from handlers.commands import CommandCall
 from handlers.common import (
     Listeners,
@@ -58,15 +63,19 @@ from handlers.common import (
 log = logging.getLogger(__name__)
 
 LeadAction = Callable[[Database, int, str], concerns.LeadConcernView]
-LeadNote = Callable[[Database, int, str, str], concerns.LeadConcernView]
+AlertAction = Callable[[Database, int, str, Any], pair_alerts.AlertOutcome]
+LeadForm = Callable[[Database, int, str, dict[str, Any]], concerns.LeadConcernView]
 
 
-def concern_form_for(runtime: Runtime, user_id: str, preselected: int | None = None) -> dict[str, Any]:
+def concern_form_for(
+    runtime: Runtime, user_id: str, preselected: int | None = None, *, details: str | None = None,
+    identity: str = "named",
+) -> dict[str, Any]:
     """The form, with the programmes this person may raise a concern in; a kind word if there are none."""
     programmes = concerns.programmes_for_reporter(runtime.db, user_id)
     if not programmes:
         return not_enrolled_view(runtime.content)
-    return concern_form(runtime.content, programmes, preselected)
+    return concern_form(runtime.content, programmes, preselected, details=details, identity=identity)
 
 
 def channel_is_private_to(runtime: Runtime, channel_id: str, allowed: set[str]) -> bool:
@@ -107,6 +116,19 @@ def concern_button(ack: Ack, body: dict[str, Any], runtime: Runtime) -> None:
     ack()
     preselected = parse_int(action_value(body)) or None
     open_or_push(runtime, body, concern_form_for(runtime, acting_user(body), preselected))
+
+
+def concern_after_low_safety(ack: Ack, body: dict[str, Any], runtime: Runtime) -> None:
+    """After a low safety rating: the form, its programme chosen, a gentle start, anonymous by default."""
+    ack()
+    form = concern_form_for(
+        runtime,
+        acting_user(body),
+        parse_int(action_value(body)) or None,
+        details=runtime.content.concern.low_safety_start,
+        identity="anonymous",
+    )
+    open_or_push(runtime, body, form)
 
 
 def save_concern(ack: Ack, body: dict[str, Any], view: dict[str, Any], runtime: Runtime) -> None:
@@ -206,7 +228,7 @@ def open_note_form(
 
 def open_close_form(ack: Ack, body: dict[str, Any], respond: Respond, runtime: Runtime) -> None:
     ack()
-    open_note_form(runtime, body, respond, close_form)
+    open_note_form(runtime, body, respond, lambda concern_id, parent: close_form(concern_id, parent, runtime.content))
 
 
 def open_add_note_form(ack: Ack, body: dict[str, Any], respond: Respond, runtime: Runtime) -> None:
@@ -215,14 +237,12 @@ def open_add_note_form(ack: Ack, body: dict[str, Any], respond: Respond, runtime
 
 
 def save_lead_form(
-    ack: Ack, body: dict[str, Any], view: dict[str, Any], runtime: Runtime, field: str, action: LeadNote
+    ack: Ack, body: dict[str, Any], view: dict[str, Any], runtime: Runtime, field: str, action: LeadForm
 ) -> None:
-    """Saved before the form closes (errors under the field); then the concern modal under it is refreshed."""
+    """Saved before the form closes (errors under the fields); then the concern modal under it is refreshed."""
     meta = metadata(view)
     try:
-        result = action(
-            runtime.db, parse_int(meta.get("concern_id")), acting_user(body), text_value(read_values(view), field)
-        )
+        result = action(runtime.db, parse_int(meta.get("concern_id")), acting_user(body), read_values(view))
     except FieldErrors as error:
         ack_field_errors(ack, error, view)
         return
@@ -240,11 +260,123 @@ def save_lead_form(
 
 
 def save_close(ack: Ack, body: dict[str, Any], view: dict[str, Any], runtime: Runtime) -> None:
-    save_lead_form(ack, body, view, runtime, "outcome_note", concerns.close)
+    """The outcome note (leads only) and the message to the reporter (the reporter only)."""
+    def close(db: Database, concern_id: int, lead_id: str, values: dict[str, Any]) -> concerns.LeadConcernView:
+        return concerns.close(
+            db,
+            concern_id,
+            lead_id,
+            text_value(values, "outcome_note"),
+            text_value(values, "reporter_message"),
+        )
+
+    save_lead_form(ack, body, view, runtime, "outcome_note", close)
 
 
 def save_added_note(ack: Ack, body: dict[str, Any], view: dict[str, Any], runtime: Runtime) -> None:
-    save_lead_form(ack, body, view, runtime, "note", concerns.add_note)
+    def add(db: Database, concern_id: int, lead_id: str, values: dict[str, Any]) -> concerns.LeadConcernView:
+        return concerns.add_note(db, concern_id, lead_id, text_value(values, "note"))
+
+    save_lead_form(ack, body, view, runtime, "note", add)
+
+
+# ---------------------------------------------------------------------------------- the reporter's follow-up
+
+
+def reopen_concern(ack: Ack, body: dict[str, Any], respond: Respond, runtime: Runtime) -> None:
+    """"This isn't resolved": only the reporter may press it; the answer is theirs alone."""
+    ack()
+    try:
+        result = concerns.reopen(
+            runtime.db, parse_int(action_value(body)), acting_user(body), admins=runtime.settings.admins
+        )
+    except NotFound as error:
+        answer_privately(runtime, body, respond, str(error))
+        return
+    text, blocks = reopen_answer(runtime.content, result.outcome, result.programme_id)
+    answer_privately(runtime, body, respond, text, blocks)
+
+
+# ---------------------------------------------------------------------------------- pair alerts
+
+# Every kind of pair alert whose message carries the lead's buttons, with how its words are
+# rendered again for an updated copy. Declined or lapsed matches and long pauses join here.
+PAIR_ALERT_TEXTS: dict[str, pair_alerts.AlertText] = {**SESSION_ALERTS}
+
+
+ROLE_OF_CHECK_IN = {action_id: role for role, action_id in pair_alert_blocks.CHECK_IN.items()}
+
+
+def update_alert_copies(runtime: Runtime, outcome: pair_alerts.AlertOutcome) -> None:
+    """Every posted copy of the alert (each lead's DM, the leads' channel) now shows what was done."""
+    for copy in outcome.copies:
+        try:
+            runtime.gateway.update_message(
+                copy.channel, copy.ts, copy.text, pair_alert_blocks.pair_alert_message(copy.text, copy.state)
+            )
+        except SlackApiError:
+            log.warning("Could not update a copy of a pair alert", exc_info=True)
+
+
+def act_on_alert(runtime: Runtime, body: dict[str, Any], respond: Respond | None, action: AlertAction) -> None:
+    """One lead action on the alert the button names; refused, privately, for anyone but its leads."""
+    try:
+        outcome = action(runtime.db, parse_int(action_value(body)), acting_user(body), PAIR_ALERT_TEXTS)
+    except (NotFound, NotAllowed) as error:
+        answer_privately(runtime, body, respond, str(error))
+        return
+    update_alert_copies(runtime, outcome)
+    answer_privately(runtime, body, respond, outcome.message)
+
+
+def pause_from_alert(ack: Ack, body: dict[str, Any], respond: Respond, runtime: Runtime) -> None:
+    ack()
+    act_on_alert(runtime, body, respond, pair_alerts.pause)
+
+
+def rematch_from_alert(ack: Ack, body: dict[str, Any], respond: Respond, runtime: Runtime) -> None:
+    ack()
+    act_on_alert(runtime, body, respond, pair_alerts.rematch)
+
+
+def mark_alert_handled(ack: Ack, body: dict[str, Any], respond: Respond, runtime: Runtime) -> None:
+    ack()
+    act_on_alert(runtime, body, respond, pair_alerts.mark_handled)
+
+
+def open_check_in_form(ack: Ack, body: dict[str, Any], respond: Respond, runtime: Runtime) -> None:
+    """"Check in with <name>": the lead's private message to one person of the pair."""
+    ack()
+    role = ROLE_OF_CHECK_IN.get(str(((body.get("actions") or [{}])[0]).get("action_id")), "")
+    alert = parse_int(action_value(body))
+    try:
+        target = pair_alerts.check_in_target(runtime.db, alert, acting_user(body), role, PAIR_ALERT_TEXTS)
+    except (NotFound, NotAllowed) as error:
+        answer_privately(runtime, body, respond, str(error))
+        return
+    open_or_push(runtime, body, pair_alert_blocks.check_in_form(target))
+
+
+def send_check_in(ack: Ack, body: dict[str, Any], view: dict[str, Any], runtime: Runtime) -> None:
+    meta = metadata(view)
+    try:
+        outcome = pair_alerts.check_in(
+            runtime.db,
+            parse_int(meta.get("alert_id")),
+            acting_user(body),
+            str(meta.get("role") or ""),
+            text_value(read_values(view), "message"),
+            PAIR_ALERT_TEXTS,
+            submission=submissions.view_key(view),
+        )
+    except FieldErrors as error:
+        ack_field_errors(ack, error, view)
+        return
+    except (NotFound, NotAllowed) as error:
+        ack_field_errors(ack, FieldErrors({"message": str(error)}), view)
+        return
+    ack(response_action="update", view=pair_alert_blocks.check_in_sent_view(outcome.message))
+    update_alert_copies(runtime, outcome)
 
 
 LISTENERS = Listeners(
@@ -252,6 +384,7 @@ LISTENERS = Listeners(
     shortcuts=[(RAISE_CONCERN, concern_shortcut)],
     actions=[
         (RAISE_CONCERN, concern_button),
+        (RAISE_AFTER_LOW_SAFETY, concern_after_low_safety),
         (OPEN, open_concern),
         (ACKNOWLEDGE, acknowledge),
         (CONTACT, contact_reporter),
@@ -259,6 +392,16 @@ LISTENERS = Listeners(
         (REMATCH, rematch_pair),
         (CLOSE, open_close_form),
         (NOTE, open_add_note_form),
+        (REOPEN, reopen_concern),
+        *((action_id, open_check_in_form) for action_id in pair_alert_blocks.CHECK_IN.values()),
+        (pair_alert_blocks.PAUSE, pause_from_alert),
+        (pair_alert_blocks.REMATCH, rematch_from_alert),
+        (pair_alert_blocks.HANDLED, mark_alert_handled),
     ],
-    views=[(CONCERN_FORM, save_concern), (CLOSE_FORM, save_close), (NOTE_FORM, save_added_note)],
+    views=[
+        (CONCERN_FORM, save_concern),
+        (CLOSE_FORM, save_close),
+        (NOTE_FORM, save_added_note),
+        (pair_alert_blocks.CHECK_IN_FORM, send_check_in),
+    ],
 )

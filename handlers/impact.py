@@ -9,6 +9,8 @@ from typing import Any
 from slack_bolt import Ack, Respond
 
 from bot.blockkit.forms import metadata, read_values
+from bot.concerns import service as concerns
+from bot.concerns.blocks import with_low_safety_offer
 from bot.errors import FieldErrors, NotAllowed, NotFound
 from bot.impact import service as impact
 from bot.impact import surveys
@@ -63,7 +65,7 @@ def save_survey(ack: Ack, body: dict[str, Any], view: dict[str, Any], runtime: R
     values = read_values(view)
     try:
         programme_id, kind = int(meta.get("programme_id") or 0), str(meta.get("kind") or "")
-        surveys.record_response(
+        response = surveys.record_response(
             runtime.db, runtime.content, programme_id, user_id, kind, survey_answers(values), values.get("comment")
         )
         task = surveys.open_survey(runtime.db, programme_id, user_id, kind)
@@ -73,7 +75,11 @@ def save_survey(ack: Ack, body: dict[str, Any], view: dict[str, Any], runtime: R
     except (NotAllowed, NotFound) as error:
         ack_field_errors(ack, FieldErrors({"comment": str(error)}), view)
         return
-    ack(response_action="update", view=thanks_view(task))
+    view = thanks_view(task)
+    if concerns.felt_unsafe(surveys.lowest_safety(response.answers)):  # for the respondent alone
+        resources = concerns.programme_support(runtime.db, programme_id)
+        view = with_low_safety_offer(view, runtime.content, programme_id, resources)
+    ack(response_action="update", view=view)
     refresh_home(runtime, user_id)
 
 

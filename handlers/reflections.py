@@ -12,6 +12,8 @@ from typing import Any
 from slack_bolt import Ack, Respond
 
 from bot.blockkit.forms import int_value, metadata, read_values, text_value
+from bot.concerns import service as concerns
+from bot.concerns.blocks import with_low_safety_offer
 from bot.errors import FieldErrors, NotAllowed, NotFound
 from bot.reflections import service as reflections
 from bot.reflections.blocks import (
@@ -119,7 +121,11 @@ def save_reflection(ack: Ack, body: dict[str, Any], view: dict[str, Any], runtim
     except (NotFound, NotAllowed) as error:
         ack_field_errors(ack, FieldErrors({"takeaways": str(error)}), view)
         return
-    ack(response_action="update", view=saved_view(runtime.content, saved.partner_name, saved.shared_now))
+    view = saved_view(runtime.content, saved.partner_name, saved.shared_now)
+    if concerns.felt_unsafe(saved.safety):  # shown to the author alone, in their own modal
+        resources = concerns.programme_support(runtime.db, saved.programme_id)
+        view = with_low_safety_offer(view, runtime.content, saved.programme_id, resources)
+    ack(response_action="update", view=view)
 
 
 LISTENERS = Listeners(

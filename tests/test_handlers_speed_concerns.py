@@ -355,7 +355,7 @@ def test_the_lead_closes_a_concern_through_the_form_over_its_modal(runtime: Runt
     assert json.loads(form["private_metadata"]) == {"concern_id": concern_id, "parent": "VLEAD"}
 
     stranger_ack = Recorder()
-    view = submitted(form, {"outcome_note": "Talked to both; they carry on."})
+    view = submitted(form, {"outcome_note": "Talked to both; they carry on.", "reporter_message": "Sorted, thanks."})
     concerns.save_close(stranger_ack, submission(OUTSIDER, view), view, runtime)
     assert stranger_ack.last["errors"] == {"outcome_note": concerns_service.NOT_VISIBLE}
     assert concern_row(runtime.db, concern_id).status == "open"

@@ -29,7 +29,9 @@ from bot.blockkit.forms import input_block, modal, option, radio, static_select,
 from bot.concerns.service import (
     DETAILS_MAX,
     HELP_MAX,
+    MESSAGE_MAX,
     NOTE_MAX,
+    REOPEN_WINDOW,
     ConcernSummary,
     LeadConcernView,
     ProgrammeChoice,
@@ -45,6 +47,8 @@ LEAD_VIEW = "concern_lead_view"
 # The button anyone can press to raise a concern (reflection prompts, App Home). Its value, if
 # any, is a programme id to preselect. The global shortcut's callback_id is the same string.
 RAISE_CONCERN = "raise_concern"
+# The same form, offered after a low safety rating: it starts with a gentle text and anonymous.
+RAISE_AFTER_LOW_SAFETY = "raise_concern_low_safety"
 
 OPEN = "concern_open"
 ACKNOWLEDGE = "concern_acknowledge"
@@ -53,6 +57,7 @@ PAUSE = "concern_pause"
 REMATCH = "concern_rematch"
 CLOSE = "concern_close"
 NOTE = "concern_note"
+REOPEN = "concern_reopen"  # the reporter's "This isn't resolved"; value: the concern id
 
 URGENCY_FOR_LEADS = {"today": "Urgent: today", "this-week": "This week", "fyi": "Just so you know"}
 STATUS_LABELS = {"open": "Open, not yet acknowledged", "acknowledged": "Acknowledged", "closed": "Closed"}
@@ -93,7 +98,12 @@ def support_text(content: Content, programme_resources: str) -> str:
 
 
 def concern_form(
-    content: Content, programmes: Sequence[ProgrammeChoice], preselected: int | None = None
+    content: Content,
+    programmes: Sequence[ProgrammeChoice],
+    preselected: int | None = None,
+    *,
+    details: str | None = None,
+    identity: str = "named",
 ) -> dict[str, Any]:
     copy = content.concern
     blocks: list[Block] = [section(copy.intro)]
@@ -113,7 +123,7 @@ def concern_form(
         input_block(
             "details",
             copy.details.label,
-            text_input(multiline=True, max_length=DETAILS_MAX, placeholder=copy.details.placeholder),
+            text_input(details, multiline=True, max_length=DETAILS_MAX, placeholder=copy.details.placeholder),
             optional=copy.details.optional,
             hint=copy.details.hint,
         )
@@ -134,11 +144,35 @@ def concern_form(
     )
     blocks.append(
         input_block(
-            "identity", copy.identity_label, radio([option(o.label, o.id) for o in copy.identity], initial="named")
+            "identity", copy.identity_label, radio([option(o.label, o.id) for o in copy.identity], initial=identity)
         )
     )
     blocks.append(context(copy.anonymity_note))
     return modal(CONCERN_FORM, copy.modal_title, blocks, submit=copy.submit_label, metadata=metadata)
+
+
+def low_safety_offer(content: Content, programme_id: int, programme_resources: str) -> list[Block]:
+    """For the person who rated their safety low, and only them: support, and a concern on their terms.
+
+    Nothing is sent to anyone unless they press the button and then Send in the form."""
+    return [
+        divider(),
+        section(content.concern.low_safety_offer),
+        *support_blocks(content, programme_resources),
+        actions(button("Tell the programme lead privately", RAISE_AFTER_LOW_SAFETY, str(programme_id))),
+        context(
+            "Nothing is sent unless you press Send in the form. It starts anonymous and with a few words "
+            "you can change or delete."
+        ),
+    ]
+
+
+def with_low_safety_offer(
+    view: dict[str, Any], content: Content, programme_id: int, programme_resources: str
+) -> dict[str, Any]:
+    """A confirmation modal (a saved reflection, a thank-you for a survey) with the offer added."""
+    blocks = [*view.get("blocks", []), *low_safety_offer(content, programme_id, programme_resources)]
+    return {**view, "blocks": blocks[:100]}
 
 
 def concern_sent_view(content: Content) -> dict[str, Any]:
@@ -184,7 +218,14 @@ def receipt_message(
 
 
 def reporter_update_message(
-    content: Content, what: str, programme_name: str, lead_id: str | None
+    content: Content,
+    what: str,
+    programme_name: str,
+    lead_id: str | None,
+    *,
+    concern_id: int = 0,
+    closing_message: str | None = None,
+    closed_at: datetime | None = None,
 ) -> tuple[str, list[Block]]:
     copy = content.concern
     if what == "acknowledged":
@@ -195,7 +236,29 @@ def reporter_update_message(
         body = copy.contact + (f" Your programme lead is {mention(lead_id)}." if lead_id else "")
     name = escape(programme_name)
     text = f"About the concern you raised in {name}: {body}"
-    return text, [section(f"*About the concern you raised in {name}*\n{body}")]
+    blocks: list[Block] = [section(f"*About the concern you raised in {name}*\n{body}")]
+    if what == "closed" and closing_message:
+        text += f" {copy.closing_message_intro} {escape(closing_message)}"
+        blocks += [section(f"*{copy.closing_message_intro}*"), user_text(closing_message)]
+    if what == "closed" and concern_id and closed_at is not None:
+        blocks += [
+            actions(button(copy.reopen_button, REOPEN, str(concern_id))),
+            context(copy.reopen_note.replace("{date}", when(closed_at + REOPEN_WINDOW))),
+        ]
+    return text[:3000], blocks
+
+
+def reopen_answer(content: Content, outcome: str, programme_id: int) -> tuple[str, list[Block]]:
+    """What the reporter sees after pressing "This isn't resolved" (only they see it)."""
+    copy = content.concern
+    if outcome == "reopened":
+        return copy.reopened, [section(copy.reopened)]
+    if outcome == "already_open":
+        return copy.already_open, [section(copy.already_open)]
+    return copy.reopen_too_late, [
+        section(copy.reopen_too_late),
+        actions(raise_concern_button(programme_id, "Raise a new concern")),
+    ]
 
 
 def pair_notice_message(content: Content, what: str, programme_name: str) -> tuple[str, list[Block]]:
@@ -237,6 +300,24 @@ def alert_message(summary: ConcernSummary) -> tuple[str, list[Block]]:
             button("Acknowledge", ACKNOWLEDGE, str(summary.id)),
         ),
         context("The details are not shown here. Open it to read them: only this programme's leads can."),
+    ]
+    return text, blocks
+
+
+def reopened_message(summary: ConcernSummary) -> tuple[str, list[Block]]:
+    """The leads' alert that the reporter says a closed concern isn't resolved. Never its text, nor who."""
+    urgency = URGENCY_FOR_LEADS.get(summary.urgency, summary.urgency)
+    text = f"A concern in {summary.programme_name} has been reopened: the reporter says it isn't resolved."
+    blocks = [
+        section(
+            f"*A concern in {summary.programme_name} has been reopened*\nThe reporter says it isn't resolved "
+            f"for them.\n*{urgency}*\n{_pair_line(summary)}"
+        ),
+        actions(
+            button("Open", OPEN, str(summary.id), style="primary"),
+            button("Acknowledge", ACKNOWLEDGE, str(summary.id)),
+        ),
+        context("It is open again and will be chased until a lead acknowledges it."),
     ]
     return text, blocks
 
@@ -356,16 +437,28 @@ def lead_concern_modal(view: LeadConcernView) -> dict[str, Any]:
     return modal(LEAD_VIEW, "Concern", blocks[:100], submit=None, close="Close", metadata={"concern_id": view.id})
 
 
-def close_form(concern_id: int, parent_view_id: str) -> dict[str, Any]:
+def close_form(concern_id: int, parent_view_id: str, content: Content) -> dict[str, Any]:
+    copy = content.concern
     blocks = [
         section(
-            "Closing tells the reporter their concern is closed. Your outcome note is kept (encrypted) "
-            "for the programme's leads only; the reporter never sees it."
+            "Closing sends the reporter your message, privately, with a button to say it isn't resolved "
+            "(for 30 days). Your outcome note is kept (encrypted) for the programme's leads only; the "
+            "reporter never sees it."
         ),
         input_block(
             "outcome_note",
             "Outcome note",
             text_input(multiline=True, max_length=NOTE_MAX, placeholder="What was done, or why nothing more is needed"),
+            hint="For the programme's leads only.",
+        ),
+        input_block(
+            "reporter_message",
+            "Message to the reporter",
+            text_input(copy.closing_message_default, multiline=True, max_length=MESSAGE_MAX),
+            hint=(
+                "Say what was done, in words they will recognise. Only the reporter sees it. If they stayed "
+                "anonymous, the app delivers it without telling you who they are."
+            ),
         ),
     ]
     return modal(

@@ -10,6 +10,8 @@ from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
+from bot.clock import as_utc
+from bot.concerns import pair_alerts
 from bot.concerns import service as concerns
 from bot.concerns.blocks import (
     alert_message,
@@ -17,8 +19,10 @@ from bot.concerns.blocks import (
     chase_message,
     pair_notice_message,
     receipt_message,
+    reopened_message,
     reporter_update_message,
 )
+from bot.concerns.pair_alert_blocks import check_in_delivery
 from bot.content import Content
 from bot.models import Concern, OutboxMessage, Pair, Programme
 from bot.outbox import Kind, Rendered, Skip
@@ -95,8 +99,33 @@ def render_reporter_update(session: Session, row: OutboxMessage, content: Conten
     programme = session.get(Programme, concern.programme_id)
     what = str(row.payload.get("what") or "")
     lead_id = row.payload.get("lead_id")
-    text, blocks = reporter_update_message(content, what, programme.name if programme else "your programme", lead_id)
+    closing, closed_at = None, None
+    if what == "closed" and row.payload.get("event_id"):
+        closing = concerns.reporter_message(session, int(row.payload["event_id"]), concern.id)
+        if concern.status == "closed" and concern.closed_at is not None:
+            closed_at = as_utc(concern.closed_at)
+    text, blocks = reporter_update_message(
+        content,
+        what,
+        programme.name if programme else "your programme",
+        lead_id,
+        concern_id=concern.id,
+        closing_message=closing,
+        closed_at=closed_at,
+    )
     return Rendered(text=text, blocks=blocks, user_id=concern.reporter_user_id)
+
+
+def render_reopened(session: Session, row: OutboxMessage, content: Content) -> Rendered | Skip:
+    summary = concerns.summary(session, int(row.payload.get("concern_id") or 0))
+    if summary is None:
+        return Skip("the concern no longer exists")
+    if summary.status == "closed":
+        return Skip("the concern was closed again")
+    if row.recipient_user_id is None or not is_lead(session, summary.programme_id, row.recipient_user_id):
+        return Skip("the recipient is no longer a lead of this programme")
+    text, blocks = reopened_message(summary)
+    return Rendered(text=text, blocks=blocks, user_id=row.recipient_user_id)
 
 
 def render_pair_notice(session: Session, row: OutboxMessage, content: Content) -> Rendered | Skip:
@@ -108,6 +137,15 @@ def render_pair_notice(session: Session, row: OutboxMessage, content: Content) -
     return Rendered(text=text, blocks=blocks, user_id=row.recipient_user_id)
 
 
+def render_check_in(session: Session, row: OutboxMessage, content: Content) -> Rendered | Skip:
+    """A lead's private check-in, from a pair alert, to its addressee only."""
+    message = pair_alerts.check_in_message(session, int(row.payload.get("alert_action_id") or 0), row.recipient_user_id)
+    if message is None:
+        return Skip("the check-in no longer exists")
+    text, blocks = check_in_delivery(message)
+    return Rendered(text=text, blocks=blocks, user_id=row.recipient_user_id)
+
+
 # Every timed message this feature sends: its kind, how it renders, its overdue policy.
 KINDS: dict[str, Kind] = {
     concerns.RECEIPT_KIND: Kind(render_receipt),
@@ -116,4 +154,6 @@ KINDS: dict[str, Kind] = {
     concerns.CHASE_KIND: Kind(render_chase, on_sent=chase_sent),
     concerns.REPORTER_UPDATE_KIND: Kind(render_reporter_update),
     concerns.PAIR_NOTICE_KIND: Kind(render_pair_notice),
+    concerns.REOPENED_KIND: Kind(render_reopened),
+    pair_alerts.CHECK_IN_KIND: Kind(render_check_in),
 }

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import event, or_, select
+from sqlalchemy import event, func, or_, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -54,6 +54,11 @@ CHANNEL_REFUSED_KIND = "concern_channel_refused"
 CHASE_KIND = "concern_chase"
 REPORTER_UPDATE_KIND = "concern_reporter_update"
 PAIR_NOTICE_KIND = "concern_pair_notice"
+REOPENED_KIND = "concern_reopened"
+
+# After closing, the reporter may answer "This isn't resolved" for this long; then they raise a new one.
+REOPEN_WINDOW = timedelta(days=30)
+MESSAGE_MAX = 2000  # the lead's closing message to the reporter
 
 # What each audit action reads as, for the leads.
 ACTION_LABELS = {
@@ -65,6 +70,8 @@ ACTION_LABELS = {
     "rematched_pair": "Ended the pair; both people back in the pool",
     "note_added": "Added a note",
     "closed": "Closed with an outcome note",
+    "reporter_told": "Message sent to the reporter",
+    "reopened": "Reopened: the reporter says it isn't resolved",
     "chased": "Reminder sent to a lead",
     "escalated": "Escalated to the backup lead or an admin",
     "channel_alerted": "Alert posted in the leads' private channel",
@@ -333,10 +340,7 @@ def _enqueue_raised(session: Session, concern: Concern, programme: Programme, ad
         payload=payload,
         **common,
     )
-    primary = [lead.user_id for lead in programme.leads if not lead.is_backup]
-    backups = [lead.user_id for lead in programme.leads if lead.is_backup]
-    first_line = primary or backups
-    for lead_id in first_line:
+    for lead_id in _first_line(programme):
         outbox.enqueue(
             session,
             kind=ALERT_KIND,
@@ -345,12 +349,32 @@ def _enqueue_raised(session: Session, concern: Concern, programme: Programme, ad
             payload=payload,
             **common,
         )
-    first, second = chase_times(concern.urgency, as_utc(concern.created_at))
+    _enqueue_chasers(session, concern, programme, admins, as_utc(concern.created_at))
+
+
+def _first_line(programme: Programme) -> list[str]:
+    """Who is alerted and chased first: the primary leads (the backup leads when there are none)."""
+    primary = [lead.user_id for lead in programme.leads if not lead.is_backup]
+    return primary or [lead.user_id for lead in programme.leads if lead.is_backup]
+
+
+def _enqueue_chasers(
+    session: Session, concern: Concern, programme: Programme, admins: Collection[str], start: datetime, tag: str = ""
+) -> None:
+    """The chase schedule from ``start``: the first line of leads, then the backup leads and admins.
+
+    ``tag`` names the round (``""`` when raised, ``":r1"`` after the first reopening...), so a
+    reopened concern is chased afresh while the earlier round's rows stay as they were."""
+    common: dict[str, Any] = {"programme_id": programme.id, "topic": f"concern:{concern.id}"}
+    payload = {"concern_id": concern.id}
+    first_line = _first_line(programme)
+    backups = [lead.user_id for lead in programme.leads if lead.is_backup]
+    first, second = chase_times(concern.urgency, start)
     for lead_id in first_line:
         outbox.enqueue(
             session,
             kind=CHASE_KIND,
-            key=f"concern:{concern.id}:chase:{lead_id}",
+            key=f"concern:{concern.id}{tag}:chase:{lead_id}",
             send_at=first,
             recipient_user_id=lead_id,
             payload={**payload, "stage": "chase"},
@@ -361,7 +385,7 @@ def _enqueue_raised(session: Session, concern: Concern, programme: Programme, ad
         outbox.enqueue(
             session,
             kind=CHASE_KIND,
-            key=f"concern:{concern.id}:escalate:{user_id}",
+            key=f"concern:{concern.id}{tag}:escalate:{user_id}",
             send_at=second,
             recipient_user_id=user_id,
             payload={**payload, "stage": "escalate"},
@@ -415,6 +439,21 @@ def alert_leads_channel(db: Database, concern_id: int, *, private_to_leads: bool
                     **common,
                 )
         return False
+
+
+LOW_SAFETY = (1, 2)  # "Not safe at all", "Not very safe": offered support and a concern, privately
+
+
+def felt_unsafe(rating: int | None) -> bool:
+    """A safety rating (1-5) low enough to offer that person, and only them, support and a concern."""
+    return rating in LOW_SAFETY
+
+
+def programme_support(db: Database, programme_id: int) -> str:
+    """The programme's own support resources (shown with the app's own), or ""."""
+    with db.session() as session:
+        programme = session.get(Programme, programme_id)
+        return programme.support_resources or "" if programme else ""
 
 
 def concerns_of_reporter(db: Database, user_id: str) -> list[ReporterConcern]:
@@ -542,15 +581,38 @@ def open_concern_summaries(session: Session, programme_ids: Sequence[int]) -> li
 # ------------------------------------------------------------------------------------ lead actions
 
 
-def _tell_reporter(session: Session, concern: Concern, what: str, lead_id: str | None = None) -> None:
+def _reopenings(session: Session, concern: Concern) -> int:
+    """How often the reporter has reopened this concern (each reopening starts a new round)."""
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(ConcernEvent)
+            .where(ConcernEvent.concern_id == concern.id, ConcernEvent.action == "reopened")
+        )
+        or 0
+    )
+
+
+def _round_tag(session: Session, concern: Concern) -> str:
+    rounds = _reopenings(session, concern)
+    return f":r{rounds}" if rounds else ""
+
+
+def _tell_reporter(
+    session: Session, concern: Concern, what: str, lead_id: str | None = None, event_id: int | None = None
+) -> None:
+    """A private update to the reporter, once per round (a reopened concern is acknowledged afresh)."""
+    payload: dict[str, Any] = {"concern_id": concern.id, "what": what, "lead_id": lead_id}
+    if event_id is not None:
+        payload["event_id"] = event_id
     outbox.enqueue(
         session,
         kind=REPORTER_UPDATE_KIND,
-        key=f"concern:{concern.id}:reporter:{what}",
+        key=f"concern:{concern.id}:reporter:{what}{_round_tag(session, concern)}",
         recipient_user_id=concern.reporter_user_id,
         programme_id=concern.programme_id,
         topic=f"concern:{concern.id}",
-        payload={"concern_id": concern.id, "what": what, "lead_id": lead_id},
+        payload=payload,
     )
 
 
@@ -621,17 +683,51 @@ def _stop_pair_messages(session: Session, pair: Pair, reason: str) -> None:
     outbox.cancel(session, pair_id=pair.id, reason=reason)
 
 
-def _tell_pair(session: Session, concern: Concern, pair: Pair, what: str) -> None:
-    """Both people, told the same neutral words: nothing says why, or who asked."""
+def _tell_pair(session: Session, pair: Pair, what: str, source: str) -> None:
+    """Both people, told the same neutral words: nothing says why, or who asked. ``source`` names
+    what caused it (a concern's id, an alert action), so each cause tells them once."""
     for user_id in (pair.mentor_user_id, pair.mentee_user_id):
         outbox.enqueue(
             session,
             kind=PAIR_NOTICE_KIND,
-            key=f"pair:{pair.id}:{what}:{concern.id}:{user_id}",
+            key=f"pair:{pair.id}:{what}:{source}:{user_id}",
             recipient_user_id=user_id,
             programme_id=pair.programme_id,
             payload={"pair_id": pair.id, "what": what},
         )
+
+
+def pause_pair_now(session: Session, pair: Pair, source: str) -> None:
+    """Pause an active pair (the caller holds its row lock): its sessions and prompts stop, both told neutrally.
+
+    Shared by the concern's "Pause the pair" and the pair alerts' (:mod:`bot.concerns.pair_alerts`)."""
+    if pair.status != "active":
+        raise NotAllowed(f"The pair is {pair.status}, so it can't be paused.")
+    pair.status = "paused"
+    _stop_pair_messages(session, pair, "the pair was paused")
+    _tell_pair(session, pair, "paused", source)
+
+
+def end_pair_for_rematch(session: Session, pair: Pair, source: str) -> None:
+    """End the pair and put both people back in the pool for a new match (as a decline does)."""
+    if pair.status not in {"active", "paused"}:
+        raise NotAllowed(f"The pair has already {pair.status}.")
+    pair.status = "ended"
+    pair.ended_at = now()
+    _stop_pair_messages(session, pair, "the pair was ended for a rematch")
+    enrolments = session.scalars(
+        select(Enrolment).where(
+            Enrolment.programme_id == pair.programme_id,
+            Enrolment.user_id.in_([pair.mentor_user_id, pair.mentee_user_id]),
+        )
+    ).all()
+    for enrolment in enrolments:
+        if enrolment.status == "matched":
+            enrolment.status = "waiting"
+    _tell_pair(session, pair, "ended", source)
+
+
+REMATCHED = "The pair has ended and both people are back in the pool. Run `/mentoring match` to find new partners."
 
 
 def pause_pair(db: Database, concern_id: int, lead_id: str) -> LeadConcernView:
@@ -643,10 +739,8 @@ def pause_pair(db: Database, concern_id: int, lead_id: str) -> LeadConcernView:
         if pair.status != "active":
             raise NotAllowed("concerns.cannot_pause", status=pair.status)
         _acknowledge_if_open(session, concern, lead_id)
-        pair.status = "paused"
-        _stop_pair_messages(session, pair, "the pair was paused")
+        pause_pair_now(session, pair, str(concern.id))
         _record(session, concern, "paused_pair", lead_id)
-        _tell_pair(session, concern, pair, "paused")
         session.flush()
         return _lead_view(session, concern, "The pair is paused and both people have been told, neutrally.")
 
@@ -660,26 +754,10 @@ def rematch_pair(db: Database, concern_id: int, lead_id: str) -> LeadConcernView
         if pair.status not in {"active", "paused"}:
             raise NotAllowed("concerns.already_ended", status=pair.status)
         _acknowledge_if_open(session, concern, lead_id)
-        pair.status = "ended"
-        pair.ended_at = now()
-        _stop_pair_messages(session, pair, "the pair was ended for a rematch")
-        enrolments = session.scalars(
-            select(Enrolment).where(
-                Enrolment.programme_id == pair.programme_id,
-                Enrolment.user_id.in_([pair.mentor_user_id, pair.mentee_user_id]),
-            )
-        ).all()
-        for enrolment in enrolments:
-            if enrolment.status == "matched":
-                enrolment.status = "waiting"
+        end_pair_for_rematch(session, pair, str(concern.id))
         _record(session, concern, "rematched_pair", lead_id)
-        _tell_pair(session, concern, pair, "ended")
         session.flush()
-        return _lead_view(
-            session,
-            concern,
-            "The pair has ended and both people are back in the pool. Run `/mentoring match` to find new partners.",
-        )
+        return _lead_view(session, concern, REMATCHED)
 
 
 def add_note(db: Database, concern_id: int, lead_id: str, note: str) -> LeadConcernView:
@@ -697,14 +775,28 @@ def add_note(db: Database, concern_id: int, lead_id: str, note: str) -> LeadConc
         return _lead_view(session, concern, "Your note is saved in the audit trail.")
 
 
-def close(db: Database, concern_id: int, lead_id: str, outcome_note: str) -> LeadConcernView:
-    """Close with an outcome note (for the leads only); the reporter is told it is closed, not the note."""
-    text = _clean(outcome_note)
-    if not text:
-        raise FieldErrors.on("outcome_note", "concerns.outcome_note_required")
-    if len(text) > NOTE_MAX:
-        raise FieldErrors.on("outcome_note", "concerns.outcome_note_too_long", max=NOTE_MAX)
+def close(
+    db: Database, concern_id: int, lead_id: str, outcome_note: str, reporter_message: str
+) -> LeadConcernView:
+    """Close with an outcome note (for the leads only) and a message to the reporter (for them only).
 
+    The reporter gets the message privately, with a button to say it isn't resolved (for
+    :data:`REOPEN_WINDOW`). The message is kept, encrypted, in the audit trail; the payload of its
+    outbox row names the audit entry, never the words. For an anonymous concern the app delivers it
+    and the lead never learns to whom.
+    """
+    text, message = _clean(outcome_note), _clean(reporter_message)
+    errors: dict[str, Problem] = {}
+    if not text:
+        errors["outcome_note"] = Problem("concerns.outcome_note_required")
+    elif len(text) > NOTE_MAX:
+        errors["outcome_note"] = Problem("concerns.outcome_note_too_long", max=NOTE_MAX)
+    if not message:
+        errors["reporter_message"] = Problem("concerns.reporter_message_required")
+    elif len(message) > MESSAGE_MAX:
+        errors["reporter_message"] = Problem("concerns.reporter_message_too_long", max=MESSAGE_MAX)
+    if errors:
+        raise FieldErrors(errors)
     with db.session() as session:
         concern = _for_lead(session, concern_id, lead_id, lock=True)
         _require_not_closed(concern)
@@ -714,9 +806,72 @@ def close(db: Database, concern_id: int, lead_id: str, outcome_note: str) -> Lea
         concern.closed_by = lead_id
         concern.outcome_note = text
         _record(session, concern, "closed", lead_id)
-        _tell_reporter(session, concern, "closed")
+        told = ConcernEvent(
+            concern_id=concern.id, at=now(), actor_user_id=lead_id, action="reporter_told", note=message
+        )
+        session.add(told)
         session.flush()
-        return _lead_view(session, concern, "Closed. The reporter has been told, without your note.")
+        _tell_reporter(session, concern, "closed", event_id=told.id)
+        session.flush()
+        return _lead_view(session, concern, "Closed. The reporter has been sent your message, never your outcome note.")
+
+
+@dataclass(frozen=True)
+class Reopening:
+    """What happened when a reporter said "This isn't resolved"."""
+
+    outcome: str  # reopened | already_open | too_late
+    concern_id: int
+    programme_id: int
+    programme_name: str
+    closed_at: datetime | None = None
+
+
+def reopen(db: Database, concern_id: int, reporter_id: str, *, admins: Collection[str] = ()) -> Reopening:
+    """The reporter says their closed concern isn't resolved: within :data:`REOPEN_WINDOW` of its
+    closing it is open again (audited), the leads are told and chased afresh; later, it stays closed
+    and they are offered a new concern. Nobody but the reporter can reopen it (:class:`NotFound`)."""
+    with db.session() as session:
+        concern = session.get(Concern, concern_id, with_for_update=True)
+        if concern is None or concern.reporter_user_id != reporter_id:
+            raise NotFound("concerns.not_visible")
+        programme = session.get(Programme, concern.programme_id)
+        name = programme.name if programme else ""
+        if concern.status != "closed":
+            return Reopening("already_open", concern.id, concern.programme_id, name)
+        closed_at = as_utc(concern.closed_at or concern.created_at)
+        if programme is None or now() - closed_at > REOPEN_WINDOW or programme.status != "active":
+            return Reopening("too_late", concern.id, concern.programme_id, name, closed_at)
+        concern.status = "open"
+        concern.acknowledged_at = concern.acknowledged_by = None
+        concern.closed_at = concern.closed_by = None
+        # An anonymous reporter stays anonymous in the audit trail, as when they raised it.
+        _record(session, concern, "reopened", None if concern.anonymous else reporter_id)
+        session.flush()
+        # An earlier round's chasers still waiting (the dispatcher was down) would chase twice.
+        others = (RECEIPT_KIND, ALERT_KIND, CHANNEL_REFUSED_KIND, REPORTER_UPDATE_KIND, PAIR_NOTICE_KIND, REOPENED_KIND)
+        outbox.cancel(session, topic=f"concern:{concern.id}", reason="the concern was reopened", keep_kinds=others)
+        tag = _round_tag(session, concern)
+        for lead_id in _first_line(programme):
+            outbox.enqueue(
+                session,
+                kind=REOPENED_KIND,
+                key=f"concern:{concern.id}{tag}:reopened:{lead_id}",
+                recipient_user_id=lead_id,
+                programme_id=programme.id,
+                topic=f"concern:{concern.id}",
+                payload={"concern_id": concern.id},
+            )
+        _enqueue_chasers(session, concern, programme, admins, now(), tag)
+        return Reopening("reopened", concern.id, programme.id, name, closed_at)
+
+
+def reporter_message(session: Session, event_id: int, concern_id: int) -> str | None:
+    """The lead's closing message to the reporter (for the reporter's update, rendered at send time)."""
+    event = session.get(ConcernEvent, event_id)
+    if event is None or event.concern_id != concern_id or event.action != "reporter_told":
+        return None
+    return event.note
 
 
 def record_delivery(session: Session, concern_id: int, action: str) -> None:

@@ -29,6 +29,15 @@ INVITATION_KIND = "survey_invitation"
 REMINDER_KIND = "survey_reminder"
 REMINDER_AFTER = timedelta(days=4)
 COMMENT_MAX = 2000
+# The questions asking how safe someone feels (content/surveys.yml): a 1 or 2 there offers that
+# person, privately, support and a concern (``bot.concerns.service.felt_unsafe``).
+SAFETY_QUESTIONS = frozenset({"pulse-safe"})
+
+
+def lowest_safety(answers: dict[str, int]) -> int | None:
+    """The lowest answer to a safety question in these answers (None if the survey has none)."""
+    ratings = [value for question, value in answers.items() if question in SAFETY_QUESTIONS]
+    return min(ratings) if ratings else None
 
 
 def topic(programme_id: int, kind: str) -> str:

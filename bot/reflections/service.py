@@ -140,6 +140,8 @@ class SavedReflection:
     created: bool
     shared_now: bool
     partner_name: str
+    programme_id: int = 0
+    safety: int | None = None  # a low rating offers the author (only) support and a concern
 
 
 @dataclass
@@ -287,7 +289,9 @@ def save_reflection(db: Database, session_id: int, user_id: str, data: Reflectio
                     topic=topic(session_id),
                     payload={"reflection_id": row.id},
                 )
-            return SavedReflection(row.id, created, shared_now, target.partner_name)
+            return SavedReflection(
+                row.id, created, shared_now, target.partner_name, target.programme_id, data.safety
+            )
     except SQLAlchemyError:
         log.exception("Could not save a reflection (session %s)", session_id)
         raise FieldErrors.on("takeaways", "reflections.save_failed") from None

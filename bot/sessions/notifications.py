@@ -20,6 +20,8 @@ from sqlalchemy.orm import Session
 from bot import outbox
 from bot.blockkit import name_or_mention
 from bot.clock import as_utc, now
+from bot.concerns import pair_alerts
+from bot.concerns.pair_alert_blocks import pair_alert_message
 from bot.content import Content
 from bot.errors import NotFound
 from bot.models import MentoringSession, OutboxMessage, Pair
@@ -162,33 +164,59 @@ def _lead_target(row: OutboxMessage) -> dict[str, object]:
     return {"channel": row.channel_id} if row.channel_id else {"user_id": row.recipient_user_id}
 
 
+def at_risk_text(session: Session, row: OutboxMessage) -> str | None:
+    """The at-risk alert's words (None when the pair is gone): at send time and for updated copies."""
+    try:
+        people = service.load_pair(session, int(row.payload["pair_id"]))
+    except NotFound:
+        return None
+    return blocks.at_risk_alert(
+        people.programme.name, people.pair.mentor_user_id, people.pair.mentee_user_id, str(row.payload["reason"])
+    )
+
+
+def conflict_text(session: Session, row: OutboxMessage) -> str | None:
+    loaded = _load(session, row)
+    if isinstance(loaded, Skip):
+        return None
+    record, people = loaded
+    starts = as_utc(record.starts_at)
+    return blocks.conflict_alert(
+        people.programme.name, people.pair.mentor_user_id, people.pair.mentee_user_id, record.number,
+        f"{starts:%a} {starts.day} {starts:%b %Y}",
+    )
+
+
+def _pair_alert(session: Session, row: OutboxMessage, text: str) -> Rendered:
+    """A pair alert with the lead's buttons (check in, pause, rematch, mark handled)."""
+    body = pair_alert_message(text, pair_alerts.state_for_row(session, row))
+    return Rendered(text=text, blocks=body, **_lead_target(row))  # type: ignore[arg-type]
+
+
 def render_at_risk(session: Session, row: OutboxMessage, content: Content) -> Rendered | Skip:
     pair_id = int(row.payload["pair_id"])
     if row.payload.get("check") and not service.flag_if_still_unscheduled(
         session, pair_id, str(row.payload["window_ends"])
     ):
         return Skip("the pair has a session booked (or the window moved)")
-    try:
-        people = service.load_pair(session, pair_id)
-    except NotFound:
+    text = at_risk_text(session, row)
+    if text is None:
         return Skip("the pair no longer exists")
-    text = blocks.at_risk_alert(
-        people.programme.name, people.pair.mentor_user_id, people.pair.mentee_user_id, str(row.payload["reason"])
-    )
-    return Rendered(text=text, **_lead_target(row))  # type: ignore[arg-type]
+    return _pair_alert(session, row, text)
 
 
 def render_conflict(session: Session, row: OutboxMessage, content: Content) -> Rendered | Skip:
-    loaded = _load(session, row)
-    if isinstance(loaded, Skip):
-        return loaded
-    record, people = loaded
-    starts = as_utc(record.starts_at)
-    text = blocks.conflict_alert(
-        people.programme.name, people.pair.mentor_user_id, people.pair.mentee_user_id, record.number,
-        f"{starts:%a} {starts.day} {starts:%b %Y}",
-    )
-    return Rendered(text=text, **_lead_target(row))  # type: ignore[arg-type]
+    text = conflict_text(session, row)
+    if text is None:
+        return Skip("the session or the pair no longer exists")
+    return _pair_alert(session, row, text)
+
+
+# The pair alerts' words by kind, so a copy updated after a lead's action says the same thing.
+PAIR_ALERT_TEXTS: dict[str, pair_alerts.AlertText] = {
+    service.KIND_AT_RISK: at_risk_text,
+    service.KIND_CONFLICT: conflict_text,
+}
 
 
 # Every timed message this feature sends: its kind, how it renders, its overdue policy.

@@ -1,0 +1,113 @@
+"""Block Kit for pair alerts: the lead's buttons, what has been done, the check-in form and message.
+
+Names go only into plain text (button labels); mrkdwn holds the app's own mentions (``<@U…>``).
+The check-in's words are shown to their addressee only, as plain text, exactly as the lead typed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.blockkit import Block, actions, button, context, section
+from bot.blockkit.forms import input_block, modal, text_input
+from bot.concerns.blocks import user_text, when
+from bot.concerns.pair_alerts import CHECK_IN_MAX, CheckInMessage, CheckInTarget, DoneAction, PairAlertState
+
+# Every button's value is the alert id (the outbox row that posted the message).
+CHECK_IN = {"mentor": "pair_alert_check_in_mentor", "mentee": "pair_alert_check_in_mentee"}
+PAUSE = "pair_alert_pause"
+REMATCH = "pair_alert_rematch"
+HANDLED = "pair_alert_handled"
+CHECK_IN_FORM = "pair_alert_check_in_form"
+
+
+def _done_line(done: DoneAction) -> str:
+    who = f"<@{done.actor_user_id}>"
+    what = {
+        "check_in": f"checked in privately with <@{done.addressee_user_id}>",
+        "paused": "paused the pair",
+        "rematched": "ended the pair and put both people back in the pool",
+        "handled": "marked this handled",
+    }.get(done.action, done.action.replace("_", " "))
+    return f":white_check_mark: {who} {what} · {when(done.at)}"
+
+
+def pair_alert_buttons(state: PairAlertState) -> list[Block]:
+    """The lead's actions on a pair alert, as far as the pair's state allows (none once handled)."""
+    if state.handled_by is not None:
+        return []
+    alert = str(state.alert_id)
+    elements = [
+        button(f"Check in with {state.mentor.name or 'the mentor'}", CHECK_IN["mentor"], alert),
+        button(f"Check in with {state.mentee.name or 'the mentee'}", CHECK_IN["mentee"], alert),
+    ]
+    if state.pair_status == "active":
+        elements.append(button("Pause the pair", PAUSE, alert))
+    if state.pair_status in {"active", "paused"}:
+        rematch = button("Rematch", REMATCH, alert, style="danger")
+        rematch["confirm"] = {
+            "title": {"type": "plain_text", "text": "End this pair?"},
+            "text": {
+                "type": "plain_text",
+                "text": "The pair ends and both people go back in the pool for a new match. Both are told neutrally.",
+            },
+            "confirm": {"type": "plain_text", "text": "End the pair"},
+            "deny": {"type": "plain_text", "text": "Keep it"},
+        }
+        elements.append(rematch)
+    elements.append(button("Mark handled", HANDLED, alert, style="primary"))
+    return [actions(*elements, block_id=f"pair_alert:{alert}")]
+
+
+def pair_alert_message(text: str, state: PairAlertState | None) -> list[Block]:
+    """A pair alert's blocks: its text, what has been done (by whom, when), and the buttons left."""
+    blocks: list[Block] = [section(text)]
+    if state is None:
+        return blocks
+    lines = [_done_line(done) for done in state.done]
+    if lines:
+        blocks.append(context(*lines[-10:]))
+    blocks += pair_alert_buttons(state)
+    if state.handled_by is None:
+        blocks.append(context("Only this programme's leads can act on this. A check-in is never shown to the partner."))
+    return blocks
+
+
+def check_in_form(target: CheckInTarget) -> dict[str, Any]:
+    blocks = [
+        section(
+            f"Your message goes privately to <@{target.person.user_id}>'s DM, from you as the programme lead "
+            f"of {target.programme_name}. <@{target.partner.user_id}> won't see it, and won't be told."
+        ),
+        input_block(
+            "message",
+            "Your message",
+            text_input(
+                multiline=True,
+                max_length=CHECK_IN_MAX,
+                placeholder="For example: how are things going? I'm here if you'd like to talk.",
+            ),
+        ),
+    ]
+    return modal(
+        CHECK_IN_FORM,
+        "Check in privately",
+        blocks,
+        submit="Send privately",
+        metadata={"alert_id": target.alert_id, "role": target.role},
+    )
+
+
+def check_in_sent_view(message: str) -> dict[str, Any]:
+    return modal(CHECK_IN_FORM + "_sent", "Sent privately", [section(message)], submit=None, close="Done")
+
+
+def check_in_delivery(message: CheckInMessage) -> tuple[str, list[Block]]:
+    """What the addressee sees in their DM: from the programme lead, for them alone."""
+    intro = f"*A private message from <@{message.lead_id}>, your programme lead in {message.programme_name}*"
+    text = f"A private message from your programme lead in {message.programme_name}"
+    return text, [
+        section(intro),
+        user_text(message.message),
+        context("Only you can see this; your partner hasn't been told. Reply to your programme lead directly."),
+    ]

@@ -1,0 +1,309 @@
+"""Lead actions on a pair alert: every alert the lead gets about a pair can be acted on from itself.
+
+An alert about a pair (at risk, "did you meet?" answers that disagree; later declined or lapsed
+matches and long pauses) is an outbox row per recipient (a lead's DM, or the leads' channel). Its
+message carries the same buttons, built by :func:`bot.concerns.pair_alert_blocks.pair_alert_message`
+from :func:`state_for_row`:
+
+- "Check in with <mentor>" / "Check in with <mentee>": the lead writes a short private message,
+  which the app delivers to that person's DM, from the programme lead; the partner never sees it.
+- "Pause the pair", "Rematch": the same as the concern's lead actions (:mod:`bot.concerns.service`).
+- "Mark handled".
+
+Each button's value is the id of the outbox row that posted it (``<id>`` or ``<id>:<role>``);
+the row says which programme, pair and alert it is about, so a click is checked against the
+programme's leads (anyone else, or a forged id, gets :data:`NOT_VISIBLE`). What was done is an
+:class:`~bot.models.AlertAction` row, and every posted copy of the alert (each row's ``slack_ts``
+and ``channel_id``, recorded by the dispatcher) is returned for the caller to update in Slack.
+
+To attach these actions to a new kind of pair alert: enqueue it with ``pair_id`` set and a key
+ending in ``:<recipient>`` (or ``payload["alert"]`` naming the alert), render its message with
+``pair_alert_message(text, state_for_row(session, row))``, and add a base-text function for the
+kind to the handlers' ``PAIR_ALERT_TEXTS`` so an updated copy says the same thing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot import outbox, submissions
+from bot.clock import as_utc, now
+from bot.concerns.service import REMATCHED, end_pair_for_rematch, pause_pair_now
+from bot.db import Database
+from bot.errors import FieldErrors, NotAllowed, NotFound
+from bot.models import AlertAction, Enrolment, OutboxMessage, Pair, Programme
+from bot.programmes.access import is_lead
+
+CHECK_IN_KIND = "pair_alert_check_in"
+CHECK_IN_MAX = 2000
+ROLES = ("mentor", "mentee")
+NOT_VISIBLE = "That alert doesn't exist, or it isn't one you can act on."
+PAUSED = "The pair is paused and both people have been told, neutrally."
+
+# How a pair alert's base text is rendered again for an updated copy, by outbox kind.
+AlertText = Callable[[Session, OutboxMessage], str | None]
+
+
+@dataclass(frozen=True)
+class AlertPerson:
+    user_id: str
+    name: str
+    role: str
+
+
+@dataclass(frozen=True)
+class DoneAction:
+    action: str  # check_in | paused | rematched | handled
+    actor_user_id: str
+    at: datetime
+    addressee_user_id: str | None = None
+
+
+@dataclass(frozen=True)
+class PairAlertState:
+    """What an alert's message shows: its pair, what has been done about it, and what can still be."""
+
+    alert_id: int  # the outbox row that posted this copy (the buttons' value)
+    programme_name: str
+    pair_status: str
+    mentor: AlertPerson
+    mentee: AlertPerson
+    done: tuple[DoneAction, ...] = ()
+
+    @property
+    def handled_by(self) -> str | None:
+        return next((d.actor_user_id for d in self.done if d.action == "handled"), None)
+
+    def person(self, role: str) -> AlertPerson:
+        return self.mentor if role == "mentor" else self.mentee
+
+    def partner(self, role: str) -> AlertPerson:
+        return self.mentee if role == "mentor" else self.mentor
+
+
+@dataclass(frozen=True)
+class PostedCopy:
+    """One posted copy of an alert, to update in Slack: where it is and what it now says."""
+
+    channel: str
+    ts: str
+    text: str
+    state: PairAlertState
+
+
+@dataclass
+class AlertOutcome:
+    message: str  # for the lead who acted
+    copies: list[PostedCopy] = field(default_factory=list)
+    addressee: AlertPerson | None = None
+
+
+@dataclass(frozen=True)
+class CheckInTarget:
+    alert_id: int
+    role: str
+    person: AlertPerson
+    partner: AlertPerson
+    programme_name: str
+
+
+def alert_key(row: OutboxMessage) -> str:
+    """The alert a row is a copy of: every recipient's row of one alert shares it."""
+    named = (row.payload or {}).get("alert")
+    return str(named) if named else row.key.rsplit(":", 1)[0]
+
+
+def _person(session: Session, programme_id: int, user_id: str, role: str) -> AlertPerson:
+    name = session.scalar(
+        select(Enrolment.real_name).where(Enrolment.programme_id == programme_id, Enrolment.user_id == user_id)
+    )
+    return AlertPerson(user_id, name or "", role)
+
+
+def _done(session: Session, key: str) -> tuple[DoneAction, ...]:
+    rows = session.scalars(select(AlertAction).where(AlertAction.alert == key).order_by(AlertAction.id)).all()
+    return tuple(DoneAction(r.action, r.actor_user_id, as_utc(r.at), r.addressee_user_id) for r in rows)
+
+
+def state_for_row(session: Session, row: OutboxMessage) -> PairAlertState | None:
+    """The state a copy of a pair alert shows (None when its pair is gone): for renderers too."""
+    pair = session.get(Pair, row.pair_id) if row.pair_id is not None else None
+    if pair is None:
+        return None
+    programme = session.get(Programme, pair.programme_id)
+    return PairAlertState(
+        alert_id=row.id,
+        programme_name=programme.name if programme else "",
+        pair_status=pair.status,
+        mentor=_person(session, pair.programme_id, pair.mentor_user_id, "mentor"),
+        mentee=_person(session, pair.programme_id, pair.mentee_user_id, "mentee"),
+        done=_done(session, alert_key(row)),
+    )
+
+
+def _alert_for_lead(
+    session: Session, alert_id: int, lead_id: str, texts: Mapping[str, AlertText], *, lock: bool = False
+) -> tuple[OutboxMessage, Pair]:
+    """The alert row and its pair, if ``lead_id`` leads its programme; the same answer otherwise."""
+    row = session.get(OutboxMessage, alert_id)
+    if row is None or row.kind not in texts or row.status != "sent" or row.pair_id is None or row.programme_id is None:
+        raise NotFound(NOT_VISIBLE)
+    if not is_lead(session, row.programme_id, lead_id):
+        raise NotFound(NOT_VISIBLE)
+    pair = session.get(Pair, row.pair_id, with_for_update=lock)
+    if pair is None or pair.programme_id != row.programme_id:
+        raise NotFound(NOT_VISIBLE)
+    return row, pair
+
+
+def _record(session: Session, row: OutboxMessage, pair: Pair, action: str, actor: str, **extra: str) -> AlertAction:
+    done = AlertAction(
+        programme_id=pair.programme_id,
+        pair_id=pair.id,
+        alert=alert_key(row),
+        alert_kind=row.kind,
+        action=action,
+        actor_user_id=actor,
+        at=now(),
+        **extra,
+    )
+    session.add(done)
+    session.flush()
+    return done
+
+
+def _copies(session: Session, row: OutboxMessage, texts: Mapping[str, AlertText]) -> list[PostedCopy]:
+    """Every posted copy of the alert (each lead's DM, the leads' channel), as it should read now."""
+    key = alert_key(row)
+    rows = session.scalars(
+        select(OutboxMessage).where(
+            OutboxMessage.kind == row.kind,
+            OutboxMessage.pair_id == row.pair_id,
+            OutboxMessage.key.startswith(key + ":", autoescape=True),
+            OutboxMessage.status == "sent",
+            OutboxMessage.slack_ts.isnot(None),
+            OutboxMessage.channel_id.isnot(None),
+        )
+    ).all()
+    copies = []
+    for copy in rows:
+        text, state = texts[copy.kind](session, copy), state_for_row(session, copy)
+        if text is not None and state is not None:
+            copies.append(PostedCopy(str(copy.channel_id), str(copy.slack_ts), text, state))
+    return copies
+
+
+def _role(raw: str) -> str:
+    if raw not in ROLES:
+        raise NotFound(NOT_VISIBLE)
+    return raw
+
+
+def check_in_target(
+    db: Database, alert_id: int, lead_id: str, role: str, texts: Mapping[str, AlertText]
+) -> CheckInTarget:
+    """Whom a check-in from this alert goes to (for the lead's form)."""
+    with db.session() as session:
+        row, _pair = _alert_for_lead(session, alert_id, lead_id, texts)
+        state = state_for_row(session, row)
+        assert state is not None
+        role = _role(role)
+        return CheckInTarget(alert_id, role, state.person(role), state.partner(role), state.programme_name)
+
+
+def check_in(
+    db: Database,
+    alert_id: int,
+    lead_id: str,
+    role: str,
+    message: str,
+    texts: Mapping[str, AlertText],
+    *,
+    submission: str | None = None,
+) -> AlertOutcome:
+    """Send the lead's private message to one person of the pair (never to the partner).
+
+    The words are kept encrypted on the :class:`AlertAction`; the outbox row names it, nothing
+    more. A replayed submission (``submission``) finds the first one and sends nothing again.
+    """
+    text = message.strip()
+    if not text:
+        raise FieldErrors({"message": "Write a few words first."})
+    if len(text) > CHECK_IN_MAX:
+        raise FieldErrors({"message": f"Please keep it under {CHECK_IN_MAX:,} characters."})
+    with db.session() as session:
+        row, pair = _alert_for_lead(session, alert_id, lead_id, texts)
+        role = _role(role)
+        addressee = pair.mentor_user_id if role == "mentor" else pair.mentee_user_id
+        person = _person(session, pair.programme_id, addressee, role)
+        if submissions.earlier_result(session, submission) is None:
+            done = _record(session, row, pair, "check_in", lead_id, addressee_user_id=addressee, message=text)
+            submissions.remember(session, submission, "alert_check_in", done.id)
+            outbox.enqueue(
+                session,
+                kind=CHECK_IN_KIND,
+                key=f"alert-action:{done.id}:check-in",
+                recipient_user_id=addressee,
+                programme_id=pair.programme_id,
+                payload={"alert_action_id": done.id},
+            )
+        return AlertOutcome(
+            f"Your message is on its way to <@{addressee}>'s DM, from you as the programme lead. "
+            "Their partner won't see it.",
+            _copies(session, row, texts),
+            person,
+        )
+
+
+def pause(db: Database, alert_id: int, lead_id: str, texts: Mapping[str, AlertText]) -> AlertOutcome:
+    """Pause the pair from the alert, as the concern's "Pause the pair" does."""
+    with db.session() as session:
+        row, pair = _alert_for_lead(session, alert_id, lead_id, texts, lock=True)
+        done = _record(session, row, pair, "paused", lead_id)
+        pause_pair_now(session, pair, f"alert-action{done.id}")
+        session.flush()
+        return AlertOutcome(PAUSED, _copies(session, row, texts))
+
+
+def rematch(db: Database, alert_id: int, lead_id: str, texts: Mapping[str, AlertText]) -> AlertOutcome:
+    """End the pair and put both back in the pool, as the concern's "Rematch" does."""
+    with db.session() as session:
+        row, pair = _alert_for_lead(session, alert_id, lead_id, texts, lock=True)
+        done = _record(session, row, pair, "rematched", lead_id)
+        end_pair_for_rematch(session, pair, f"alert-action{done.id}")
+        session.flush()
+        return AlertOutcome(REMATCHED, _copies(session, row, texts))
+
+
+def mark_handled(db: Database, alert_id: int, lead_id: str, texts: Mapping[str, AlertText]) -> AlertOutcome:
+    """Nothing more is needed: recorded once, however often it is pressed."""
+    with db.session() as session:
+        row, pair = _alert_for_lead(session, alert_id, lead_id, texts, lock=True)
+        earlier = session.scalar(
+            select(AlertAction).where(AlertAction.alert == alert_key(row), AlertAction.action == "handled").limit(1)
+        )
+        if earlier is not None:
+            raise NotAllowed(f"<@{earlier.actor_user_id}> already marked this alert handled.")
+        _record(session, row, pair, "handled", lead_id)
+        return AlertOutcome("Marked handled. The other leads can see that you did.", _copies(session, row, texts))
+
+
+@dataclass(frozen=True)
+class CheckInMessage:
+    lead_id: str
+    programme_name: str
+    message: str
+
+
+def check_in_message(session: Session, action_id: int, recipient: str | None) -> CheckInMessage | None:
+    """A check-in's words, for its addressee only (rendered at send time)."""
+    done = session.get(AlertAction, action_id)
+    if done is None or done.action != "check_in" or done.message is None or done.addressee_user_id != recipient:
+        return None
+    programme = session.get(Programme, done.programme_id)
+    return CheckInMessage(done.actor_user_id, programme.name if programme else "", done.message)
