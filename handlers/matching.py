@@ -9,12 +9,16 @@ from slack_bolt import Ack, App, Respond
 
 from bot.blockkit.forms import metadata, read_values
 from bot.errors import FieldErrors, NotAllowed, NotFound
-from bot.matching import proposals
+from bot.matching import consent, proposals
 from bot.matching.blocks import (
+    ACCEPT_OFFER,
+    DECLINE_OFFER,
+    OPEN_NEXT_PROPOSAL,
     PROPOSAL_VIEW,
     RULE_FORM,
     SWAP_FORM,
     matched_notice,
+    offer_answered_message,
     proposal_modal,
     rule_modal,
     swap_modal,
@@ -22,7 +26,16 @@ from bot.matching.blocks import (
 from bot.programmes.access import LEAD_ONLY
 from bot.runtime import Runtime
 from handlers.commands import CommandCall, CommandRouter
-from handlers.common import ack_field_errors, acting_user, ephemeral, programme_for_lead_command, user_is_admin
+from handlers.common import (
+    ack_field_errors,
+    acting_user,
+    action_value,
+    answer_privately,
+    ephemeral,
+    parse_int,
+    programme_for_lead_command,
+    user_is_admin,
+)
 from handlers.common import tell as common_tell
 
 log = logging.getLogger(__name__)
@@ -168,7 +181,8 @@ def register(app: App, runtime: Runtime, router: CommandRouter) -> None:
             tell(enrolment.user_id, content.message("waiting_list", programme=approval.programme.name))
         tell(
             user_id,
-            f"Approved {len(approval.pairs)} pair(s) in *{approval.programme.name}*; "
+            f"Approved {len(approval.offers)} match(es) in *{approval.programme.name}*: each mentor is asked "
+            "privately first, and the mentee hears nothing until their mentor says yes. "
             f"{len(approval.waiting)} person(s) told they are on the waiting list.",
         )
 
@@ -183,8 +197,61 @@ def register(app: App, runtime: Runtime, router: CommandRouter) -> None:
             return
         name = result.programme.name
         respond(text=content.message("match_declined_self", programme=name), replace_original=True)
-        tell(result.partner_id, content.message("match_declined_partner", programme=name))
+        if result.tell_partner:
+            tell(result.partner_id, content.message("match_declined_partner", programme=name))
         for lead in result.lead_ids:
             tell(
-                lead, f"{result.decliner_name} has declined their match in *{name}*. Both people are back in the pool."
+                lead,
+                f"{result.decliner_name} has stepped back from their pairing in *{name}*. Both people are back in "
+                "the pool, and the other person was told only that the pairing has come to an end.",
             )
+    for matcher, listener in CONSENT_ACTIONS:
+        app.action(matcher)(listener)
+
+
+# ---------------------------------------------------------------------------------------------
+# Mentor-first consent: module-level listeners (the style of handlers.common.Listeners).
+
+
+def _answer_offer(body: dict[str, Any], respond: Respond, runtime: Runtime, *, accept: bool) -> None:
+    user_id = acting_user(body)
+    answer = consent.accept_offer if accept else consent.decline_offer
+    try:
+        result = answer(runtime.db, parse_int(action_value(body)), user_id)
+    except (NotAllowed, NotFound) as error:
+        answer_privately(runtime, body, respond, str(error))
+        return
+    text, blocks = offer_answered_message(result)
+    answer_privately(runtime, body, respond, text, blocks, replace=True)
+
+
+def accept_match_offer(ack: Ack, body: dict[str, Any], respond: Respond, runtime: Runtime) -> None:
+    """The mentor says yes: only now is the pair made and the mentee introduced."""
+    ack()
+    _answer_offer(body, respond, runtime, accept=True)
+
+
+def decline_match_offer(ack: Ack, body: dict[str, Any], respond: Respond, runtime: Runtime) -> None:
+    """The mentor says no: no reason asked, and the mentee never hears of it."""
+    ack()
+    _answer_offer(body, respond, runtime, accept=False)
+
+
+def open_next_proposal(ack: Ack, body: dict[str, Any], respond: Respond, runtime: Runtime) -> None:
+    """From the lead's "did not go ahead" alert: run matching again and show the new proposal."""
+    ack()
+    user_id = acting_user(body)
+    admin = user_is_admin(runtime, user_id)
+    try:
+        proposal = proposals.compute_proposal(runtime.db, parse_int(action_value(body)), user_id, admin=admin)
+    except (NotAllowed, NotFound) as error:
+        answer_privately(runtime, body, respond, str(error) if isinstance(error, NotFound) else LEAD_ONLY)
+        return
+    runtime.gateway.open_view(str(body["trigger_id"]), proposal_modal(proposal))
+
+
+CONSENT_ACTIONS = (
+    (ACCEPT_OFFER, accept_match_offer),
+    (DECLINE_OFFER, decline_match_offer),
+    (OPEN_NEXT_PROPOSAL, open_next_proposal),
+)

@@ -41,6 +41,7 @@ from bot.models import (
     Concern,
     DataDeletion,
     Enrolment,
+    MatchOffer,
     MatchRule,
     MentoringSession,
     OutboxMessage,
@@ -432,6 +433,8 @@ def delete_my_data(db: Database, user_id: str) -> DeletionResult:
             delete(MatchRule).where(or_(MatchRule.mentor_user_id == user_id, MatchRule.mentee_user_id == user_id)),
         )
         _delete(session, delete(WaitingNote).where(WaitingNote.user_id == user_id))
+        offers = or_(MatchOffer.mentor_user_id == user_id, MatchOffer.mentee_user_id == user_id)
+        _delete(session, delete(MatchOffer).where(offers))
         counts["profiles"] = _delete(session, delete(Enrolment).where(Enrolment.user_id == user_id))
         # Anything another feature stores against the person.
         for name, table in Base.metadata.tables.items():

@@ -34,6 +34,7 @@ from bot.clock import as_utc, now
 from bot.db import Database
 from bot.errors import FieldErrors, NotAllowed, NotFound
 from bot.models import Concern, ConcernEvent, Enrolment, Pair, Programme, ProgrammeLead
+from bot.programmes import pauses
 from bot.programmes.access import is_lead
 
 log = logging.getLogger(__name__)
@@ -626,10 +627,11 @@ def pause_pair(db: Database, concern_id: int, lead_id: str) -> LeadConcernView:
         if pair.status != "active":
             raise NotAllowed(f"The pair is {pair.status}, so it can't be paused.")
         _acknowledge_if_open(session, concern, lead_id)
-        pair.status = "paused"
         _stop_pair_messages(session, pair, "the pair was paused")
         _record(session, concern, "paused_pair", lead_id)
-        _tell_pair(session, concern, pair, "paused")
+        # Not one message to both at once (the senior could guess a concern): each hears, on their own
+        # next working morning, the words a partner hears when someone simply takes a break.
+        pauses.pause_pair_by_lead(session, pair, lead_id)
         session.flush()
         return _lead_view(session, concern, "The pair is paused and both people have been told, neutrally.")
 
