@@ -66,6 +66,8 @@ class Programme(Base):
     support_resources: Mapped[str] = mapped_column(Text, default="")
     enrolment_open: Mapped[bool] = mapped_column(default=True)
     retention_days: Mapped[int] = mapped_column(default=90)
+    # Working days (in the mentor's own calendar) a mentor has to accept or decline a proposed match.
+    consent_days: Mapped[int] = mapped_column(default=3, server_default="3")
     status: Mapped[str] = mapped_column(String(16), default="active")  # active | closed
     created_by: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(default=now)
@@ -170,6 +172,64 @@ class Pair(Base):
     group_dm_channel_id: Mapped[str | None] = mapped_column(String(32), default=None)
 
     programme: Mapped[Programme] = relationship()
+
+
+class MatchOffer(Base):
+    """A match the lead approved, offered privately to the mentor (the junior person) first.
+
+    The mentee hears nothing until the mentor accepts: only then is a :class:`Pair` made and the
+    introduction scheduled. A decline or a lapse leaves no trace the mentee can see; it becomes a
+    private "not this pair" rule (a forbid :class:`MatchRule` created by ``consent``).
+    """
+
+    __tablename__ = "match_offers"
+    __table_args__ = (Index("ix_match_offers_status_mentor", "status", "mentor_user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id", ondelete="CASCADE"), index=True)
+    mentor_user_id: Mapped[str] = mapped_column(String(32))
+    mentee_user_id: Mapped[str] = mapped_column(String(32), index=True)
+    score: Mapped[float] = mapped_column(default=0.0)
+    reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
+    approved_by: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(12), default="pending")  # pending accepted declined lapsed withdrawn
+    offered_at: Mapped[datetime] = mapped_column(default=now)  # when the mentor is shown it
+    deadline_at: Mapped[datetime] = mapped_column()
+    answered_at: Mapped[datetime | None] = mapped_column(default=None)
+    pair_id: Mapped[int | None] = mapped_column(ForeignKey("pairs.id", ondelete="SET NULL"), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=now)
+
+
+class InvitationRefusal(Base):
+    """A person said "No thanks" to a programme's invitation: never chased, never re-invited or imported."""
+
+    __tablename__ = "invitation_refusals"
+    __table_args__ = (UniqueConstraint("programme_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[str] = mapped_column(String(32), index=True)
+    refused_at: Mapped[datetime] = mapped_column(default=now)
+
+
+class ParticipationPause(Base):
+    """A break from the programme: taken by a person (no reason needed) or by a lead for a pair.
+
+    ``ends_at`` None: until resumed. While one is open (``ended_at`` None) the pair's status is
+    "paused", so every timed message for the pair is skipped when it comes due.
+    """
+
+    __tablename__ = "participation_pauses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id", ondelete="CASCADE"), index=True)
+    pair_id: Mapped[int | None] = mapped_column(ForeignKey("pairs.id", ondelete="CASCADE"), default=None, index=True)
+    user_id: Mapped[str] = mapped_column(String(32), index=True)  # whose pause (for a lead's: the lead)
+    by_lead: Mapped[bool] = mapped_column(default=False)
+    weeks: Mapped[int | None] = mapped_column(default=None)
+    started_at: Mapped[datetime] = mapped_column(default=now)
+    ends_at: Mapped[datetime | None] = mapped_column(default=None)
+    ended_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class WaitingNote(Base):

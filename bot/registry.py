@@ -13,6 +13,7 @@ from bot.closeout import notifications as closeout
 from bot.concerns import notifications as concerns
 from bot.impact import notifications as impact
 from bot.journey import notifications as journey
+from bot.matching import notifications as matching
 from bot.outbox import Kind
 from bot.outbox import notifications as outbox
 from bot.programmes import notifications as programmes
@@ -22,6 +23,7 @@ from bot.speed_events import notifications as speed_events
 
 FEATURE_KINDS: tuple[Mapping[str, Kind], ...] = (
     programmes.KINDS,
+    matching.KINDS,
     journey.KINDS,
     sessions.KINDS,
     reflections.KINDS,

@@ -13,7 +13,7 @@ from typing import Any
 from slack_bolt import Ack
 
 from bot.clock import now
-from bot.errors import NotAllowed, NotFound
+from bot.errors import FieldErrors, NotAllowed, NotFound
 from bot.home import service as dashboard
 from bot.home.blocks import (
     HOME_CLOSE,
@@ -22,6 +22,7 @@ from bot.home.blocks import (
     HOME_PAGE_NEXT,
     HOME_PAGE_PREV,
     HOME_REPORT,
+    HOME_RESUME,
     home_view,
     pair_page_size,
     participant_blocks,
@@ -29,8 +30,16 @@ from bot.home.blocks import (
 from bot.impact import service as impact
 from bot.impact import surveys
 from bot.impact.blocks import close_modal
+from bot.programmes import pauses
 from bot.programmes.access import led_programme_ids
 from bot.programmes.enrolment_blocks import guide_blocks
+from bot.programmes.pause_blocks import (
+    LEAD_PAUSE_PAIR,
+    LEAD_RESUME_PAIR,
+    PAUSE_FOR,
+    paused_message,
+    resumed_message,
+)
 from bot.programmes.service import get_programme
 from bot.runtime import Runtime
 from handlers.common import Listeners, acting_user, action_value, parse_int, tell, user_is_admin
@@ -142,6 +151,48 @@ def read_guide(ack: Ack, body: dict[str, Any], runtime: Runtime) -> None:
     runtime.gateway.open_view(str(body["trigger_id"]), view)
 
 
+def pause_from_home(ack: Ack, body: dict[str, Any], runtime: Runtime) -> None:
+    """A participant's "Pause 2/4/8 weeks" or "Pause until I resume" (no reason asked)."""
+    ack()
+    user_id = acting_user(body)
+    programme_id, _, length = action_value(body).partition(":")
+    try:
+        result = pauses.pause(
+            runtime.db, user_id, int(length) if length.isdigit() else None, programme_id=parse_int(programme_id)
+        )
+    except (NotAllowed, NotFound, FieldErrors) as error:
+        tell(runtime, user_id, " ".join(error.errors.values()) if isinstance(error, FieldErrors) else str(error))
+        return
+    tell(runtime, user_id, paused_message(result.programme_name, result.ends_at, result.tz))
+    refresh_home(runtime, user_id)
+
+
+def resume_from_home(ack: Ack, body: dict[str, Any], runtime: Runtime) -> None:
+    ack()
+    user_id = acting_user(body)
+    try:
+        result = pauses.resume(runtime.db, user_id, programme_id=parse_int(action_value(body)))
+    except (NotAllowed, NotFound) as error:
+        tell(runtime, user_id, str(error))
+        return
+    tell(runtime, user_id, resumed_message(result.programme_name))
+    refresh_home(runtime, user_id)
+
+
+def lead_pause_or_resume(ack: Ack, body: dict[str, Any], runtime: Runtime) -> None:
+    """A lead's "Pause pair" or "Resume pair" on a pair in their App Home."""
+    ack()
+    user_id = acting_user(body)
+    act = pauses.lead_pause if body["actions"][0]["action_id"] == LEAD_PAUSE_PAIR else pauses.lead_resume
+    try:
+        text = act(runtime.db, parse_int(action_value(body)), user_id, admin=user_is_admin(runtime, user_id))
+    except (NotAllowed, NotFound) as error:
+        tell(runtime, user_id, str(error))
+        return
+    tell(runtime, user_id, text)
+    refresh_home(runtime, user_id)
+
+
 LISTENERS = Listeners(
     actions=[
         (HOME_PAGE_NEXT, turn_page),
@@ -150,6 +201,10 @@ LISTENERS = Listeners(
         (HOME_CSV, send_report),
         (HOME_CLOSE, open_close),
         (HOME_GUIDE, read_guide),
+        (PAUSE_FOR, pause_from_home),
+        (HOME_RESUME, resume_from_home),
+        (LEAD_PAUSE_PAIR, lead_pause_or_resume),
+        (LEAD_RESUME_PAIR, lead_pause_or_resume),
     ],
     events=[("app_home_opened", publish_on_open)],
 )

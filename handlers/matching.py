@@ -7,14 +7,19 @@ from typing import Any
 
 from slack_bolt import Ack, Respond
 
+from bot.blockkit import escape
 from bot.blockkit.forms import metadata, read_values
 from bot.errors import FieldErrors, NotAllowed, NotFound
-from bot.matching import proposals
+from bot.matching import consent, proposals
 from bot.matching.blocks import (
+    ACCEPT_OFFER,
+    DECLINE_OFFER,
+    OPEN_NEXT_PROPOSAL,
     PROPOSAL_VIEW,
     RULE_FORM,
     SWAP_FORM,
     matched_notice,
+    offer_answered_message,
     proposal_modal,
     rule_modal,
     swap_modal,
@@ -196,7 +201,8 @@ def approve(ack: Ack, body: dict[str, Any], view: dict[str, Any], runtime: Runti
     tell(
         runtime,
         user_id,
-        f"Approved {len(approval.pairs)} pair(s) in *{approval.programme.name}*; "
+        f"Approved {len(approval.offers)} match(es) in *{escape(approval.programme.name)}*: each mentor is asked "
+        "privately first, and the mentee hears nothing until their mentor says yes. "
         f"{len(approval.waiting)} person(s) told they are on the waiting list.",
     )
 
@@ -215,13 +221,55 @@ def decline(ack: Ack, body: dict[str, Any], respond: Respond, runtime: Runtime) 
         return
     name = result.programme.name
     answer_privately(runtime, body, respond, content.message("match_declined_self", programme=name), replace=True)
-    tell(runtime, result.partner_id, content.message("match_declined_partner", programme=name))
+    if result.tell_partner:
+        tell(runtime, result.partner_id, content.message("match_declined_partner", programme=name))
     for lead in result.lead_ids:
         tell(
             runtime,
             lead,
-            f"{result.decliner_name} has declined their match in *{name}*. Both people are back in the pool.",
+            f"{escape(result.decliner_name)} has stepped back from their pairing in *{escape(name)}*. Both people "
+            "are back in the pool, and the other person was told only that the pairing has come to an end.",
         )
+
+
+# ------------------------------------------------------------------------ mentor-first consent
+
+
+def _answer_offer(body: dict[str, Any], respond: Respond, runtime: Runtime, *, accept: bool) -> None:
+    user_id = acting_user(body)
+    answer = consent.accept_offer if accept else consent.decline_offer
+    try:
+        result = answer(runtime.db, parse_int(action_value(body)), user_id)
+    except (NotAllowed, NotFound) as error:
+        answer_privately(runtime, body, respond, str(error))
+        return
+    text, blocks = offer_answered_message(result)
+    answer_privately(runtime, body, respond, text, blocks, replace=True)
+
+
+def accept_match_offer(ack: Ack, body: dict[str, Any], respond: Respond, runtime: Runtime) -> None:
+    """The mentor says yes: only now is the pair made and the mentee introduced."""
+    ack()
+    _answer_offer(body, respond, runtime, accept=True)
+
+
+def decline_match_offer(ack: Ack, body: dict[str, Any], respond: Respond, runtime: Runtime) -> None:
+    """The mentor says no: no reason asked, and the mentee never hears of it."""
+    ack()
+    _answer_offer(body, respond, runtime, accept=False)
+
+
+def open_next_proposal(ack: Ack, body: dict[str, Any], respond: Respond, runtime: Runtime) -> None:
+    """From the lead's "did not go ahead" alert: run matching again and show the new proposal."""
+    ack()
+    user_id = acting_user(body)
+    admin = user_is_admin(runtime, user_id)
+    try:
+        proposal = proposals.compute_proposal(runtime.db, parse_int(action_value(body)), user_id, admin=admin)
+    except (NotAllowed, NotFound) as error:
+        answer_privately(runtime, body, respond, str(error) if isinstance(error, NotFound) else LEAD_ONLY)
+        return
+    runtime.gateway.open_view(str(body["trigger_id"]), proposal_modal(proposal))
 
 
 LISTENERS = Listeners(
@@ -232,6 +280,9 @@ LISTENERS = Listeners(
         (SWAP_PARTNERS, open_swap),
         (PIN_OR_FORBID, open_rule),
         (DECLINE_MATCH, decline),
+        (ACCEPT_OFFER, accept_match_offer),
+        (DECLINE_OFFER, decline_match_offer),
+        (OPEN_NEXT_PROPOSAL, open_next_proposal),
     ],
     views=[(SWAP_FORM, swap), (RULE_FORM, save_rule), (PROPOSAL_VIEW, approve)],
 )

@@ -13,16 +13,19 @@ from bot.blockkit.forms import date_value, int_value, metadata, read_values, tex
 from bot.errors import FieldErrors, NotAllowed, NotFound
 from bot.models import Programme
 from bot.programmes import enrolment as enrolment_service
+from bot.programmes import pauses, refusals
 from bot.programmes import service as programme_service
 from bot.programmes.blocks import PROGRAMME_FORM, programme_modal, programmes_list
 from bot.programmes.enrolment_blocks import (
     ENROLMENT_FORM,
+    NO_THANKS,
     enrolment_confirmation,
     enrolment_modal,
     guide_blocks,
     invitation,
     profile_blocks,
 )
+from bot.programmes.pause_blocks import KEEP_PAUSING, RESUME_NOW, paused_message, resumed_message
 from bot.runtime import Runtime
 from bot.sessions.slots import parse_hhmm
 from handlers.commands import CommandCall
@@ -34,11 +37,13 @@ from handlers.common import (
     answer_privately,
     ephemeral,
     mentioned_users,
+    parse_int,
     programme_for_lead_command,
     tell,
     user_is_admin,
     without_mentions,
 )
+from handlers.home import refresh_home
 
 log = logging.getLogger(__name__)
 USAGE = "Usage: `/mentoring programme new` or `/mentoring programme edit [programme name]`"
@@ -72,6 +77,7 @@ def programme_form_input(values: dict[str, Any]) -> programme_service.ProgrammeI
         support_resources=text_value(values, "support_resources"),
         enrolment_open="open" in (values.get("enrolment_open") or []),
         retention_days=whole("retention_days") or 0,
+        consent_days=whole("consent_days", default=3) or 0,
     )
     if errors:
         raise FieldErrors(errors)
@@ -259,7 +265,8 @@ def invite(call: CommandCall) -> None:
     call.ack()
     invited, failed = [], []
     message, blocks = invitation(programme, call.user_id)
-    for user_id in people:
+    said_no = refusals.refused(runtime.db, programme.id, people)  # never asked again
+    for user_id in [person for person in people if person not in said_no]:
         try:
             runtime.gateway.post_dm(user_id, message, blocks)
             invited.append(user_id)
@@ -267,6 +274,11 @@ def invite(call: CommandCall) -> None:
             log.warning("Could not invite a person", exc_info=True)
             failed.append(user_id)
     answer = f"Invited {len(invited)} person(s) to {programme.name}." if invited else ""
+    if said_no:
+        answer += (
+            f" Not invited again: {', '.join(f'<@{user}>' for user in sorted(said_no))} "
+            "said no thanks to this programme before."
+        )
     if failed:
         answer += " I couldn't reach " + ", ".join(f"<@{user}>" for user in failed) + " (deactivated or not found)."
     call.respond(text=answer.strip(), response_type="ephemeral")
@@ -284,6 +296,76 @@ def join_from_invitation(ack: Ack, body: dict[str, Any], respond: Respond, runti
         answer_privately(runtime, body, respond, f"Enrolment for {programme.name} is closed.")
         return
     open_enrolment(runtime, body["trigger_id"], user_id, [programme])
+
+
+def decline_invitation(ack: Ack, body: dict[str, Any], respond: Respond, runtime: Runtime) -> None:
+    """"No thanks": recorded, never chased; no reason asked."""
+    ack()
+    try:
+        programme = refusals.say_no_thanks(runtime.db, parse_int(action_value(body)), acting_user(body))
+    except (NotAllowed, NotFound) as error:
+        answer_privately(runtime, body, respond, str(error))
+        return
+    text = (
+        f"Thank you for letting me know. You won't be asked about *{programme.name}* again. "
+        "If you change your mind, `/mentoring join` is always open to you."
+    )
+    answer_privately(runtime, body, respond, text, replace=True)
+
+
+PAUSE_USAGE = "Usage: `/mentoring pause [2|4|8]` (weeks; leave it out to pause until you resume)"
+
+
+def pause_command(call: CommandCall) -> None:
+    """`/mentoring pause [2|4|8]`: a break without a reason."""
+    words = [word for word in call.args if word.lower() not in {"weeks", "week", "w"}]
+    if len(words) > 1 or (words and words[0] not in {"2", "4", "8"}):
+        ephemeral(call.ack, PAUSE_USAGE)
+        return
+    weeks = int(words[0]) if words else None
+    try:
+        result = pauses.pause(call.runtime.db, call.user_id, weeks)
+    except (NotAllowed, NotFound) as error:
+        ephemeral(call.ack, str(error))
+        return
+    ephemeral(call.ack, paused_message(result.programme_name, result.ends_at, result.tz))
+    refresh_home(call.runtime, call.user_id)
+
+
+def resume_command(call: CommandCall) -> None:
+    try:
+        result = pauses.resume(call.runtime.db, call.user_id)
+    except (NotAllowed, NotFound) as error:
+        ephemeral(call.ack, str(error))
+        return
+    ephemeral(call.ack, resumed_message(result.programme_name))
+    refresh_home(call.runtime, call.user_id)
+
+
+def resume_from_prompt(ack: Ack, body: dict[str, Any], respond: Respond, runtime: Runtime) -> None:
+    """The gentle prompt before a break ends: "Resume now"."""
+    ack()
+    user_id = acting_user(body)
+    try:
+        result = pauses.resume(runtime.db, user_id)
+    except (NotAllowed, NotFound) as error:
+        answer_privately(runtime, body, respond, str(error))
+        return
+    answer_privately(runtime, body, respond, resumed_message(result.programme_name), replace=True)
+    refresh_home(runtime, user_id)
+
+
+def keep_pausing(ack: Ack, body: dict[str, Any], respond: Respond, runtime: Runtime) -> None:
+    """The gentle prompt before a break ends: "Keep pausing" (until they resume)."""
+    ack()
+    user_id = acting_user(body)
+    try:
+        result = pauses.keep_pausing(runtime.db, user_id, parse_int(action_value(body)))
+    except (NotAllowed, NotFound) as error:
+        answer_privately(runtime, body, respond, str(error))
+        return
+    answer_privately(runtime, body, respond, paused_message(result.programme_name, None, result.tz), replace=True)
+    refresh_home(runtime, user_id)
 
 
 def edit_profile(ack: Ack, body: dict[str, Any], respond: Respond, runtime: Runtime) -> None:
@@ -337,10 +419,15 @@ LISTENERS = Listeners(
         "join": join,
         "profile": profile,
         "invite": invite,
+        "pause": pause_command,
+        "resume": resume_command,
     },
     actions=[
         ("join_programme", join_from_invitation),
         ("edit_profile", edit_profile),
+        (NO_THANKS, decline_invitation),
+        (RESUME_NOW, resume_from_prompt),
+        (KEEP_PAUSING, keep_pausing),
         (re.compile(r"^read_guide_(mentor|mentee)$"), read_guide),
     ],
     views=[(PROGRAMME_FORM, save_programme), (ENROLMENT_FORM, save_enrolment)],

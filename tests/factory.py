@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 
 from bot.clock import now
 from bot.content import load_content
@@ -249,7 +249,38 @@ def match_pair(cast: Cast, **programme: Any) -> dict[str, Any]:
     assert proposal is not None
     result = cast.lead.submit()  # "Approve all"
     assert result.ok and not result.errors
+    accept_offer(cast)
     return proposal
+
+
+def accept_offer(cast: Cast) -> None:
+    """The mentor says yes to the match offered to them privately (the mentee hears of it only then)."""
+    accept_offers(cast.slack, cast.mentor)
+
+
+def accept_offers(slack: LocalSlack, *people: Person) -> int:
+    """Each of ``people`` with a match offer in their DMs says yes; returns how many did.
+
+    An offer waits for the mentor's working hours; stories that start outside them bring it forward,
+    since what they are about comes after the acceptance."""
+    with slack.db.session() as session:
+        session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.kind == "match_offer", OutboxMessage.status == "pending")
+            .values(send_at=now())
+        )
+    slack.deliver()
+    accepted = 0
+    for person in people:
+        offer = next((seen for seen in reversed(person.dms()) if seen.has_button(ACCEPT_LABEL)), None)
+        if offer is not None:
+            assert person.click(ACCEPT_LABEL, in_message=offer).ok
+            accepted += 1
+    slack.deliver()
+    return accepted
+
+
+ACCEPT_LABEL = "Yes, I'd like this match"
 
 
 def replay_button(person: Person, action_id: str, value: str) -> None:

@@ -26,7 +26,7 @@ from bot.models import (
     Programme,
     Reflection,
 )
-from tests.factory import CONTENT, create_programme, enrol, texts_seen
+from tests.factory import CONTENT, accept_offers, create_programme, enrol, texts_seen
 
 START = datetime(2027, 1, 4, 9, 0)
 MENTORS = ["amara", "ben", "chloe", "dev", "esi"]
@@ -118,7 +118,7 @@ def test_a_programme_runs_to_close_out(
         # Stage 2: matched.
         lead.command("/mentoring", "match")
         assert lead.submit().ok
-        slack.deliver()
+        assert accept_offers(slack, *(people[name] for name in MENTORS)) == 5
         shown = lead_home(lead)
         assert "*Pairs*\n5 (5 active)" in shown
         assert "0 mentor(s), 0 mentee(s)" in shown

@@ -10,11 +10,13 @@ from freezegun import freeze_time
 from sqlalchemy import select, text, update
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from bot.clock import as_utc, now
 from bot.concerns import service as concerns
 from bot.concerns.service import AuditTrailIsAppendOnly
 from bot.db import Database
 from bot.emulator import view_text
 from bot.errors import NotAllowed, error_text
+from bot.journey.service import next_working_morning
 from bot.local_slack import LocalSlack, Person
 from bot.models import (
     Concern,
@@ -23,6 +25,7 @@ from bot.models import (
     OutboxMessage,
     Pair,
 )
+from bot.programmes import pauses
 from tests.factory import SUPPORT, build_world, hold_session
 
 
@@ -178,11 +181,23 @@ def test_pausing_stops_the_pairs_prompts_and_tells_both_neutrally(slack: LocalSl
             select(OutboxMessage).where(OutboxMessage.pair_id == world.pair_id, OutboxMessage.status == "pending")
         ).all()
         assert pending == [], "no prompt, reminder or nudge is left for a paused pair"
+    # Not one message to both at once (the senior could guess a concern): each is told on their own
+    # next working morning, in the words a partner hears when someone simply takes a break.
+    with db.session() as session:
+        notices = session.scalars(select(OutboxMessage).where(OutboxMessage.kind == pauses.PARTNER_NOTICE)).all()
+        assert {n.recipient_user_id for n in notices} == {world.mentor.user_id, world.mentee.user_id}
+        for notice in notices:
+            expected = next_working_morning(as_utc(notice.created_at), "UTC")  # both work on UTC here
+            assert as_utc(notice.send_at) == expected
+        session.execute(
+            update(OutboxMessage).where(OutboxMessage.kind == pauses.PARTNER_NOTICE).values(send_at=now())
+        )
     slack.deliver()
-    mentor_notice = [s.text for s in world.mentor.dms() if "paused" in s.text]
-    mentee_notice = [s.text for s in world.mentee.dms() if "paused" in s.text]
-    assert mentor_notice and mentor_notice == mentee_notice, "both hear the same neutral words"
-    assert "concern" not in mentor_notice[0].lower()
+    mentor_notice = [s.text for s in world.mentor.dms() if "taking a short break" in s.text]
+    mentee_notice = [s.text for s in world.mentee.dms() if "taking a short break" in s.text]
+    assert mentor_notice and mentee_notice
+    for words in mentor_notice + mentee_notice:
+        assert "concern" not in words.lower() and "programme lead" not in words.lower()
     with db.session() as session:
         reminders = session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "reflection_reminder")).all()
         assert reminders and {r.status for r in reminders} == {"cancelled"}, "the reflection reminders stopped"

@@ -16,7 +16,7 @@ from bot.impact import surveys
 from bot.local_slack import LocalSlack, Person
 from bot.models import Base, DataDeletion, Enrolment, MentoringSession, Pair, Reflection, SurveyResponse
 from tests.conftest import TEST_KEY, raw_sqlite_bytes
-from tests.factory import CONTENT, create_programme, enrol, texts_seen
+from tests.factory import CONTENT, accept_offers, create_programme, enrol, texts_seen
 
 MARKERS = {
     "name": "Zanele Quixotic-Marker",
@@ -44,7 +44,7 @@ def world(slack: LocalSlack, db: Database) -> tuple[Person, Person, Person, int]
     enrol(diana, "mentee", "Globex", "Strategy", **{"Topics that are off limits for me": "DIANA-PRIVATE"})
     lead.command("/mentoring", "match")
     assert lead.submit().ok
-    slack.deliver()
+    assert accept_offers(slack, zanele) == 1
     with db.session() as session:
         pair = session.scalar(select(Pair))
         assert pair is not None
@@ -208,5 +208,5 @@ def test_delete_my_data_leaves_no_trace_of_my_text(slack: LocalSlack, db: Databa
         assert session.scalars(select(SurveyResponse)).all() == []
         assert session.scalar(select(Pair.status)) == "ended"
     assert "A mentor has left *Pilot* and asked for their data to be deleted" in texts_seen(lead)
-    assert "Your pairing in *Pilot* has ended" in texts_seen(diana)
+    assert "Your pairing in *Pilot* has come to an end" in texts_seen(diana)
     assert programme_id

@@ -20,7 +20,7 @@ from bot.models import (
     Enrolment,
     Pair,
 )
-from tests.factory import create_programme, enrol, seed_programme, texts_seen
+from tests.factory import accept_offers, create_programme, enrol, seed_programme, texts_seen
 
 START = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
 
@@ -113,7 +113,7 @@ def matched_world(slack: LocalSlack) -> dict[str, Person]:
     enrol(cast["diana"], "mentee", "Globex", "Strategy")
     cast["lead"].command("/mentoring", "match")
     assert cast["lead"].submit().ok
-    slack.deliver()
+    assert accept_offers(slack, cast["amara"]) == 1
     return cast
 
 
@@ -140,8 +140,8 @@ def test_leaving_from_app_home_is_private_and_tells_partner_and_lead(slack: Loca
     slack.deliver()
     assert "You have left *Inclusive Leadership*" in texts_seen(diana)
     partner_text = texts_seen(amara)
-    assert "Your pairing in *Inclusive Leadership* has ended" in partner_text
-    assert "Diana" not in partner_text.split("has ended")[-1]
+    assert "Your pairing in *Inclusive Leadership* has come to an end" in partner_text
+    assert "Diana" not in partner_text.split("has come to an end")[-1]
     assert "Diana Reyes" in texts_seen(lead) and "has left *Inclusive Leadership*" in texts_seen(lead)
     with db.session() as session:
         statuses = {e.user_id: e.status for e in session.scalars(select(Enrolment))}

@@ -195,13 +195,16 @@ def test_the_introduction_follows_the_mentee_across_time_zones(slack: LocalSlack
 def test_a_pair_declined_before_its_introduction_is_not_introduced(slack: LocalSlack, db: Database, cast: Cast) -> None:
     with freeze_time(FRIDAY_AFTERNOON) as clock:
         match_pair(cast)
-        notice = next(s for s in cast.mentee.dms() if "You've been matched" in s.text)
-        cast.mentee.click("Decline or ask for a rematch", in_message=notice)
+        # The mentor said yes, then stepped back before the introduction: the mentee never hears of it.
+        notice = next(s for s in cast.mentor.dms() if "You've been matched" in s.text)
+        cast.mentor.click("Decline or ask for a rematch", in_message=notice)
         clock.move_to(NEXT_MONDAY.replace(hour=9, minute=30))
         slack.deliver()
     assert slack.emulator.group_dm(cast.mentor.user_id, cast.mentee.user_id) is None
     assert {row.status for row in outbox_rows(db, journey.INTRODUCTION)} == {"skipped"}
     assert not any("your briefing for" in s.text for s in cast.mentor.dms())
+    mentee_saw = texts_seen(cast.mentee)
+    assert "Amara" not in mentee_saw and "matched" not in mentee_saw and "come to an end" not in mentee_saw
 
 
 # ---------------------------------------------------------------------------------------------

@@ -28,7 +28,7 @@ from bot.local_slack import LocalSlack, Person
 from bot.models import Base, Concern, MentoringSession, Pair
 from bot.sessions import service as sessions
 from tests.conftest import raw_sqlite_bytes
-from tests.factory import create_programme, enrol
+from tests.factory import accept_offers, create_programme, enrol
 
 RUN = uuid.uuid4().hex[:8]
 
@@ -163,7 +163,7 @@ def play_programme(slack: LocalSlack, db: Database) -> Cast:
     amara.command("/mentoring", "profile")
     lead.command("/mentoring", "match Privacy Programme")
     assert lead.submit().ok
-    slack.deliver()
+    assert accept_offers(slack, amara) == 1
     with db.session() as session:
         pair = session.scalars(select(Pair)).one()
         cast.pair_id = pair.id

@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
+from freezegun import freeze_time
 from sqlalchemy import select
 
 from bot.db import Database
 from bot.errors import error_text
 from bot.local_slack import LocalSlack, Person
 from bot.models import Enrolment, Pair, Programme
-from tests.factory import create_programme, enrol, replay_submission, replay_view_action, texts_seen
+from tests.factory import (
+    accept_offers,
+    create_programme,
+    enrol,
+    replay_submission,
+    replay_view_action,
+    texts_seen,
+)
+
+MONDAY_MORNING = datetime(2027, 3, 1, 10, 0, tzinfo=UTC)  # London 10:00, New York 05:00, Kolkata 15:30
+WEDNESDAY = datetime(2027, 3, 3, 0, 0, tzinfo=UTC)  # everyone has had a working morning since
 
 
 @pytest.fixture
@@ -60,8 +73,14 @@ def test_a_whole_programme_from_creation_to_approved_pairs(
 
     shown = view_text(proposal)
     assert "3 pair(s) proposed, 0 person(s) waiting" in shown
-    result = lead.submit()  # "Approve all"
-    assert result.ok and not result.errors
+    with freeze_time(MONDAY_MORNING) as clock:
+        result = lead.submit()  # "Approve all"
+        assert result.ok and not result.errors
+        assert pairs_in(db) == set(), "no pair exists until its mentor says yes"
+        # Each mentor is asked first, privately; then says yes.
+        assert accept_offers(slack, cast["amara"], cast["ben"], cast["chloe"]) == 3
+        clock.move_to(WEDNESDAY)  # each mentee hears on their own working morning
+        slack.deliver()
 
     ids = {name: person.user_id for name, person in cast.items()}
     made = pairs_in(db)
@@ -78,8 +97,8 @@ def test_a_whole_programme_from_creation_to_approved_pairs(
         mentee = next(p for p in cast.values() if p.user_id == mentee_id)
         assert "Your mentee is" in texts_seen(mentor)
         assert "Your mentor is" in texts_seen(mentee)
-        assert all(s.kind == "im" for s in mentor.seen() if "You've been matched" in s.text)
-    assert "Approved 3 pair(s)" in texts_seen(lead)
+        assert all(s.kind == "im" for s in mentor.seen() if "You've been matched in" in s.text)
+    assert "Approved 3 match(es)" in texts_seen(lead)
 
 
 def test_the_enrolment_form_checks_each_field(slack: LocalSlack, db: Database, cast: dict[str, Person]) -> None:
@@ -185,19 +204,24 @@ def test_a_matched_person_can_decline_privately(slack: LocalSlack, db: Database,
     enrol_six(cast)
     lead = cast["lead"]
     lead.command("/mentoring", "match")
-    lead.submit()
+    with freeze_time(MONDAY_MORNING) as clock:
+        lead.submit()
+        accept_offers(slack, cast["amara"], cast["ben"], cast["chloe"])
+        clock.move_to(WEDNESDAY)
+        slack.deliver()
     evan = cast["evan"]
     [(mentor_id, _)] = [pair for pair in pairs_in(db) if pair[1] == evan.user_id]
     partner = next(p for p in cast.values() if p.user_id == mentor_id)
 
-    notice = next(seen for seen in evan.seen() if "You've been matched" in seen.text)
+    notice = next(seen for seen in evan.seen() if "You've been matched in" in seen.text)
     evan.click("Decline or ask for a rematch", in_message=notice)
     assert "You have declined this match" in texts_seen(evan)
     assert not any("Decline or ask" in seen.text for seen in evan.seen()), "the button is replaced"
     partner_text = texts_seen(partner)
-    assert "won't be going ahead" in partner_text
-    assert "Evan" not in partner_text.split("won't be going ahead")[-1]
-    assert "Evan Stone has declined their match" in texts_seen(lead)
+    # Told neutrally: not who decided, nor why.
+    assert "Your pairing in *Inclusive Leadership* has come to an end" in partner_text
+    assert "Evan" not in partner_text.split("has come to an end")[-1]
+    assert "Evan Stone has stepped back from their pairing" in texts_seen(lead)
     with db.session() as session:
         statuses = {e.user_id: e.status for e in session.scalars(select(Enrolment))}
         assert statuses[evan.user_id] == statuses[mentor_id] == "waiting"
@@ -228,6 +252,7 @@ def test_unmatched_people_are_told_they_are_waiting(slack: LocalSlack, db: Datab
     assert "Amara Okafor" in shown.split("Waiting for a match")[1]
     lead.submit()
     assert "waiting list" in texts_seen(cast["amara"])
+    accept_offers(slack, cast["ben"])
     assert (cast["ben"].user_id, cast["diana"].user_id) in pairs_in(db)
 
 

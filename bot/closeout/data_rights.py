@@ -44,6 +44,7 @@ from bot.models import (
     DataDeletion,
     DeletedParticipant,
     Enrolment,
+    MatchOffer,
     MatchRule,
     MentoringSession,
     OutboxMessage,
@@ -436,6 +437,8 @@ def delete_my_data(db: Database, user_id: str) -> DeletionResult:
             delete(MatchRule).where(or_(MatchRule.mentor_user_id == user_id, MatchRule.mentee_user_id == user_id)),
         )
         _delete(session, delete(WaitingNote).where(WaitingNote.user_id == user_id))
+        offers = or_(MatchOffer.mentor_user_id == user_id, MatchOffer.mentee_user_id == user_id)
+        _delete(session, delete(MatchOffer).where(offers))
         counts["profiles"] = _delete(session, delete(Enrolment).where(Enrolment.user_id == user_id))
         # Remembered only as a keyed hash, so an import never adds them back and they can never lead
         # the programme whose concerns may be about their own pair.

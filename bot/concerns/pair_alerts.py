@@ -264,8 +264,8 @@ def pause(db: Database, alert_id: int, lead_id: str, texts: Mapping[str, AlertTe
     """Pause the pair from the alert, as the concern's "Pause the pair" does."""
     with db.session() as session:
         row, pair = _alert_for_lead(session, alert_id, lead_id, texts, lock=True)
-        done = _record(session, row, pair, "paused", lead_id)
-        pause_pair_now(session, pair, f"alert-action{done.id}")
+        _record(session, row, pair, "paused", lead_id)
+        pause_pair_now(session, pair, lead_id)
         session.flush()
         return AlertOutcome(PAUSED, _copies(session, row, texts))
 

@@ -34,6 +34,7 @@ from bot.clock import as_utc, now
 from bot.db import Database
 from bot.errors import FieldErrors, NotAllowed, NotFound, Problem
 from bot.models import Concern, ConcernEvent, Enrolment, Pair, Programme, ProgrammeLead
+from bot.programmes import pauses
 from bot.programmes.access import is_lead
 
 log = logging.getLogger(__name__)
@@ -697,15 +698,16 @@ def _tell_pair(session: Session, pair: Pair, what: str, source: str) -> None:
         )
 
 
-def pause_pair_now(session: Session, pair: Pair, source: str) -> None:
-    """Pause an active pair (the caller holds its row lock): its sessions and prompts stop, both told neutrally.
+def pause_pair_now(session: Session, pair: Pair, lead_id: str) -> None:
+    """Pause an active pair (the caller holds its row lock): its sessions and prompts stop.
 
-    Shared by the concern's "Pause the pair" and the pair alerts' (:mod:`bot.concerns.pair_alerts`)."""
+    Not one message to both at once (the senior could guess a concern): each hears, on their own next
+    working morning, the words a partner hears when someone simply takes a break. Shared by the
+    concern's "Pause the pair" and the pair alerts' (:mod:`bot.concerns.pair_alerts`)."""
     if pair.status != "active":
-        raise NotAllowed(f"The pair is {pair.status}, so it can't be paused.")
-    pair.status = "paused"
+        raise NotAllowed("concerns.cannot_pause", status=pair.status)
     _stop_pair_messages(session, pair, "the pair was paused")
-    _tell_pair(session, pair, "paused", source)
+    pauses.pause_pair_by_lead(session, pair, lead_id)
 
 
 def end_pair_for_rematch(session: Session, pair: Pair, source: str) -> None:
@@ -739,7 +741,7 @@ def pause_pair(db: Database, concern_id: int, lead_id: str) -> LeadConcernView:
         if pair.status != "active":
             raise NotAllowed("concerns.cannot_pause", status=pair.status)
         _acknowledge_if_open(session, concern, lead_id)
-        pause_pair_now(session, pair, str(concern.id))
+        pause_pair_now(session, pair, lead_id)
         _record(session, concern, "paused_pair", lead_id)
         session.flush()
         return _lead_view(session, concern, "The pair is paused and both people have been told, neutrally.")

@@ -83,12 +83,25 @@ def act_match(stage: Stage) -> None:
     lena.command("/mentoring", "match")
     stage.narrator.show_modal(lena, "Lena")
     lena.submit()
+    stage.narrator.say("Each mentor is asked first, privately; the mentee hears nothing until they say yes")
+    accept_offers(stage)
+
+
+def accept_offers(stage: Stage) -> None:
+    stage.world.deliver()
+    for name in ("Amara", "Ben"):
+        mentor = stage.cast[name]
+        offer = next((s for s in reversed(mentor.dms()) if s.has_button("Yes, I'd like this match")), None)
+        if offer is not None:
+            mentor.click("Yes, I'd like this match", in_message=offer)
+    stage.narrator.show_new()
 
 
 def act_introductions(stage: Stage) -> None:
     stage.narrator.scene("Each pair is introduced on the mentee's next working morning")
     stage.narrator.say("Approval came on Tuesday afternoon in London, Tuesday morning in New York")
     stage.move_to(datetime(2027, 1, 5, 14, 30))  # 09:30 in New York: Evan (mentee) and Ben
+    accept_offers(stage)  # Ben's offer waited for his working day
     stage.world.deliver()
     stage.narrator.show_new()
     stage.narrator.say("Wednesday, 09:30 in London: Diana (mentee) and Amara")

@@ -20,6 +20,7 @@ from bot.content import Content
 from bot.home.service import LeadDashboard, PairRow, ParticipantView
 from bot.impact.survey_blocks import OPEN_SURVEY
 from bot.impact.surveys import SurveyTask
+from bot.programmes.pause_blocks import LEAD_PAUSE_PAIR, LEAD_RESUME_PAIR, pause_buttons
 from bot.sessions.blocks import CANCEL_ACTION, RESCHEDULE_ACTION, SCHEDULE_ACTION
 
 MAX_BLOCKS = 100
@@ -35,6 +36,7 @@ HOME_CSV = "home_send_csv"
 HOME_CLOSE = "home_close_programme"
 HOME_GUIDE = "home_read_guide"
 LEAVE_PROGRAMME = "leave_programme"
+HOME_RESUME = "home_resume"
 
 REASONS = {
     "no_session": "no session booked in time",
@@ -95,6 +97,8 @@ def _pair_line(row: PairRow) -> str:
         flags.append(f":warning: *At risk*: {escape(reason)}")
     if row.status != "active":
         flags.append(f"_{row.status}_")
+    if row.pause_note:
+        flags.append(f":double_vertical_bar: {row.pause_note}")
     stages = [
         "Introduced" if row.introduced else "Not yet introduced",
         f"Contract agreed {when(row.contract_agreed_at)}" if row.contract_agreed_at else "No contract yet",
@@ -138,6 +142,15 @@ def _concern_lines(board: LeadDashboard, now: datetime) -> str:
     return "\n".join(lines)
 
 
+def _pair_control(row: PairRow) -> Block | None:
+    """A lead can pause any active pair, and resume one they (or a concern's pause) paused."""
+    if row.status == "active":
+        return button("Pause pair", LEAD_PAUSE_PAIR, str(row.pair_id))
+    if row.status == "paused":
+        return button("Resume pair", LEAD_RESUME_PAIR, str(row.pair_id))
+    return None
+
+
 def lead_blocks(board: LeadDashboard, now: datetime) -> list[Block]:
     title = f"{board.name}: programme lead" + (" (closed)" if board.status == "closed" else "")
     blocks: list[Block] = [header(title)]
@@ -154,7 +167,7 @@ def lead_blocks(board: LeadDashboard, now: datetime) -> list[Block]:
                 f" (page {board.page + 1} of {board.pages}). Every pair is in `/mentoring report csv`."
             )
         )
-        blocks.extend(section(_pair_line(row)) for row in board.rows)
+        blocks.extend(section(_pair_line(row), accessory=_pair_control(row)) for row in board.rows)
     else:
         blocks.append(context("No pairs yet. Match people with `/mentoring match`."))
     controls: list[Block] = []
@@ -216,8 +229,8 @@ def _participant_programme(view: ParticipantView, now: datetime) -> list[Block]:
     else:
         who = ", ".join(escape(bit) for bit in (view.partner_title, view.partner_organisation) if bit)
         partner = f"Your {partner_word}: *{escape(view.partner_name) or 'your partner'}*" + (f", {who}" if who else "")
-        if view.pair_status == "paused":
-            partner += "\n_Your pairing is paused for now; the programme lead will be in touch._"
+        if view.pair_status == "paused" and not view.on_break:
+            partner += "\n_Your pairing is taking a short break for now. Nothing is needed from you._"
         blocks.append(section(partner + f"\nSessions held: {view.sessions_held} of {view.planned}"))
         if view.next_session_id and view.next_session_at:
             blocks.append(section(f"*Next session*: {when(view.next_session_at, with_time=True)}"))
@@ -258,6 +271,22 @@ def _participant_programme(view: ParticipantView, now: datetime) -> list[Block]:
             blocks.append(section("\n".join(lines)))
         else:
             blocks.append(section("*My reflections*: none yet. After each session I'll ask you, privately."))
+    if not closed and view.on_break:
+        until = f"until {when(view.break_ends)}" if view.break_ends else "until you resume"
+        blocks.append(
+            section(
+                f"*You're taking a break* {until}. Reminders and prompts are paused.",
+                accessory=button("Resume now", HOME_RESUME, str(view.programme_id), style="primary"),
+            )
+        )
+    elif not closed:
+        blocks.append(
+            section(
+                "*Need a break?* Pause for a while, no reason needed. "
+                "Your partner is told only that you're taking a short break."
+            )
+        )
+        blocks.append(pause_buttons(view.programme_id))
     if not closed:
         blocks.append(
             actions(

@@ -31,6 +31,7 @@ from bot.models import (
     ProgrammeLead,
     Reflection,
 )
+from bot.programmes import pauses
 
 DEFAULT_PAGE_SIZE = 15
 MAX_IN_LIST = 2000  # a bigger page (the CSV export) reads the whole programme instead
@@ -59,6 +60,7 @@ class PairRow:
     at_risk: bool
     at_risk_reason: str | None
     at_risk_since: datetime | None
+    pause_note: str | None = None  # who is taking a break, and until when (for the lead)
 
 
 @dataclass(frozen=True)
@@ -261,6 +263,8 @@ def lead_dashboard(
             session.execute(_session_stats(programme_id, at, page_ids)).all() if page_ids else []
         )
     }
+    # 7. Open pauses of the pairs on this page (who is taking a break, until when).
+    breaks = pauses.open_pauses(session, page_ids) if page_ids else {}
     for (
         pair_id,
         status,
@@ -288,6 +292,7 @@ def lead_dashboard(
                 at_risk=bool(is_risky),
                 at_risk_reason=reason if is_risky else None,
                 at_risk_since=_aware(since) if is_risky else None,
+                pause_note=_pause_note(breaks.get(pair_id, []), names, mentor_id),
             )
         )
 
@@ -388,6 +393,8 @@ class ParticipantView:
     reflections_count: int = 0
     recent_reflections: list[ReflectionNote] = field(default_factory=list)
     tz: str = "UTC"
+    on_break: bool = False  # this person is taking a break of their own
+    break_ends: datetime | None = None
 
 
 def participant_views(db: Database, user_id: str, *, at: datetime | None = None) -> list[ParticipantView]:
@@ -424,8 +431,23 @@ def participant_views(db: Database, user_id: str, *, at: datetime | None = None)
             )
             if pair is not None and (pair.status != "ended" or programme.status == "closed"):
                 _fill_pair(session, view, pair, user_id, at)
+            own = pauses.open_pause_of(session, programme.id, user_id)
+            if own is not None:
+                view.on_break, view.break_ends = True, as_utc(own.ends_at) if own.ends_at else None
             views.append(view)
     return views
+
+
+def _pause_note(open_: list[pauses.PauseInfo], names: dict[str, str], mentor_id: str) -> str | None:
+    notes = []
+    for info in open_:
+        if info.by_lead:
+            notes.append("paused by a lead")
+            continue
+        role = "mentor" if info.user_id == mentor_id else "mentee"
+        until = f"until {info.ends_at:%d %b}" if info.ends_at else "until they resume"
+        notes.append(f"{names.get(info.user_id) or 'the ' + role} ({role}) is taking a break {until}")
+    return "; ".join(notes) or None
 
 
 def _fill_pair(session: Session, view: ParticipantView, pair: Pair, user_id: str, at: datetime) -> None:

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.blockkit import Block, actions, button, context, escape, header, plain, section
+from bot.blockkit import Block, actions, button, context, escape, header, mrkdwn, plain, section
 from bot.blockkit.forms import input_block, modal, option, radio, static_select, user_select
+from bot.journey.blocks import when_text
+from bot.matching.consent import Answer, OfferView
 from bot.matching.proposals import Proposal
 from bot.models import Enrolment, Programme
 from bot.programmes.enrolment_blocks import ROLE_NAMES
@@ -137,8 +139,8 @@ def matched_notice(programme: Programme, me: Enrolment, partner: Enrolment, pair
                     "title": plain("Decline this match?"),
                     "text": {
                         "type": "mrkdwn",
-                        "text": "You don't need to give a reason. Your partner is told only that the match "
-                        "won't go ahead, and the programme lead will find you a new one.",
+                        "text": "You don't need to give a reason. Your partner is told only that the pairing "
+                        "has come to an end, not who decided, and the programme lead will find you a new one.",
                     },
                     "confirm": plain("Decline"),
                     "deny": plain("Keep the match"),
@@ -148,3 +150,84 @@ def matched_notice(programme: Programme, me: Enrolment, partner: Enrolment, pair
         context("Only you can see this message."),
     ]
     return f"You've been matched with {escape(partner.real_name)} in {escape(programme.name)}", blocks
+
+
+# ---------------------------------------------------------------------------------------------
+# Mentor-first consent (bot.matching.consent): what the mentor, and then the lead, are shown.
+
+ACCEPT_OFFER = "accept_match_offer"
+DECLINE_OFFER = "decline_match_offer"
+OPEN_NEXT_PROPOSAL = "open_next_proposal"
+
+
+def _offer_buttons(offer_id: int) -> Block:
+    decline = button("No, not this match", DECLINE_OFFER, str(offer_id))
+    decline["confirm"] = {
+        "title": plain("Decline this match?"),
+        "text": mrkdwn(
+            "You don't need to give a reason. They have not been told about this match and never will be; "
+            "the programme lead will look for another match for you."
+        ),
+        "confirm": plain("Decline"),
+        "deny": plain("Go back"),
+    }
+    return actions(button("Yes, I'd like this match", ACCEPT_OFFER, str(offer_id), style="primary"), decline)
+
+
+def match_offer_message(view: OfferView, *, reminder: bool = False) -> tuple[str, list[Block]]:
+    """The mentor's private offer: who, why, and until when; nothing reaches the mentee before a yes."""
+    mentee = view.mentee
+    details = ", ".join(escape(part) for part in (mentee.title, mentee.organisation) if part)
+    name = escape(mentee.real_name or "A senior leader")
+    reasons = "\n".join(f"• {escape(reason)}" for reason in view.reasons[:4]) or "• They fit every matching rule."
+    deadline = when_text(view.deadline, view.mentor.tz)
+    programme = escape(view.programme_name)
+    if reminder:
+        opening = f"A gentle reminder: a proposed match in *{programme}* is waiting for your answer."
+    else:
+        opening = f"The programme lead would like to match you in *{programme}*. You decide first."
+    text = (
+        f"{opening}\nYour proposed mentee is *{name}*" + (f", {details}" if details else "") + ".\n\n"
+        f"*Why this match*\n{reasons}"
+    )
+    blocks: list[Block] = [
+        section(text),
+        section(
+            f"Please answer by {deadline}. They don't know about this yet: they hear of it only if you say yes, "
+            "and never if you say no. Saying no needs no reason and is completely fine."
+        ),
+        _offer_buttons(view.offer_id),
+        context("Only you can see this message."),
+    ]
+    fallback = "Reminder: a proposed match is waiting for your answer" if reminder else "You have a proposed match"
+    return f"{fallback} in {view.programme_name}", blocks
+
+
+def offer_answered_message(answer: Answer) -> tuple[str, list[Block]]:
+    programme = escape(answer.programme_name)
+    if answer.accepted:
+        text = (
+            f"Thank you for saying yes. I'll introduce you both in *{programme}* shortly, "
+            "with ideas for a first meeting."
+        )
+    else:
+        text = (
+            f"Thank you for letting me know. This match in *{programme}* won't go ahead, and they will never "
+            "be told about it. The programme lead will look for another match for you."
+        )
+    return text, [section(text), context("Only you can see this message.")]
+
+
+def not_going_ahead_message(view: OfferView) -> tuple[str, list[Block]]:
+    """To the lead: neutral (not who decided, nor whether it was a no or no answer), with the next step."""
+    mentor, mentee = escape(view.mentor.real_name or "the mentor"), escape(view.mentee.real_name or "the mentee")
+    text = (
+        f"A proposed match in *{escape(view.programme_name)}* did not go ahead ({mentor} with {mentee}). "
+        "Run the match again to get the next proposal for both people. They won't be proposed to each other again, "
+        "and the mentee was never told about this match."
+    )
+    blocks: list[Block] = [
+        section(text),
+        actions(button("Open the next proposal", OPEN_NEXT_PROPOSAL, str(view.mentor.programme_id), style="primary")),
+    ]
+    return "A proposed match did not go ahead: run the match again", blocks

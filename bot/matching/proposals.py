@@ -17,8 +17,9 @@ from sqlalchemy.orm import Session
 from bot.clock import now
 from bot.db import Database
 from bot.errors import FieldErrors, NotAllowed, NotFound, Problem
-from bot.journey import service as journey
-from bot.models import Enrolment, MatchRule, Pair, Programme, ProposedPair, WaitingNote
+from bot.matching import consent
+from bot.models import Enrolment, MatchOffer, MatchRule, OutboxMessage, Pair, Programme, ProposedPair, WaitingNote
+from bot.programmes import pauses
 from bot.programmes.access import require_lead
 
 if TYPE_CHECKING:
@@ -68,9 +69,13 @@ class Proposal:
 
 @dataclass
 class Approval:
+    """What an approval did. Pairs are made only when each mentor accepts (:mod:`bot.matching.consent`):
+    ``pairs`` stays empty and ``offers`` holds what the mentors are now asked."""
+
     programme: Programme
     pairs: list[Pair]
     waiting: list[Enrolment]
+    offers: list[MatchOffer] = field(default_factory=list)
 
 
 @dataclass
@@ -79,6 +84,7 @@ class Decline:
     partner_id: str
     lead_ids: list[str]
     decliner_name: str
+    tell_partner: bool = True  # False when the partner had not yet been told of the match
 
 
 def _candidate(enrolment: Enrolment) -> Candidate:
@@ -100,11 +106,14 @@ def _candidate(enrolment: Enrolment) -> Candidate:
 
 
 def _waiting_enrolments(session: Session, programme_id: int, *, confirmed_only: bool = True) -> list[Enrolment]:
-    """People waiting for a match; only those who have confirmed the privacy notice can be matched."""
+    """People waiting for a match; only those who have confirmed the privacy notice can be matched.
+
+    Someone in an offer still waiting for its mentor's answer is not free to be proposed again."""
     query = select(Enrolment).where(Enrolment.programme_id == programme_id, Enrolment.status == "waiting")
     if confirmed_only:
         query = query.where(Enrolment.privacy_confirmed_at.isnot(None))
-    return list(session.scalars(query.order_by(Enrolment.id)))
+    offered = consent.pending_user_ids(session, programme_id) | pauses.paused_user_ids(session, programme_id)
+    return [e for e in session.scalars(query.order_by(Enrolment.id)) if e.user_id not in offered]
 
 
 @dataclass
@@ -321,34 +330,26 @@ def set_rule(
 
 
 def approve_proposal(db: Database, programme_id: int, lead_id: str, *, admin: bool = False) -> Approval:
-    """Turn the current proposal into pairs. People no longer waiting are skipped, never paired twice."""
+    """Offer each proposed pair to its mentor first. People no longer waiting are skipped, never offered twice.
+
+    The mentee hears nothing until the mentor accepts; see :mod:`bot.matching.consent`."""
     with db.session() as session:
         programme = _programme_for_lead(session, programme_id, lead_id, admin)
         waiting = {e.user_id: e for e in _waiting_enrolments(session, programme_id)}
         rows = session.scalars(select(ProposedPair).where(ProposedPair.programme_id == programme_id)).all()
-        pairs: list[Pair] = []
+        offers: list[MatchOffer] = []
+        offered: set[str] = set()
         for row in rows:
             mentor, mentee = waiting.get(row.mentor_user_id), waiting.get(row.mentee_user_id)
-            if mentor is None or mentee is None or mentor.status != "waiting" or mentee.status != "waiting":
+            if mentor is None or mentee is None or {mentor.user_id, mentee.user_id} & offered:
                 continue
-            mentor.status = mentee.status = "matched"
-            pair = Pair(
-                programme_id=programme_id,
-                mentor_user_id=row.mentor_user_id,
-                mentee_user_id=row.mentee_user_id,
-                score=row.score,
-                reasons=list(row.reasons),
-                approved_by=lead_id,
-            )
-            session.add(pair)
-            pairs.append(pair)
+            offered.update((mentor.user_id, mentee.user_id))
+            offers.append(consent.offer_match(session, programme, row, mentor, lead_id))
         session.execute(delete(ProposedPair).where(ProposedPair.programme_id == programme_id))
         session.execute(delete(WaitingNote).where(WaitingNote.programme_id == programme_id))
         session.flush()
-        for pair in pairs:  # introductions and briefings, scheduled in this same transaction
-            journey.schedule_introduction(session, pair, waiting[pair.mentor_user_id], waiting[pair.mentee_user_id])
-        still_waiting = [e for e in waiting.values() if e.status == "waiting"]
-        return Approval(programme, pairs, still_waiting)
+        still_waiting = [e for e in waiting.values() if e.user_id not in offered]
+        return Approval(programme, [], still_waiting, offers)
 
 
 def decline_match(db: Database, pair_id: int, user_id: str) -> Decline:
@@ -376,7 +377,16 @@ def decline_match(db: Database, pair_id: int, user_id: str) -> Decline:
         programme = pair.programme
         partner = pair.mentee_user_id if user_id == pair.mentor_user_id else pair.mentor_user_id
         leads = [lead.user_id for lead in programme.leads]
-        return Decline(programme, partner, leads, decliner_name)
+        # A mentee whose matched notice has not gone out yet never learns there was a match.
+        unaware = session.scalar(
+            select(OutboxMessage.id).where(
+                OutboxMessage.pair_id == pair.id,
+                OutboxMessage.kind == consent.MATCH_CONFIRMED,
+                OutboxMessage.recipient_user_id == partner,
+                OutboxMessage.status != "sent",
+            )
+        )
+        return Decline(programme, partner, leads, decliner_name, tell_partner=unaware is None)
 
 
 def pair_with_partner(db: Database, pair_id: int) -> tuple[Pair, Enrolment, Enrolment]:

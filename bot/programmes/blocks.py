@@ -96,6 +96,12 @@ def programme_modal(current: ProgrammeInput | None, programme_id: int | None) ->
             "Delete sensitive text this many days after closing",
             number_input(data.retention_days, minimum=0, maximum=3650),
         ),
+        input_block(
+            "consent_days",
+            "Working days a mentor has to accept a match",
+            number_input(data.consent_days, minimum=1, maximum=15),
+            hint="Each mentor sees their proposed mentee privately first and has this long to say yes or no.",
+        ),
     ]
     title = "Edit programme" if programme_id else "New programme"
     return modal(PROGRAMME_FORM, title, blocks, metadata={"programme_id": programme_id})

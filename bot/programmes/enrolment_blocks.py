@@ -28,6 +28,8 @@ ROLE_OPTIONS = [
     option("Mentee", "mentee", "The senior leader, here to listen and learn"),
 ]
 ROLE_NAMES = {"mentor": "Mentor", "mentee": "Mentee"}
+NO_THANKS = "decline_invitation"
+NO_THANKS_LABEL = "No thanks"
 
 
 def enrolment_modal(
@@ -226,8 +228,12 @@ def invitation(programme: Programme, inviter: str) -> tuple[str, list[Block]]:
             button("Join", "join_programme", str(programme.id), style="primary"),
             button("Read the mentor guide", "read_guide_mentor", "mentor"),
             button("Read the mentee guide", "read_guide_mentee", "mentee"),
+            button(NO_THANKS_LABEL, NO_THANKS, str(programme.id)),
         ),
-        context("Joining takes about five minutes. You decide what you share."),
+        context(
+            "Joining takes about five minutes. You decide what you share. Not for you? Say no thanks: "
+            "no reason needed, and I won't ask again."
+        ),
     ]
     return f"You're invited to join {escape(programme.name)}", blocks
 

@@ -24,6 +24,7 @@ from bot.db import Database
 from bot.models import Enrolment, Programme
 from bot.programmes.access import asked_for_deletion, is_lead
 from bot.programmes.enrolment import Person
+from bot.programmes.refusals import refused_in
 
 REQUIRED_COLUMNS = ("slack", "role", "organisation", "department")
 INVITATION_KIND = "import_invitation"
@@ -160,6 +161,8 @@ def _save_row(
     with db.session() as session:
         if is_lead(session, programme.id, person.user_id):
             raise ValueError("this person leads the programme, so cannot also be a participant")
+        if refused_in(session, programme.id, [person.user_id]):
+            raise ValueError("this person said no thanks to this programme, so was not added again")
         enrolment = session.scalar(
             select(Enrolment).where(Enrolment.programme_id == programme.id, Enrolment.user_id == person.user_id)
         )

@@ -31,6 +31,7 @@ class ProgrammeInput:
     support_resources: str = ""
     enrolment_open: bool = True
     retention_days: int = 90
+    consent_days: int = 3  # working days a mentor has to accept a proposed match
 
 
 def validate_programme(session: Session, data: ProgrammeInput, *, programme_id: int | None = None) -> None:
@@ -62,6 +63,8 @@ def validate_programme(session: Session, data: ProgrammeInput, *, programme_id: 
         errors["backup_lead_id"] = Problem("programmes.backup_lead_is_lead")
     if not 0 <= data.retention_days <= 3650:
         errors["retention_days"] = Problem("programmes.retention_out_of_range", min=0, max=3650)
+    if not 1 <= data.consent_days <= 15:
+        errors["consent_days"] = Problem("programmes.consent_days_out_of_range", min=1, max=15)
     if programme_id is not None:
         errors.update(lead_independence_errors(session, programme_id, data))
     if errors:
@@ -110,6 +113,7 @@ def _apply(programme: Programme, data: ProgrammeInput) -> None:
     programme.support_resources = data.support_resources.strip()
     programme.enrolment_open = data.enrolment_open
     programme.retention_days = data.retention_days
+    programme.consent_days = data.consent_days
     leads = [ProgrammeLead(user_id=user, is_backup=False) for user in dict.fromkeys(data.lead_ids)]
     if data.backup_lead_id:
         leads.append(ProgrammeLead(user_id=data.backup_lead_id, is_backup=True))
@@ -160,6 +164,7 @@ def programme_input(programme: Programme) -> ProgrammeInput:
         support_resources=programme.support_resources,
         enrolment_open=programme.enrolment_open,
         retention_days=programme.retention_days,
+        consent_days=programme.consent_days,
     )
 
 
