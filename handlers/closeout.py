@@ -8,6 +8,7 @@ from typing import Any
 
 from slack_bolt import Ack, Respond
 
+from bot.blockkit import escape
 from bot.blockkit.forms import metadata, read_values
 from bot.closeout import data_rights
 from bot.closeout import service as closeout
@@ -48,7 +49,7 @@ def close(call: CommandCall) -> None:
         ephemeral(call.ack, programme)
         return
     if programme.status == "closed":
-        ephemeral(call.ack, f"{programme.name} is already closed.")
+        ephemeral(call.ack, f"{escape(programme.name)} is already closed.")
         return
     call.ack()
     with runtime.db.session() as session:
@@ -90,9 +91,9 @@ def answer_recognition(ack: Ack, body: dict[str, Any], respond: Respond, runtime
         return
     if answer.answer == "yes":
         where = f" in <#{answer.channel_id}>" if answer.channel_id else ""
-        text = f"Thank you. You'll be thanked by name{where} for mentoring in *{answer.programme_name}*."
+        text = f"Thank you. You'll be thanked by name{where} for mentoring in *{escape(answer.programme_name)}*."
     else:
-        text = f"Of course. Nothing will be posted about you for *{answer.programme_name}*. Thank you."
+        text = f"Of course. Nothing will be posted about you for *{escape(answer.programme_name)}*. Thank you."
     if not answer.changed:
         text = "You've already answered. " + text
     answer_privately(runtime, body, respond, text, replace=True)
@@ -105,7 +106,7 @@ def leave(call: CommandCall) -> None:
     except (NotAllowed, NotFound) as error:
         ephemeral(call.ack, str(error))
         return
-    ephemeral(call.ack, runtime.content.message("leaving_confirmation", programme=result.programme_name))
+    ephemeral(call.ack, runtime.content.message("leaving_confirmation", programme=escape(result.programme_name)))
     refresh_homes(runtime, [call.user_id, result.partner_id, *result.lead_ids])
 
 
@@ -118,7 +119,7 @@ def leave_button(ack: Ack, body: dict[str, Any], respond: Respond, runtime: Runt
         answer_privately(runtime, body, respond, str(error))
         return
     answer_privately(
-        runtime, body, respond, runtime.content.message("leaving_confirmation", programme=result.programme_name)
+        runtime, body, respond, runtime.content.message("leaving_confirmation", programme=escape(result.programme_name))
     )
     refresh_homes(runtime, [user_id, result.partner_id, *result.lead_ids])
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from slack_bolt import Ack, Respond
 
+from bot.blockkit import escape
 from bot.blockkit.forms import metadata, read_values
 from bot.concerns import service as concerns
 from bot.concerns.blocks import with_low_safety_offer
@@ -116,7 +117,8 @@ def report(call: CommandCall) -> None:
         ephemeral(call.ack, str(error))
         return
     what = "CSV export" if fmt == "csv" else "report and its chart"
-    ephemeral(call.ack, f"I'm preparing the {what} for *{programme.name}*. It will arrive in our DM in a moment.")
+    name = escape(programme.name)
+    ephemeral(call.ack, f"I'm preparing the {what} for *{name}*. It will arrive in our DM in a moment.")
 
 
 LISTENERS = Listeners(

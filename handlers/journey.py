@@ -14,7 +14,7 @@ from typing import Any
 from slack_bolt import Ack, Respond
 
 from bot import submissions
-from bot.blockkit import Block
+from bot.blockkit import Block, escape
 from bot.blockkit.forms import metadata, read_values, text_value
 from bot.clock import now
 from bot.errors import FieldErrors, NotAllowed, NotFound
@@ -107,7 +107,7 @@ def icebreaker_command(call: CommandCall) -> None:
         ephemeral(call.ack, NOT_MATCHED.format(what="you'll get icebreakers to share"))
         return
     partner = people.partner_of(call.user_id)
-    call.ack(text=f"Here's one for you and {partner.real_name}: I've posted it in your pair conversation.")
+    call.ack(text=f"Here's one for you and {escape(partner.real_name)}: I've posted it in your pair conversation.")
     post_icebreaker(call.runtime, people.pair_id, call.user_id)
 
 
@@ -284,7 +284,7 @@ def agenda_command(call: CommandCall) -> None:
         )
         runtime.gateway.open_view(call.trigger_id, form)
         return
-    mentee = start.people.mentee.real_name
+    mentee = escape(start.people.mentee.real_name)
     if start.latest_agenda_id is None:
         ephemeral(
             call.ack,

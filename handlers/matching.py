@@ -196,8 +196,9 @@ def approve(ack: Ack, body: dict[str, Any], view: dict[str, Any], runtime: Runti
         for me, partner in ((mentor, mentee), (mentee, mentor)):
             text, blocks = matched_notice(approval.programme, me, partner, pair.id)
             tell(runtime, me.user_id, text, blocks)
+    waiting_text = runtime.content.message("waiting_list", programme=escape(approval.programme.name))
     for enrolment in approval.waiting:
-        tell(runtime, enrolment.user_id, runtime.content.message("waiting_list", programme=approval.programme.name))
+        tell(runtime, enrolment.user_id, waiting_text)
     tell(
         runtime,
         user_id,
@@ -219,7 +220,7 @@ def decline(ack: Ack, body: dict[str, Any], respond: Respond, runtime: Runtime) 
     except (NotAllowed, NotFound, ValueError) as error:
         answer_privately(runtime, body, respond, str(error))
         return
-    name = result.programme.name
+    name = escape(result.programme.name)
     answer_privately(runtime, body, respond, content.message("match_declined_self", programme=name), replace=True)
     if result.tell_partner:
         tell(runtime, result.partner_id, content.message("match_declined_partner", programme=name))

@@ -9,6 +9,7 @@ from typing import Any
 
 from slack_bolt import Ack, Respond
 
+from bot.blockkit import escape
 from bot.blockkit.forms import date_value, int_value, metadata, read_values, text_value
 from bot.errors import FieldErrors, NotAllowed, NotFound
 from bot.models import Programme
@@ -183,7 +184,7 @@ def save_programme(ack: Ack, body: dict[str, Any], view: dict[str, Any], runtime
     tell(
         runtime,
         user_id,
-        f"*{programme.name}* is {verb}. Leads can invite people with `/mentoring invite @person ...`; "
+        f"*{escape(programme.name)}* is {verb}. Leads can invite people with `/mentoring invite @person ...`; "
         "anyone can enrol with `/mentoring join`.",
     )
     if not programme_id:
@@ -194,7 +195,7 @@ def save_programme(ack: Ack, body: dict[str, Any], view: dict[str, Any], runtime
             tell(
                 runtime,
                 lead.user_id,
-                f"<@{user_id}> has made you {role} of *{programme.name}*. As an independent lead you "
+                f"<@{user_id}> has made you {role} of *{escape(programme.name)}*. As an independent lead you "
                 "match pairs, receive concerns and keep an eye on how pairs are doing. "
                 "Type `/mentoring help` to see the lead commands.",
             )
@@ -223,7 +224,7 @@ def join(call: CommandCall) -> None:
             ephemeral(call.ack, f"{error} See the open ones with `/mentoring programmes`.")
             return
         if not (programme.enrolment_open and programme.status == "active"):
-            ephemeral(call.ack, f"Enrolment for {programme.name} is closed. Ask its lead when it opens.")
+            ephemeral(call.ack, f"Enrolment for {escape(programme.name)} is closed. Ask its lead when it opens.")
             return
         programmes = [programme]
     else:
@@ -273,7 +274,7 @@ def invite(call: CommandCall) -> None:
         except Exception:
             log.warning("Could not invite a person", exc_info=True)
             failed.append(user_id)
-    answer = f"Invited {len(invited)} person(s) to {programme.name}." if invited else ""
+    answer = f"Invited {len(invited)} person(s) to {escape(programme.name)}." if invited else ""
     if said_no:
         answer += (
             f" Not invited again: {', '.join(f'<@{user}>' for user in sorted(said_no))} "
@@ -293,7 +294,7 @@ def join_from_invitation(ack: Ack, body: dict[str, Any], respond: Respond, runti
         answer_privately(runtime, body, respond, "That programme no longer exists.")
         return
     if not (programme.enrolment_open and programme.status == "active"):
-        answer_privately(runtime, body, respond, f"Enrolment for {programme.name} is closed.")
+        answer_privately(runtime, body, respond, f"Enrolment for {escape(programme.name)} is closed.")
         return
     open_enrolment(runtime, body["trigger_id"], user_id, [programme])
 
@@ -307,7 +308,7 @@ def decline_invitation(ack: Ack, body: dict[str, Any], respond: Respond, runtime
         answer_privately(runtime, body, respond, str(error))
         return
     text = (
-        f"Thank you for letting me know. You won't be asked about *{programme.name}* again. "
+        f"Thank you for letting me know. You won't be asked about *{escape(programme.name)}* again. "
         "If you change your mind, `/mentoring join` is always open to you."
     )
     answer_privately(runtime, body, respond, text, replace=True)
@@ -409,7 +410,7 @@ def save_enrolment(ack: Ack, body: dict[str, Any], view: dict[str, Any], runtime
         text, blocks = enrolment_confirmation(content, programme, enrolment.role)
         tell(runtime, user_id, text, blocks)
     else:
-        tell(runtime, user_id, f"Your profile in *{programme.name}* is updated.")
+        tell(runtime, user_id, f"Your profile in *{escape(programme.name)}* is updated.")
 
 
 LISTENERS = Listeners(

@@ -9,6 +9,7 @@ from typing import Any
 from slack_bolt import Ack, Respond
 
 from bot import submissions
+from bot.blockkit import escape
 from bot.blockkit.forms import date_value, int_value, metadata, read_values, text_value
 from bot.clock import now
 from bot.errors import FieldErrors, NotAllowed, NotFound
@@ -232,7 +233,7 @@ def save_rsvp(ack: Ack, body: dict[str, Any], view: dict[str, Any], runtime: Run
     event = service.get_event(runtime.db, participant.event_id)
     if meta.get("channel") and meta.get("ts"):
         try:
-            note = f"You said yes to {event.name}. Thank you!"
+            note = f"You said yes to {escape(event.name)}. Thank you!"
             runtime.gateway.update_message(
                 meta["channel"], meta["ts"], note, [{"type": "section", "text": {"type": "mrkdwn", "text": note}}]
             )

@@ -11,6 +11,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import settings as hypothesis_settings
@@ -18,8 +19,10 @@ from sqlalchemy import create_engine, text
 
 from bot import crypto
 from bot.db import Database
+from bot.emulator.core import LIVE_EMULATORS
 from bot.local_slack import LocalSlack
 from bot.models import Base
+from tests.conformance import Coverage, check_call
 
 TEST_KEY = crypto.generate_key()
 # Fails a test when a simulated person met an answer Slack would have given up on (> 3 s).
@@ -141,3 +144,36 @@ def raw_sqlite_bytes(path: str, suffixes: tuple[str, ...] = ("", "-wal", "-journ
     )
     names = [path + suffix for suffix in suffixes]
     return subprocess.run([sys.executable, "-c", reader, *names], capture_output=True, check=True).stdout
+
+
+# --- Conformance: every Web API call a test makes is held against Slack's published spec -----------
+
+CONFORMANCE = Coverage()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    """After each test, check the calls it made (tests/conformance.py); a problem fails that test."""
+    seen = {id(emulator): len(emulator.calls) for emulator in list(LIVE_EMULATORS)}
+    result = yield
+    problems: list[str] = []
+    if item.get_closest_marker("nonconforming_on_purpose") is None:
+        for emulator in list(LIVE_EMULATORS):
+            for call in emulator.calls[seen.get(id(emulator), 0):]:
+                problems += check_call(call.method, call.args, CONFORMANCE)
+    if problems:
+        listed = "\n".join(f"  - {problem}" for problem in dict.fromkeys(problems))
+        pytest.fail(f"calls real Slack would refuse or that break its documented rules:\n{listed}", pytrace=False)
+    return result
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "nonconforming_on_purpose: the test sends Slack bad calls on purpose")
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if CONFORMANCE.calls:
+        terminalreporter.write_line(
+            f"Slack conformance: {CONFORMANCE.calls} Web API calls ({len(CONFORMANCE.methods)} methods) and "
+            f"{CONFORMANCE.payloads} Block Kit payloads checked against the published spec and manifest.yml"
+        )

@@ -352,7 +352,9 @@ def build_world(
     mentor = slack.person(prefix + "amara", real_name=f"{prefix}Amara Okafor")
     mentee = slack.person(prefix + "diana", real_name=f"{prefix}Diana Reyes", title="CFO")
     channel_id = (
-        slack.emulator.add_channel(prefix + "leads", is_private=True, members=[lead.user_id, backup.user_id])
+        slack.emulator.add_channel(
+            prefix + "leads", is_private=True, members=[lead.user_id, backup.user_id], bot_member=True
+        )
         if channel
         else None
     )

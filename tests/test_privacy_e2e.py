@@ -130,7 +130,9 @@ def play_programme(slack: LocalSlack, db: Database) -> Cast:
     outsider_lead = slack.person("xena", real_name="Xena Elsewhere")
     amara = slack.person("amara", real_name="Amara Okafor", title="Analyst")
     diana = slack.person("diana", real_name="Diana Reyes", title="CFO")
-    channel = slack.emulator.add_channel("mentoring-leads", is_private=True, members=[lead.user_id, backup.user_id])
+    channel = slack.emulator.add_channel(
+        "mentoring-leads", is_private=True, members=[lead.user_id, backup.user_id], bot_member=True
+    )
     cast = Cast(admin, lead, backup, outsider_lead, amara, diana, channel)
 
     create_programme(
