@@ -10,29 +10,22 @@ a story can assert on what each person sees next.
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
-from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select, update
-
 from bot.app import create_app
-from bot.clock import now
 from bot.content import load_content
 from bot.db import Database
 from bot.emulator import SimulatedUser, SlackEmulator
 from bot.emulator.simulated import AppResponse
-from bot.models import OutboxMessage
-from bot.outbox.dispatcher import PACED, Dispatcher
+from bot.outbox.dispatcher import Dispatcher
 from bot.runtime import Runtime
 from bot.settings import Settings
 from bot.slack_gateway import SlackGateway
 from bot.web import EVENTS_PATH, BackgroundServer, create_wsgi_app, make_http_server
 
 SIGNING_SECRET = "local-signing-secret"
-RATE_SPEEDUP = 10.0
 
 
 class TrackingExecutor(ThreadPoolExecutor):
@@ -84,9 +77,9 @@ class LocalSlack:
         self.emulator = emulator or SlackEmulator()
         self._own_emulator = emulator is None
         if self._own_emulator:
-            # Journeys run without Slack's rate limits (a known gap: with them on, a long story waits
-            # for real seconds); the emulator's own tests, the dispatcher's pacing tests and the pacing
-            # benchmark run them at Slack's speed. A test may switch them on: deliver() then waits.
+            # Journeys run without Slack's rate limits (a known gap: with them on, rows held back for
+            # them wait on a frozen clock); the emulator's own tests and the dispatcher's pacing tests
+            # run them at Slack's speed.
             self.emulator.enforce_rate_limits(False)
         self.db = db
         self.executor = TrackingExecutor()
@@ -107,7 +100,6 @@ class LocalSlack:
         config = Settings(**values)
         gateway = SlackGateway.connect(config.bot_token, config.slack_api_url)
         self.runtime = Runtime(settings=config, db=self.db, gateway=gateway, content=load_content())
-        self.pacing_interval = 1.0 / RATE_SPEEDUP  # how long deliver() waits for rows held for Slack's limits
         self.dispatcher = Dispatcher(self.runtime, worker_id="local", per_conversation_interval=0)
         app = create_app(self.runtime, listener_executor=self.executor)
         server = make_http_server(create_wsgi_app(app, self.db), "127.0.0.1", 0, threads=8)
@@ -128,38 +120,12 @@ class LocalSlack:
         self.executor.wait_idle()
 
     def deliver(self) -> int:
-        """Send every outbox message that is due now (as the worker would), then let the app settle.
-
-        Rows the dispatcher held back for Slack's posting limit (paced, or answered 429) wait for
-        real time to pass, as Slack's limits do; the app's clock may be frozen meanwhile, so once that
-        real time has passed they are made due again here (the outbox's view of the same wait).
-        """
+        """Send every outbox message that is due now (as the worker would), then let the app settle."""
         if self.dispatcher is None:
             raise RuntimeError("LocalSlack is not started")
-        sent = 0
-        for _ in range(600):
-            sent += self.dispatcher.run_until_idle()
-            waiting = self._held_for_slack_limits()
-            if not waiting:
-                break
-            time.sleep(self.pacing_interval)
-            with self.db.session() as session:
-                session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(waiting)).values(send_at=now()))
+        sent = self.dispatcher.run_until_idle()
         self.settle()
         return sent
-
-    def _held_for_slack_limits(self) -> list[int]:
-        soon = now() + timedelta(minutes=2)
-        with self.db.session() as session:
-            return list(
-                session.scalars(
-                    select(OutboxMessage.id).where(
-                        OutboxMessage.status == "pending",
-                        OutboxMessage.last_error.in_([PACED, "ratelimited"]),
-                        OutboxMessage.send_at <= soon,
-                    )
-                )
-            )
 
     def person(self, name: str, *, real_name: str | None = None, **attributes: Any) -> Person:
         """Add someone to the Slack workspace and return them as a simulated user."""

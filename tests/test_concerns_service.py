@@ -82,7 +82,9 @@ def every_lead_view(db: Database, concern_id: int) -> list[Any]:
         concerns.add_note(db, concern_id, LEAD, "Spoke to the pair's sponsor."),
         concerns.audit_trail(db, concern_id, LEAD),
         concerns.open_concerns_for_lead(db, LEAD),
-        concerns.close(db, concern_id, LEAD, "Resolved with both people."),
+        concerns.close(
+            db, concern_id, LEAD, "Resolved with both people.", "We talked it through with both of you."
+        ),
     ]
 
 
@@ -125,12 +127,12 @@ def test_a_closed_concern_leaves_the_open_list_and_acknowledged_ones_stay(db: Da
     acknowledged = raise_one(db, programme_id, "named")
     concerns.acknowledge(db, acknowledged, LEAD)
     assert [s.id for s in concerns.open_concerns_for_lead(db, LEAD)] == [urgent, later, acknowledged]
-    concerns.close(db, urgent, LEAD, "Handled on the day.")
+    concerns.close(db, urgent, LEAD, "Handled on the day.", "We talked it through with both of you.")
     assert [s.id for s in concerns.open_concerns_for_lead(db, LEAD)] == [later, acknowledged]
-    concerns.close(db, acknowledged, LEAD, "Done.")
+    concerns.close(db, acknowledged, LEAD, "Done.", "We talked it through with both of you.")
     assert [(s.id, s.status) for s in concerns.open_concerns_for_lead(db, LEAD)] == [(later, "open")]
     with pytest.raises(NotAllowed):
-        concerns.close(db, urgent, LEAD, "Twice.")
+        concerns.close(db, urgent, LEAD, "Twice.", "We talked it through with both of you.")
 
 
 def test_nobody_but_a_lead_of_the_programme_can_read_a_concern(db: Database) -> None:
@@ -152,9 +154,12 @@ def test_the_longest_text_a_slack_form_can_take_is_accepted_and_one_more_charact
     assert set(refused.value.errors) == {"details"}
     concern_id = concerns.raise_concern(db, REPORTER, ConcernInput(programme_id, longest, "fyi", "named")).id
     assert concerns.open_for_lead(db, concern_id, LEAD).details == longest
-    for act, field in ((concerns.add_note, "note"), (concerns.close, "outcome_note")):
-        with pytest.raises(FieldErrors) as refused:
-            act(db, concern_id, LEAD, too_long)
-        assert set(refused.value.errors) == {field}
-        act(db, concern_id, LEAD, longest)
+    with pytest.raises(FieldErrors) as refused:
+        concerns.add_note(db, concern_id, LEAD, too_long)
+    assert set(refused.value.errors) == {"note"}
+    concerns.add_note(db, concern_id, LEAD, longest)
+    with pytest.raises(FieldErrors) as refused:
+        concerns.close(db, concern_id, LEAD, too_long, "Thank you for telling us.")
+    assert set(refused.value.errors) == {"outcome_note"}
+    concerns.close(db, concern_id, LEAD, longest, "Thank you for telling us.")
     assert concerns.open_for_lead(db, concern_id, LEAD).outcome_note == longest

@@ -52,6 +52,7 @@ def target(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Target]:
 @pytest.fixture
 def emulator() -> Iterator[SlackEmulator]:
     emu = SlackEmulator().start()
+    emu.enforce_rate_limits(False)  # this file injects its own 429s and 5xx
     yield emu
     emu.stop()
 

@@ -59,6 +59,8 @@ KINDS = outbox_kinds({NOTE: Kind(render_note, on_sent=record_sent)})
 @pytest.fixture
 def emulator() -> Iterator[SlackEmulator]:
     emu = SlackEmulator().start()
+    # The dispatcher's own pacing is under test here, so the emulator's limits (on by default) stay out of it.
+    emu.enforce_rate_limits(False)
     yield emu
     emu.stop()
 
