@@ -25,7 +25,7 @@ from bot.journey.blocks import (
     READ_MY_GUIDE,
     SHOW_ICEBREAKER,
 )
-from bot.matching import proposals
+from bot.matching import consent, proposals
 from bot.matching.blocks import PROPOSAL_VIEW
 from bot.models import Agenda, Enrolment, Pair, ProposedPair
 from bot.programmes import enrolment as enrolments
@@ -93,8 +93,10 @@ def make_world(db: Database, *, matched: bool = True) -> World:
     world = World(runtime, gateway, programme.id)
     if matched:
         proposals.compute_proposal(db, programme.id, LEAD)
-        (pair,) = proposals.approve_proposal(db, programme.id, LEAD).pairs
-        world.pair_id = pair.id
+        (offer,) = proposals.approve_proposal(db, programme.id, LEAD).offers
+        answer = consent.accept_offer(db, offer.id, MENTOR)  # the mentor says yes first
+        assert answer.pair_id is not None
+        world.pair_id = answer.pair_id
     return world
 
 
@@ -351,15 +353,12 @@ def test_the_lead_matches_and_approves_and_both_people_are_told_privately(db: Da
     matching_handlers.approve(ack, body, body["view"], world.runtime)
     assert ack.calls == [{}]
     with db.session() as session:
-        (pair,) = session.scalars(select(Pair)).all()
-        assert (pair.mentor_user_id, pair.mentee_user_id, pair.status) == (MENTOR, MENTEE, "active")
-    to_mentor, to_mentee = (world.gateway.calls_to("post_dm")[i] for i in (0, 1))
-    assert (to_mentor["user_id"], to_mentee["user_id"]) == (MENTOR, MENTEE)
-    assert f"Your mentee is *{MENTEE.title()}*, Director, Globex" in json.dumps(to_mentor["blocks"])
-    assert f"Your mentor is *{MENTOR.title()}*, Analyst, Acme" in json.dumps(to_mentee["blocks"])
-    assert world.gateway.dm_texts(LEAD) == [
-        "Approved 1 pair(s) in *Inclusive Leadership*; 0 person(s) told they are on the waiting list."
-    ]
+        assert session.scalars(select(Pair)).all() == [], "no pair until the mentor says yes"
+    # Mentor-first consent: neither person hears from the approval itself; the mentor's offer is a
+    # timed message, and the mentee hears nothing until the mentor accepts.
+    assert world.gateway.dm_texts(MENTOR) == [] and world.gateway.dm_texts(MENTEE) == []
+    (to_lead,) = world.gateway.dm_texts(LEAD)
+    assert to_lead.startswith("Approved 1 match(es) in *Inclusive Leadership*: each mentor is asked privately first")
 
 
 def test_someone_who_is_not_a_lead_cannot_rerun_or_edit_the_proposal(db: Database) -> None:
@@ -418,11 +417,11 @@ def test_declining_my_match_replaces_the_notice_and_tells_partner_and_lead_neutr
     matching_handlers.decline(Recorder(), body, respond, world.runtime)
     assert answered(respond) == [CONTENT.message("match_declined_self", programme="Inclusive Leadership")]
     assert respond.last["replace_original"] is True
-    assert world.gateway.dm_texts(MENTEE) == [
-        CONTENT.message("match_declined_partner", programme="Inclusive Leadership")
-    ]
+    # The mentee's matched notice has not gone out yet (it waits in the outbox), so stepping back
+    # now tells them nothing at all.
+    assert world.gateway.dm_texts(MENTEE) == []
     (to_lead,) = world.gateway.dm_texts(LEAD)
-    assert to_lead.startswith(f"{MENTOR.title()} has declined their match")
+    assert to_lead.startswith(f"{MENTOR.title()} has stepped back from their pairing")
     with db.session() as session:
         assert session.get(Pair, world.pair_id).status == "declined"  # type: ignore[union-attr]
         statuses = {e.user_id: e.status for e in session.scalars(select(Enrolment))}

@@ -20,6 +20,7 @@ from bot.concerns import service as concerns_service
 from bot.concerns.blocks import CLOSE_FORM, CONCERN_FORM, LEAD_VIEW
 from bot.content import Content, load_content
 from bot.db import Database
+from bot.errors import error_text
 from bot.models import Concern, OutboxMessage, SpeedEvent, SpeedEventParticipant
 from bot.programmes import enrolment
 from bot.programmes import service as programme_service
@@ -311,7 +312,7 @@ def test_someone_else_replaying_a_lead_button_is_refused_privately(runtime: Runt
         for listener in listeners:
             respond = Recorder()
             listener(Recorder(), from_message(clicker, "concern_acknowledge", str(concern_id)), respond, runtime)
-            assert respond.last["text"] == concerns_service.NOT_VISIBLE
+            assert respond.last["text"] == error_text("concerns.not_visible")
             assert respond.last["response_type"] == "ephemeral"
     assert concern_row(runtime.db, concern_id).status == "open", "nothing changed"
     assert other_programme  # a lead of another programme is just as much a stranger to this concern
@@ -323,7 +324,7 @@ def test_a_refusal_on_app_home_goes_to_the_persons_dm(runtime: Runtime, gateway:
     respond = Recorder()
     concerns.open_concern(Recorder(), from_home(OUTSIDER, "concern_open", str(concern_id)), respond, runtime)
     assert respond.calls == [], "App Home has no response_url"
-    assert gateway.dm_texts(OUTSIDER) == [concerns_service.NOT_VISIBLE]
+    assert gateway.dm_texts(OUTSIDER) == [error_text("concerns.not_visible")]
     assert gateway.calls_to("open_view") == []
 
 
@@ -357,7 +358,7 @@ def test_the_lead_closes_a_concern_through_the_form_over_its_modal(runtime: Runt
     stranger_ack = Recorder()
     view = submitted(form, {"outcome_note": "Talked to both; they carry on.", "reporter_message": "Sorted, thanks."})
     concerns.save_close(stranger_ack, submission(OUTSIDER, view), view, runtime)
-    assert stranger_ack.last["errors"] == {"outcome_note": concerns_service.NOT_VISIBLE}
+    assert stranger_ack.last["errors"] == {"outcome_note": error_text("concerns.not_visible")}
     assert concern_row(runtime.db, concern_id).status == "open"
 
     ack = Recorder()

@@ -35,7 +35,7 @@ from bot import outbox, submissions
 from bot.clock import as_utc, now
 from bot.concerns.service import REMATCHED, end_pair_for_rematch, pause_pair_now
 from bot.db import Database
-from bot.errors import FieldErrors, NotAllowed, NotFound
+from bot.errors import FieldErrors, NotAllowed, NotFound, Problem
 from bot.models import AlertAction, Enrolment, OutboxMessage, Pair, Programme
 from bot.programmes.access import is_lead
 
@@ -152,12 +152,12 @@ def _alert_for_lead(
     """The alert row and its pair, if ``lead_id`` leads its programme; the same answer otherwise."""
     row = session.get(OutboxMessage, alert_id)
     if row is None or row.kind not in texts or row.status != "sent" or row.pair_id is None or row.programme_id is None:
-        raise NotFound(NOT_VISIBLE)
+        raise NotFound("pair_alerts.not_visible")
     if not is_lead(session, row.programme_id, lead_id):
-        raise NotFound(NOT_VISIBLE)
+        raise NotFound("pair_alerts.not_visible")
     pair = session.get(Pair, row.pair_id, with_for_update=lock)
     if pair is None or pair.programme_id != row.programme_id:
-        raise NotFound(NOT_VISIBLE)
+        raise NotFound("pair_alerts.not_visible")
     return row, pair
 
 
@@ -200,7 +200,7 @@ def _copies(session: Session, row: OutboxMessage, texts: Mapping[str, AlertText]
 
 def _role(raw: str) -> str:
     if raw not in ROLES:
-        raise NotFound(NOT_VISIBLE)
+        raise NotFound("pair_alerts.not_visible")
     return raw
 
 
@@ -233,9 +233,9 @@ def check_in(
     """
     text = message.strip()
     if not text:
-        raise FieldErrors({"message": "Write a few words first."})
+        raise FieldErrors({"message": Problem("pair_alerts.message_required")})
     if len(text) > CHECK_IN_MAX:
-        raise FieldErrors({"message": f"Please keep it under {CHECK_IN_MAX:,} characters."})
+        raise FieldErrors({"message": Problem("pair_alerts.message_too_long", max=CHECK_IN_MAX)})
     with db.session() as session:
         row, pair = _alert_for_lead(session, alert_id, lead_id, texts)
         role = _role(role)
@@ -288,7 +288,7 @@ def mark_handled(db: Database, alert_id: int, lead_id: str, texts: Mapping[str, 
             select(AlertAction).where(AlertAction.alert == alert_key(row), AlertAction.action == "handled").limit(1)
         )
         if earlier is not None:
-            raise NotAllowed(f"<@{earlier.actor_user_id}> already marked this alert handled.")
+            raise NotAllowed("pair_alerts.already_handled", lead=f"<@{earlier.actor_user_id}>")
         _record(session, row, pair, "handled", lead_id)
         return AlertOutcome("Marked handled. The other leads can see that you did.", _copies(session, row, texts))
 

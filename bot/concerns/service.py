@@ -713,7 +713,7 @@ def pause_pair_now(session: Session, pair: Pair, lead_id: str) -> None:
 def end_pair_for_rematch(session: Session, pair: Pair, source: str) -> None:
     """End the pair and put both people back in the pool for a new match (as a decline does)."""
     if pair.status not in {"active", "paused"}:
-        raise NotAllowed(f"The pair has already {pair.status}.")
+        raise NotAllowed("concerns.already_ended", status=pair.status)
     pair.status = "ended"
     pair.ended_at = now()
     _stop_pair_messages(session, pair, "the pair was ended for a rematch")

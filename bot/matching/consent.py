@@ -203,7 +203,7 @@ def offer_view(session: Session, offer_id: int) -> OfferView | None:
 def _offer_for_mentor(session: Session, offer_id: int, user_id: str) -> MatchOffer:
     offer = session.get(MatchOffer, offer_id, with_for_update=True)
     if offer is None or offer.mentor_user_id != user_id:
-        raise NotAllowed("Only the mentor this match was offered to can answer it.")
+        raise NotAllowed("consent.not_your_offer")
     return offer
 
 
@@ -213,19 +213,19 @@ def accept_offer(db: Database, offer_id: int, user_id: str) -> Answer:
         offer = _offer_for_mentor(session, offer_id, user_id)
         programme = session.get(Programme, offer.programme_id)
         if programme is None:
-            raise NotFound("That programme no longer exists.")
+            raise NotFound("programmes.not_found")
         if offer.status == "accepted":
             return Answer(offer.id, programme.name, True, True, offer.pair_id)
         if offer.status != "pending":
-            raise NotAllowed(CLOSED)
+            raise NotAllowed("consent.closed")
         if now() >= as_utc(offer.deadline_at):
-            raise NotAllowed("The time to answer this match has passed. The programme lead will be in touch.")
+            raise NotAllowed("consent.lapsed")
         mentor, mentee = _people(session, offer)
         if mentor is None or mentee is None or mentor.status != "waiting" or mentee.status != "waiting":
             _close(session, offer, "withdrawn")
-            raise NotAllowed("This match can no longer go ahead. The programme lead has been told.")
+            raise NotAllowed("consent.withdrawn")
         if programme.status != "active":
-            raise NotAllowed("This programme has closed.")
+            raise NotAllowed("consent.programme_closed")
         mentor.status = mentee.status = "matched"
         pair = Pair(
             programme_id=offer.programme_id,
@@ -264,7 +264,7 @@ def decline_offer(db: Database, offer_id: int, user_id: str) -> Answer:
         if offer.status == "declined":
             return Answer(offer.id, name, False, True)
         if offer.status != "pending":
-            raise NotAllowed(CLOSED)
+            raise NotAllowed("consent.closed")
         _close(session, offer, "declined")
         return Answer(offer.id, name, False, False)
 

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from bot import outbox
 from bot.clock import as_utc, now
 from bot.db import Database
-from bot.errors import FieldErrors, NotAllowed, NotFound
+from bot.errors import FieldErrors, NotAllowed, NotFound, Problem
 from bot.journey.service import next_working_morning
 from bot.matching.consent import add_working_days
 from bot.models import Enrolment, Pair, ParticipationPause, Programme
@@ -71,7 +71,7 @@ def _enrolment(session: Session, user_id: str, programme_id: int | None) -> Enro
         query = query.where(Enrolment.programme_id == programme_id)
     enrolment = session.scalars(query).first()
     if enrolment is None:
-        raise NotFound("You are not taking part in an active programme, so there is nothing to pause.")
+        raise NotFound("pauses.nothing_to_pause")
     return enrolment
 
 
@@ -161,12 +161,12 @@ def _tell_leads(session: Session, programme: Programme, pause: ParticipationPaus
 def pause(db: Database, user_id: str, weeks: int | None, *, programme_id: int | None = None) -> PauseResult:
     """Take a break: for ``weeks`` (2, 4 or 8) or, with None, until resumed. No reason is asked."""
     if weeks is not None and weeks not in WEEKS:
-        raise FieldErrors({"weeks": "Choose a break of 2, 4 or 8 weeks, or until you resume."})
+        raise FieldErrors({"weeks": Problem("pauses.weeks")})
     with db.session() as session:
         enrolment = _enrolment(session, user_id, programme_id)
         programme = enrolment.programme
         if open_pause_of(session, programme.id, user_id) is not None:
-            raise NotAllowed("You're already taking a break. Resume whenever you like with `/mentoring resume`.")
+            raise NotAllowed("pauses.already_on_break")
         pair = _live_pair(session, programme.id, user_id)
         at = now()
         ends_at = at + timedelta(weeks=weeks) if weeks else None
@@ -254,7 +254,7 @@ def resume(db: Database, user_id: str, *, programme_id: int | None = None) -> Re
         enrolment = _enrolment(session, user_id, programme_id)
         record = open_pause_of(session, enrolment.programme_id, user_id)
         if record is None:
-            raise NotAllowed("You're not on a break, so there is nothing to resume.")
+            raise NotAllowed("pauses.not_on_break")
         active = _end(session, record)
         return ResumeResult(enrolment.programme.name, active or record.pair_id is None)
 
@@ -264,9 +264,9 @@ def keep_pausing(db: Database, user_id: str, pause_id: int) -> PauseResult:
     with db.session() as session:
         record = session.get(ParticipationPause, pause_id, with_for_update=True)
         if record is None or record.user_id != user_id or record.by_lead:
-            raise NotAllowed("Only the person taking this break can change it.")
+            raise NotAllowed("pauses.not_your_break")
         if record.ended_at is not None:
-            raise NotAllowed("This break has already ended.")
+            raise NotAllowed("pauses.break_ended")
         record.ends_at = None
         outbox.cancel(session, topic=pause_topic(record.id), reason="keeps pausing until they resume")
         programme = session.get(Programme, record.programme_id)
@@ -310,10 +310,10 @@ def lead_pause(db: Database, pair_id: int, lead_id: str, *, admin: bool = False)
     with db.session() as session:
         pair = session.get(Pair, pair_id, with_for_update=True)
         if pair is None:
-            raise NotFound("That pair no longer exists.")
+            raise NotFound("pauses.pair_not_found")
         require_lead(session, pair.programme_id, lead_id, admin=admin)
         if pair.status != "active":
-            raise NotAllowed(f"The pair is {pair.status}, so it can't be paused.")
+            raise NotAllowed("concerns.cannot_pause", status=pair.status)
         pause_pair_by_lead(session, pair, lead_id)
         return "The pair is paused. Each person is told, on their next working morning, only that it's a short break."
 
@@ -323,17 +323,17 @@ def lead_resume(db: Database, pair_id: int, lead_id: str, *, admin: bool = False
     with db.session() as session:
         pair = session.get(Pair, pair_id, with_for_update=True)
         if pair is None:
-            raise NotFound("That pair no longer exists.")
+            raise NotFound("pauses.pair_not_found")
         require_lead(session, pair.programme_id, lead_id, admin=admin)
         if pair.status != "paused":
-            raise NotAllowed(f"The pair is {pair.status}, not paused.")
+            raise NotAllowed("pauses.not_paused", status=pair.status)
         records = session.scalars(
             select(ParticipationPause).where(
                 ParticipationPause.pair_id == pair.id, ParticipationPause.ended_at.is_(None)
             )
         ).all()
         if any(not r.by_lead for r in records):
-            raise NotAllowed("One of them is taking a break of their own; it ends when they resume.")
+            raise NotAllowed("pauses.own_break")
         if not records:  # paused before pauses were recorded: a lead's pause
             records = [pause_pair_by_lead(session, pair, lead_id)]
         for record in records:

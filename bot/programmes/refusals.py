@@ -42,15 +42,12 @@ def say_no_thanks(db: Database, programme_id: int, user_id: str) -> Programme:
     with db.session() as session:
         programme = session.get(Programme, programme_id)
         if programme is None:
-            raise NotFound("That programme no longer exists.")
+            raise NotFound("programmes.not_found")
         enrolment = session.scalar(
             select(Enrolment).where(Enrolment.programme_id == programme_id, Enrolment.user_id == user_id)
         )
         if enrolment is not None and enrolment.status != "left" and enrolment.privacy_confirmed_at is not None:
-            raise NotAllowed(
-                f"You're already taking part in {programme.name}. To step away, use `/mentoring pause` "
-                "for a break or `/mentoring leave`."
-            )
+            raise NotAllowed("refusals.already_taking_part", programme=programme.name)
         if enrolment is not None and enrolment.privacy_confirmed_at is None:
             session.delete(enrolment)  # loaded from a CSV, never agreed to: nothing of it is kept
         if not refused_in(session, programme_id, [user_id]):

@@ -95,8 +95,10 @@ def lead_independence_errors(session: Session, programme_id: int, data: Programm
         clash = sorted(set(users) & participants)
         if clash:
             people = ", ".join(f"<@{user}>" for user in clash)
-            code = "programmes.lead_is_participant" if len(clash) == 1 else "programmes.leads_are_participants"
-            errors[name] = Problem(code, people=people)
+            if len(clash) == 1:
+                errors[name] = Problem("programmes.lead_is_participant", people=people)
+            else:
+                errors[name] = Problem("programmes.leads_are_participants", people=people)
     return errors
 
 
