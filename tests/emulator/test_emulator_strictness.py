@@ -77,6 +77,7 @@ def test_users_read_email_controls_the_email_field() -> None:
 
 
 def test_new_channels_do_not_contain_the_bot(emu: SlackEmulator, client: WebClient) -> None:
+    emu.set_scopes(sorted(set(emu.bot_scopes) - {"chat:write.public"}))  # a bot that must be invited
     a = emu.add_user(name="a")
     public = emu.add_channel("news", members=[a])
     private = emu.add_channel("leads", is_private=True, members=[a])
