@@ -23,7 +23,7 @@ from bot.local_slack import LocalSlack, Person
 from bot.models import MentoringSession, Pair, Programme
 from bot.sessions import service as sessions
 from tests.canary import CANARY, ESCAPED, MARKERS, PayloadSpy, assert_nothing_leaked, canary, leaks, payloads
-from tests.factory import create_programme, enrol
+from tests.factory import accept_offers, create_programme, enrol
 
 MONDAY_MORNING = datetime(2027, 3, 1, 10, 0, tzinfo=UTC)
 EVENT_DAY = "2027-03-10"
@@ -134,6 +134,7 @@ def test_no_persons_words_become_markup_on_any_programme_surface(slack: LocalSla
         lead.command("/mentoring", "match")
         assert lead.modal is not None and lead.modal["callback_id"] == "match_proposal"
         assert lead.submit().ok, "Approve all"
+        assert accept_offers(slack, mentor) == 1  # the mentor says yes first, privately
         slack.deliver()  # the match notices, the introduction and the briefings
 
         # Both App Homes: each participant's and the lead's dashboard.

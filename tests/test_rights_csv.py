@@ -8,6 +8,7 @@ import io
 from bot.content import load_content
 from bot.db import Database
 from bot.impact.service import ResponseRow, aggregate, programme_report, report_chart, report_csv
+from bot.matching import consent
 from bot.matching.proposals import approve_proposal, compute_proposal
 from bot.programmes import service as programmes
 from bot.programmes.enrolment import EnrolmentInput, Person, enrol
@@ -60,7 +61,8 @@ def test_formulas_typed_into_names_are_neutralised_in_the_export(db: Database) -
     ):
         join(db, programme.id, user, role, department)
     assert len(compute_proposal(db, programme.id, "ULENA").pairs) == 3
-    approve_proposal(db, programme.id, "ULENA")
+    for offer in approve_proposal(db, programme.id, "ULENA").offers:
+        consent.accept_offer(db, offer.id, offer.mentor_user_id)  # each mentor says yes first
     with db.session() as session:
         report = programme_report(session, programme.id, CONTENT, 5)
     rows = cells(report_csv(report.name, report.summary, report.pairs, report.impact))

@@ -523,6 +523,10 @@ TOUCHED_TABLES = (
     "enrolments",
     "speed_event_participants",
     "speed_event_feedback",
+    "match_offers",
+    "invitation_refusals",
+    "participation_pauses",
+    "alert_actions",
 )
 PG_LOCK_TIMEOUT = "5s"
 

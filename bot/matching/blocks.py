@@ -200,7 +200,7 @@ def match_offer_message(view: OfferView, *, reminder: bool = False) -> tuple[str
         context("Only you can see this message."),
     ]
     fallback = "Reminder: a proposed match is waiting for your answer" if reminder else "You have a proposed match"
-    return f"{fallback} in {view.programme_name}", blocks
+    return f"{fallback} in {escape(view.programme_name)}", blocks
 
 
 def offer_answered_message(answer: Answer) -> tuple[str, list[Block]]:
