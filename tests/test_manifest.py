@@ -22,3 +22,15 @@ def test_manifest_declares_the_command_events_shortcut_and_scopes() -> None:
     needed |= {"pins:write", "files:write", "groups:read", "im:history", "mpim:history", "groups:history"}
     assert needed <= scopes
     assert len(manifest["display_information"]["name"]) <= 35
+
+
+def test_the_bot_display_name_keeps_to_slacks_manifest_rules() -> None:
+    """Slack's app manifest reference: the bot user's display_name is at most 80 characters of
+    lower-case letters, digits, ``-``, ``_`` and ``.``; anything else is refused when the app is created."""
+    import re
+
+    import yaml
+
+    manifest = yaml.safe_load((Path(__file__).resolve().parents[1] / "manifest.yml").read_text())
+    name = manifest["features"]["bot_user"]["display_name"]
+    assert re.fullmatch(r"[a-z0-9._-]{1,80}", name), name
