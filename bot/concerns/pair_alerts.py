@@ -12,7 +12,7 @@ from :func:`state_for_row`:
 
 Each button's value is the id of the outbox row that posted it (``<id>`` or ``<id>:<role>``);
 the row says which programme, pair and alert it is about, so a click is checked against the
-programme's leads (anyone else, or a forged id, gets :data:`NOT_VISIBLE`). What was done is an
+programme's leads (anyone else, or a forged id, gets ``pair_alerts.not_visible``). What was done is an
 :class:`~bot.models.AlertAction` row, and every posted copy of the alert (each row's ``slack_ts``
 and ``channel_id``, recorded by the dispatcher) is returned for the caller to update in Slack.
 
@@ -42,7 +42,6 @@ from bot.programmes.access import is_lead
 CHECK_IN_KIND = "pair_alert_check_in"
 CHECK_IN_MAX = 2000
 ROLES = ("mentor", "mentee")
-NOT_VISIBLE = "That alert doesn't exist, or it isn't one you can act on."
 PAUSED = "The pair is paused and both people have been told, neutrally."
 
 # How a pair alert's base text is rendered again for an updated copy, by outbox kind.

@@ -38,7 +38,6 @@ MATCH_CONFIRMED = "match_confirmed"
 
 RULE_AUTHOR = "consent"  # MatchRule.created_by for the private "not this pair" rule
 DEFAULT_CONSENT_DAYS = 3
-CLOSED = "This proposed match is no longer open, so there is nothing to do here."
 
 
 def offer_topic(offer_id: int) -> str:
