@@ -149,7 +149,7 @@ def cmd_import_event(args: argparse.Namespace) -> int:
     """Load a speed mentoring event's participants from a CSV; bad rows are reported by line and not saved."""
     from bot.runtime import Runtime
     from bot.speed_events.imports import import_event_participants
-    from bot.speed_events.service import PersonInfo, find_event
+    from bot.speed_events.records import PersonInfo, find_event
 
     settings = _settings_for("tools")
     settings.require_for("worker")  # needs the bot token (to find people) and the encryption keys

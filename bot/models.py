@@ -600,7 +600,7 @@ class AlertAction(Base):
 
 # ---------------------------------------------------------------------------------------------
 # Reverse speed mentoring events (issue 8).
-# Owned by bot/speed_events/service.py; the rotation itself is bot/speed_events/rotation.py.
+# Owned by bot/speed_events/ (records, service, plans, feedback); the rotation itself is rotation.py.
 
 
 class SpeedEvent(Base):

@@ -12,10 +12,10 @@ from bot import submissions
 from bot.blockkit import escape
 from bot.blockkit.forms import date_value, int_value, metadata, read_values, text_value
 from bot.clock import now
-from bot.errors import FieldErrors, NotAllowed, NotFound
+from bot.errors import FieldErrors, NotAllowed, NotFound, error_text
 from bot.programmes import service as programme_service
 from bot.runtime import Runtime
-from bot.speed_events import blocks, service
+from bot.speed_events import blocks, feedback, plans, records, service
 from handlers.commands import CommandCall
 from handlers.common import (
     Listeners,
@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 USAGE = "Usage: `/mentoring event new`, `/mentoring event plan [event name]` or `/mentoring event summary [event name]`"
 
 
-def event_form_input(values: dict[str, Any]) -> service.EventInput:
+def event_form_input(values: dict[str, Any]) -> records.EventInput:
     raw_time = values.get("start_time")
     start: time | None = None
     if raw_time:
@@ -49,7 +49,7 @@ def event_form_input(values: dict[str, Any]) -> service.EventInput:
             errors[field] = "Enter a whole number."
         return value
 
-    data = service.EventInput(
+    data = records.EventInput(
         name=text_value(values, "name"),
         day=date_value(values, "day"),
         start_time=start,
@@ -67,8 +67,8 @@ def event_form_input(values: dict[str, Any]) -> service.EventInput:
     return data
 
 
-def feedback_form_input(values: dict[str, Any]) -> service.FeedbackInput:
-    return service.FeedbackInput(
+def feedback_form_input(values: dict[str, Any]) -> feedback.FeedbackInput:
+    return feedback.FeedbackInput(
         usefulness=int_value(values, "usefulness"),
         recommend=str(values.get("recommend") or ""),
         start_programme=str(values.get("start_programme") or ""),
@@ -83,19 +83,19 @@ def event_id_of(body: dict[str, Any]) -> int:
     return parse_int(action_value(body).split(":")[0])
 
 
-def person_info(runtime: Runtime, user_id: str) -> service.PersonInfo:
+def person_info(runtime: Runtime, user_id: str) -> records.PersonInfo:
     """What Slack says about a person; just the id when Slack can't say (the event still works)."""
     try:
         user = runtime.gateway.user(user_id)
     except Exception:
         log.warning("Could not look a person up in Slack", exc_info=True)
-        return service.PersonInfo(user_id, "")
-    return service.PersonInfo(user.id, user.real_name, user.title, user.tz)
+        return records.PersonInfo(user_id, "")
+    return records.PersonInfo(user.id, user.real_name, user.title, user.tz)
 
 
 def open_plan(runtime: Runtime, trigger_id: str, user_id: str, event_id: int) -> None:
     try:
-        overview = service.plan_overview(runtime.db, event_id, by=user_id, admin=user_is_admin(runtime, user_id))
+        overview = plans.plan_overview(runtime.db, event_id, by=user_id, admin=user_is_admin(runtime, user_id))
     except (NotAllowed, NotFound) as error:
         tell(runtime, user_id, str(error))
         return
@@ -109,13 +109,13 @@ def plan_context(runtime: Runtime, body: dict[str, Any]) -> tuple[str, int, bool
     return user_id, event_id, user_is_admin(runtime, user_id)
 
 
-def change_notice(change: service.PlanChange | None) -> str:
+def change_notice(change: plans.PlanChange | None) -> str:
     if change is None or change.from_round is None:
         return ""
     return f" Rounds {change.from_round} onwards are re-planned; {len(change.notified)} person(s) were told."
 
 
-def refresh_plan(runtime: Runtime, view: dict[str, Any], overview: service.PlanOverview, notice: str) -> None:
+def refresh_plan(runtime: Runtime, view: dict[str, Any], overview: plans.PlanOverview, notice: str) -> None:
     """Show the change on the plan modal under a pushed form (its id rides in the form's metadata)."""
     parent = str(metadata(view).get("parent") or "")
     if parent:
@@ -131,13 +131,13 @@ def event_command(call: CommandCall) -> None:
     name = " ".join(call.args[1:])
     admin = user_is_admin(runtime, call.user_id)
     if action == "new":
-        if not service.may_create_events(runtime.db, call.user_id, admin=admin):
-            ephemeral(call.ack, service.CREATE_ONLY)
+        if not records.may_create_events(runtime.db, call.user_id, admin=admin):
+            ephemeral(call.ack, error_text("speed_events.create_only"))
             return
         call.ack()
         runtime.gateway.open_view(call.trigger_id, blocks.event_modal(person_info(runtime, call.user_id).tz))
     elif action in ("plan", "summary"):
-        event = service.event_for_lead(runtime.db, call.user_id, name, admin=admin)
+        event = records.event_for_lead(runtime.db, call.user_id, name, admin=admin)
         if isinstance(event, str):
             ephemeral(call.ack, event)
             return
@@ -145,7 +145,7 @@ def event_command(call: CommandCall) -> None:
             call.ack()
             open_plan(runtime, call.trigger_id, call.user_id, event.id)
             return
-        summary = service.event_summary(
+        summary = feedback.event_summary(
             runtime.db, event.id, by=call.user_id, admin=admin, min_group=runtime.settings.min_group_size
         )
         text, body = blocks.summary_blocks(runtime.content, summary)
@@ -157,7 +157,7 @@ def event_command(call: CommandCall) -> None:
 def create_event(ack: Ack, body: dict[str, Any], view: dict[str, Any], runtime: Runtime) -> None:
     """Checked before the modal closes; saving and inviting happen after (they look people up in Slack)."""
     user_id = acting_user(body)
-    may_create = service.may_create_events(runtime.db, user_id, admin=user_is_admin(runtime, user_id))
+    may_create = records.may_create_events(runtime.db, user_id, admin=user_is_admin(runtime, user_id))
     try:
         data = event_form_input(read_values(view))
         if not data.lead_ids:
@@ -191,8 +191,8 @@ def open_rsvp(ack: Ack, body: dict[str, Any], respond: Respond, runtime: Runtime
     ack()
     event_id = event_id_of(body)
     try:
-        participant = service.participant_of(runtime.db, event_id, acting_user(body))
-        event = service.get_event(runtime.db, event_id)
+        participant = records.participant_of(runtime.db, event_id, acting_user(body))
+        event = records.get_event(runtime.db, event_id)
     except NotFound as error:
         answer_privately(runtime, body, respond, str(error))
         return
@@ -205,7 +205,7 @@ def save_rsvp(ack: Ack, body: dict[str, Any], view: dict[str, Any], runtime: Run
     user_id = acting_user(body)
     meta = metadata(view)
     values = read_values(view)
-    answers = service.PreEventAnswers(
+    answers = records.PreEventAnswers(
         organisation=text_value(values, "organisation"),
         inclusion_statement=text_value(values, "inclusion_statement"),
         understanding_gap=text_value(values, "understanding_gap"),
@@ -230,7 +230,7 @@ def save_rsvp(ack: Ack, body: dict[str, Any], view: dict[str, Any], runtime: Run
     if rsvp.replayed:
         return
     participant = rsvp.participant
-    event = service.get_event(runtime.db, participant.event_id)
+    event = records.get_event(runtime.db, participant.event_id)
     if meta.get("channel") and meta.get("ts"):
         try:
             note = f"You said yes to {escape(event.name)}. Thank you!"
@@ -249,7 +249,7 @@ def decline(ack: Ack, body: dict[str, Any], respond: Respond, runtime: Runtime) 
     event_id = event_id_of(body)
     try:
         service.rsvp_no(runtime.db, event_id, acting_user(body))
-        event = service.get_event(runtime.db, event_id)
+        event = records.get_event(runtime.db, event_id)
     except NotFound as error:
         answer_privately(runtime, body, respond, str(error))
         return
@@ -276,7 +276,7 @@ def rerun(ack: Ack, body: dict[str, Any], runtime: Runtime) -> None:
     ack()
     user_id, event_id, admin = plan_context(runtime, body)
     try:
-        overview = service.plan_overview(runtime.db, event_id, by=user_id, admin=admin, rerun=True)
+        overview = plans.plan_overview(runtime.db, event_id, by=user_id, admin=admin, rerun=True)
     except (NotAllowed, NotFound) as error:
         answer_privately(runtime, body, None, str(error))
         return
@@ -288,11 +288,11 @@ def open_swap(ack: Ack, body: dict[str, Any], runtime: Runtime) -> None:
     ack()
     user_id, event_id, admin = plan_context(runtime, body)
     try:
-        event = service.check_event_lead(runtime.db, event_id, user_id, admin=admin)
+        event = records.check_event_lead(runtime.db, event_id, user_id, admin=admin)
     except (NotAllowed, NotFound) as error:
         answer_privately(runtime, body, None, str(error))
         return
-    first = 1 if event.status == "draft" else (service.timeline(event).next_round(now()) or event.rounds)
+    first = 1 if event.status == "draft" else (records.timeline(event).next_round(now()) or event.rounds)
     view = blocks.swap_modal(event.id, str(body["view"]["id"]), first, event.rounds)
     runtime.gateway.push_view(str(body["trigger_id"]), view)
 
@@ -301,7 +301,7 @@ def open_absent(ack: Ack, body: dict[str, Any], runtime: Runtime) -> None:
     ack()
     user_id, event_id, admin = plan_context(runtime, body)
     try:
-        event = service.check_event_lead(runtime.db, event_id, user_id, admin=admin)
+        event = records.check_event_lead(runtime.db, event_id, user_id, admin=admin)
     except (NotAllowed, NotFound) as error:
         answer_privately(runtime, body, None, str(error))
         return
@@ -313,7 +313,7 @@ def swap(ack: Ack, body: dict[str, Any], view: dict[str, Any], runtime: Runtime)
     values = read_values(view)
     first, second = str(values.get("first") or ""), str(values.get("second") or "")
     try:
-        overview, change = service.swap_people(
+        overview, change = plans.swap_people(
             runtime.db, event_id, first, second, int_value(values, "from_round"), by=user_id, admin=admin
         )
     except FieldErrors as error:
@@ -344,7 +344,7 @@ def absent(ack: Ack, body: dict[str, Any], view: dict[str, Any], runtime: Runtim
     ack()  # marking someone absent may re-plan the rounds ahead
     try:
         participant, change = service.mark_absent(runtime.db, event_id, person, by=user_id, admin=admin)
-        overview = service.plan_overview(runtime.db, event_id, by=user_id, admin=admin)
+        overview = plans.plan_overview(runtime.db, event_id, by=user_id, admin=admin)
     except (FieldErrors, NotAllowed, NotFound) as error:
         tell(runtime, user_id, str(error))
         return
@@ -356,14 +356,14 @@ def publish(ack: Ack, body: dict[str, Any], runtime: Runtime) -> None:
     """The plan modal's submit button: lead-checked at once, published after the acknowledgement."""
     user_id, event_id, admin = plan_context(runtime, body)
     try:
-        service.check_event_lead(runtime.db, event_id, user_id, admin=admin)
+        records.check_event_lead(runtime.db, event_id, user_id, admin=admin)
     except (NotAllowed, NotFound) as error:
         ack()
         answer_privately(runtime, body, None, str(error))
         return
     ack()  # publishing schedules every attendee's messages: not inside Slack's 3 seconds
     try:
-        overview = service.publish(
+        overview = plans.publish(
             runtime.db, event_id, by=user_id, admin=admin, min_group=runtime.settings.min_group_size
         )
     except (NotAllowed, NotFound) as error:
@@ -378,7 +378,7 @@ def publish(ack: Ack, body: dict[str, Any], runtime: Runtime) -> None:
 def open_feedback(ack: Ack, body: dict[str, Any], respond: Respond, runtime: Runtime) -> None:
     ack()
     try:
-        event = service.get_event(runtime.db, event_id_of(body))
+        event = records.get_event(runtime.db, event_id_of(body))
     except NotFound as error:
         answer_privately(runtime, body, respond, str(error))
         return
@@ -389,7 +389,7 @@ def save_feedback(ack: Ack, body: dict[str, Any], view: dict[str, Any], runtime:
     user_id = acting_user(body)
     event_id = parse_int(metadata(view).get("event_id"))
     try:
-        first = service.submit_feedback(runtime.db, event_id, user_id, feedback_form_input(read_values(view)))
+        first = feedback.submit_feedback(runtime.db, event_id, user_id, feedback_form_input(read_values(view)))
     except FieldErrors as error:
         ack_field_errors(ack, error, view)
         return
@@ -397,7 +397,7 @@ def save_feedback(ack: Ack, body: dict[str, Any], view: dict[str, Any], runtime:
         ack_field_errors(ack, FieldErrors({"usefulness": str(error)}), view)
         return
     ack()
-    tell(runtime, user_id, blocks.feedback_thanks(service.get_event(runtime.db, event_id), first))
+    tell(runtime, user_id, blocks.feedback_thanks(records.get_event(runtime.db, event_id), first))
 
 
 def create_programme(ack: Ack, body: dict[str, Any], respond: Respond, runtime: Runtime) -> None:
@@ -405,7 +405,7 @@ def create_programme(ack: Ack, body: dict[str, Any], respond: Respond, runtime: 
     ack()
     user_id = acting_user(body)
     try:
-        programme_id, invited = service.create_programme_from_interested(
+        programme_id, invited = feedback.create_programme_from_interested(
             runtime.db, event_id_of(body), by=user_id, admin=user_is_admin(runtime, user_id)
         )
     except (NotAllowed, NotFound, FieldErrors) as error:

@@ -151,12 +151,9 @@ errors["name"] = f"Keep it under {MAX}."
 def test_constants_handlers_still_show_as_words_match_the_content() -> None:
     from bot.journey import service as journey
     from bot.programmes import access
-    from bot.speed_events import service as speed_events
 
     assert error_text("programmes.lead_only") == access.LEAD_ONLY
     assert error_text("journey.not_a_member") == journey.NOT_A_MEMBER
-    assert error_text("speed_events.lead_only") == speed_events.EVENT_LEAD_ONLY
-    assert error_text("speed_events.create_only") == speed_events.CREATE_ONLY
 
 
 # --------------------------------------------------------------------------------------------

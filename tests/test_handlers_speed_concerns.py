@@ -28,6 +28,8 @@ from bot.programmes.leads_channel import ChannelFacts
 from bot.runtime import Runtime
 from bot.settings import Settings
 from bot.speed_events import blocks as speed_blocks
+from bot.speed_events import plans as speed_plans
+from bot.speed_events import records as speed_records
 from bot.speed_events import service as speed_service
 from handlers import concerns, speed_events
 from handlers.commands import CommandCall
@@ -178,7 +180,7 @@ def concern_row(db: Database, concern_id: int) -> Concern:
 
 
 def speed_event(db: Database) -> int:
-    data = speed_service.EventInput(
+    data = speed_records.EventInput(
         name="Spring Speed Mentoring",
         day=date(2027, 3, 10),
         start_time=time(14, 0),
@@ -189,8 +191,8 @@ def speed_event(db: Database) -> int:
         mentee_ids=[MENTEE],
     )
     people = {
-        MENTOR: speed_service.PersonInfo(MENTOR, "Amara Okafor"),
-        MENTEE: speed_service.PersonInfo(MENTEE, "Diana Reyes"),
+        MENTOR: speed_records.PersonInfo(MENTOR, "Amara Okafor"),
+        MENTEE: speed_records.PersonInfo(MENTEE, "Diana Reyes"),
     }
     return speed_service.create_event(db, data, created_by=ADMIN, people=people, may_create=True).id
 
@@ -207,7 +209,7 @@ def participant(db: Database, event_id: int, user_id: str) -> SpeedEventParticip
 
 
 def plan_modal(runtime: Runtime, event_id: int) -> dict[str, Any]:
-    return speed_blocks.plan_view(speed_service.plan_overview(runtime.db, event_id, by=LEAD, admin=False))
+    return speed_blocks.plan_view(speed_plans.plan_overview(runtime.db, event_id, by=LEAD, admin=False))
 
 
 # ---------------------------------------------------------------------------------- concerns: raising one
@@ -386,7 +388,7 @@ def test_the_concerns_command_lists_what_each_person_may_see(runtime: Runtime) -
 def test_only_admins_and_leads_may_set_up_an_event(runtime: Runtime, gateway: FakeGateway, clock: Any) -> None:
     call, ack, _ = command(runtime, OUTSIDER, "event new")
     speed_events.event_command(call)
-    assert ack.last["text"] == speed_service.CREATE_ONLY
+    assert ack.last["text"] == error_text("speed_events.create_only")
     assert gateway.calls_to("open_view") == []
 
     call, ack, _ = command(runtime, ADMIN, "event new")
@@ -406,7 +408,7 @@ def test_the_event_plan_command_opens_the_plan_for_its_lead_only(
     speed_event(runtime.db)
     call, ack, _ = command(runtime, OUTSIDER, "event plan Spring Speed Mentoring")
     speed_events.event_command(call)
-    assert ack.last["text"] == speed_service.EVENT_LEAD_ONLY
+    assert ack.last["text"] == error_text("speed_events.lead_only")
     assert gateway.calls_to("open_view") == []
 
     call, ack, _ = command(runtime, LEAD, "event plan")
@@ -475,7 +477,7 @@ def test_a_yes_is_saved_and_the_invitation_updated(runtime: Runtime, gateway: Fa
     event_id = speed_event(runtime.db)
     form = speed_blocks.rsvp_modal(
         runtime.content,
-        speed_service.get_event(runtime.db, event_id),
+        speed_records.get_event(runtime.db, event_id),
         participant(runtime.db, event_id, MENTEE),
         {"channel": "DCHANNEL", "ts": "1700000000.000100"},
     )
@@ -527,14 +529,14 @@ def test_plan_buttons_refuse_anyone_but_the_events_leads(runtime: Runtime, gatew
     modal = plan_modal(runtime, event_id)
     for listener in (speed_events.rerun, speed_events.open_swap, speed_events.open_absent):
         listener(Recorder(), from_modal(OUTSIDER, "speed_plan_rerun", "", modal, "VPLAN"), runtime)
-    assert gateway.dm_texts(OUTSIDER) == [speed_service.EVENT_LEAD_ONLY] * 3
+    assert gateway.dm_texts(OUTSIDER) == [error_text("speed_events.lead_only")] * 3
     assert gateway.calls_to("update_view") == [] and gateway.calls_to("push_view") == []
 
     ack = Recorder()
     speed_events.publish(ack, submission(OUTSIDER, {**modal, "id": "VPLAN"}), runtime)
     assert ack.calls == [{}], "the modal closes; the refusal comes privately"
-    assert gateway.dm_texts(OUTSIDER)[-1] == speed_service.EVENT_LEAD_ONLY
-    assert speed_service.get_event(runtime.db, event_id).status == "draft"
+    assert gateway.dm_texts(OUTSIDER)[-1] == error_text("speed_events.lead_only")
+    assert speed_records.get_event(runtime.db, event_id).status == "draft"
 
 
 def test_the_lead_reruns_the_plan_and_opens_the_swap_form(runtime: Runtime, gateway: FakeGateway, clock: Any) -> None:
@@ -555,7 +557,7 @@ def test_the_plan_button_in_a_message_opens_the_plan_or_says_why_not(
 ) -> None:
     event_id = speed_event(runtime.db)
     speed_events.open_plan_button(Recorder(), from_message(OUTSIDER, "speed_open_plan", str(event_id)), runtime)
-    assert gateway.dm_texts(OUTSIDER) == [speed_service.EVENT_LEAD_ONLY]
+    assert gateway.dm_texts(OUTSIDER) == [error_text("speed_events.lead_only")]
     speed_events.open_plan_button(Recorder(), from_message(LEAD, "speed_open_plan", str(event_id)), runtime)
     [opened] = gateway.calls_to("open_view")
     assert opened["view"]["callback_id"] == speed_blocks.PLAN_VIEW
@@ -569,7 +571,7 @@ def test_creating_a_programme_from_an_event_is_for_its_leads(
     speed_events.create_programme(
         Recorder(), from_message(OUTSIDER, "speed_create_programme", str(event_id)), respond, runtime
     )
-    assert respond.last["text"] == speed_service.EVENT_LEAD_ONLY
+    assert respond.last["text"] == error_text("speed_events.lead_only")
     respond = Recorder()
     speed_events.create_programme(
         Recorder(), from_message(LEAD, "speed_create_programme", str(event_id)), respond, runtime

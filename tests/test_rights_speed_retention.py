@@ -10,7 +10,7 @@ from sqlalchemy import Text, cast, select
 from bot.closeout import service as closeout
 from bot.db import Database
 from bot.models import DataDeletion, SpeedEvent, SpeedEventFeedback, SpeedEventParticipant
-from bot.speed_events.service import timeline
+from bot.speed_events.records import timeline
 
 STARTS = datetime(2027, 3, 1, 10, tzinfo=UTC)
 

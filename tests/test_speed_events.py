@@ -21,8 +21,8 @@ from bot.emulator import view_text
 from bot.errors import FieldErrors, NotAllowed, error_text
 from bot.local_slack import LocalSlack
 from bot.models import OutboxMessage, SpeedEvent, SpeedEventParticipant
-from bot.speed_events import service
-from bot.speed_events.rotation import Attendee, plan_rotation
+from bot.speed_events import feedback, plans, records, service
+from bot.speed_events.rotation import Attendee, RotationPlan, adjust_swap, plan_rotation
 from tests.factory import (
     SPEED_START,
     SpeedWorld,
@@ -165,7 +165,7 @@ def test_non_leads_are_refused_every_lead_action(slack: LocalSlack, db: Database
         )
         assert ben is not None and ben.rsvp == "yes"
     with pytest.raises(NotAllowed) as refused:
-        service.create_programme_from_interested(db, event.id, by=amara.user_id, admin=False)
+        feedback.create_programme_from_interested(db, event.id, by=amara.user_id, admin=False)
     assert refused.value.code == "speed_events.lead_only"
 
 
@@ -195,7 +195,7 @@ def test_the_lead_swaps_two_people_and_marks_someone_absent(slack: LocalSlack, d
         (a, b)
         for i, a in enumerate(mentors)
         for b in mentors[i + 1 :]
-        if not isinstance(service.adjust_swap(plan, a, b), list)
+        if not isinstance(adjust_swap(plan, a, b), list)
     )
     lead.fill({"First person": valid[0], "Second person": valid[1]})
     result = lead.submit()
@@ -283,7 +283,7 @@ def test_a_published_plan_is_re_planned_when_someone_says_yes_late(slack: LocalS
                 OutboxMessage.recipient_user_id == world.people["dev"].user_id, OutboxMessage.status == "pending"
             )
         ).all()
-    assert sorted(dev_rows).count(service.ROUND_START_KIND) == 2
+    assert sorted(dev_rows).count(records.ROUND_START_KIND) == 2
 
 
 # --------------------------------------------------------------------------------------------
@@ -304,20 +304,20 @@ def test_a_mentees_answers_are_encrypted_at_rest(slack: LocalSlack, db: Database
 
 
 def test_feedback_totals_are_hidden_below_five_responses() -> None:
-    rows = [service.FeedbackRow(4, "yes", "maybe")] * 4
-    hidden = service.aggregate_feedback(rows)
+    rows = [feedback.FeedbackRow(4, "yes", "maybe")] * 4
+    hidden = feedback.aggregate_feedback(rows)
     assert not hidden.shown and hidden.responses == 4 and hidden.usefulness == {}
-    shown = service.aggregate_feedback([*rows, service.FeedbackRow(2, "no", "no")])
+    shown = feedback.aggregate_feedback([*rows, feedback.FeedbackRow(2, "no", "no")])
     assert shown.shown
     assert shown.usefulness == {1: 0, 2: 1, 3: 0, 4: 4, 5: 0}
     assert shown.recommend == {"yes": 4, "maybe": 0, "no": 1}
-    assert service.aggregate_feedback(rows[:2], min_group=1).shown is False, "never below three"
+    assert feedback.aggregate_feedback(rows[:2], min_group=1).shown is False, "never below three"
 
 
 def test_feedback_form_checks_its_fields() -> None:
     with pytest.raises(FieldErrors) as caught:
-        service.validate_feedback(
-            service.FeedbackInput(usefulness=None, recommend="", start_programme="x", learned=" ")
+        feedback.validate_feedback(
+            feedback.FeedbackInput(usefulness=None, recommend="", start_programme="x", learned=" ")
         )
     assert caught.value.codes == {
         "usefulness": "speed_events.usefulness_required",
@@ -334,20 +334,20 @@ def test_feedback_form_checks_its_fields() -> None:
 def test_a_plan_survives_the_database_as_ids(db: Database) -> None:
     attendees = [Attendee(f"U{i}", "mentor" if i % 2 else "mentee", f"Org {i % 3}") for i in range(11)]
     plan = plan_rotation(attendees, 3, seed=4)
-    raw = service.plan_to_json(plan)
+    raw = plans.plan_to_json(plan)
     with db.session() as session:
         event = SpeedEvent(name="x", starts_at=SPEED_START, created_by="U0", plan=raw)
         session.add(event)
     with db.session() as session:
         stored = session.scalar(select(SpeedEvent))
         assert stored is not None and stored.plan is not None
-        again = service.plan_from_json(stored.plan)
+        again = plans.plan_from_json(stored.plan)
     assert again == plan
     assert again.summary() == plan.summary()
 
 
 def test_the_timeline_has_a_changeover_between_rounds() -> None:
-    times = service.Timeline(datetime(2027, 3, 10, 14, 0, tzinfo=UTC), 15, 30, 3)
+    times = records.Timeline(datetime(2027, 3, 10, 14, 0, tzinfo=UTC), 15, 30, 3)
     assert times.round_start(1) == datetime(2027, 3, 10, 14, 15, tzinfo=UTC)
     assert times.round_start(2) == datetime(2027, 3, 10, 14, 50, tzinfo=UTC)
     assert times.wrap_up(3) == datetime(2027, 3, 10, 15, 50, tzinfo=UTC)
@@ -359,7 +359,7 @@ def test_the_timeline_has_a_changeover_between_rounds() -> None:
 def test_validation_in_the_events_own_time_zone(db: Database) -> None:
     # 23:30 on 28 February in New York is already 1 March in UTC: the date is still "today" there.
     with freeze_time(datetime(2027, 3, 1, 4, 30, tzinfo=UTC)), db.session() as session:
-        data = service.EventInput(
+        data = records.EventInput(
             name="Late", day=date(2027, 2, 28), start_time=time(23, 45), tz="America/New_York", location="Zoom"
         )
         starts = service.validate_event(session, data)
@@ -437,7 +437,7 @@ def _event(db: Database) -> SpeedEvent:
         return event
 
 
-def _plan(db: Database) -> service.RotationPlan:
-    plan = service.current_plan(_event(db))
+def _plan(db: Database) -> RotationPlan:
+    plan = plans.current_plan(_event(db))
     assert plan is not None
     return plan

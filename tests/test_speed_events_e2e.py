@@ -20,7 +20,8 @@ from bot.emulator import view_text
 from bot.errors import NotAllowed, error_text
 from bot.local_slack import LocalSlack, Person
 from bot.models import OutboxMessage, Programme, SpeedEvent, SpeedEventParticipant
-from bot.speed_events import service
+from bot.speed_events import feedback, plans, records
+from bot.speed_events.rotation import RotationPlan
 from tests.factory import SPEED_NAMES, SPEED_START, SpeedWorld, create_event, say_yes, texts_seen
 
 
@@ -105,7 +106,7 @@ def test_a_whole_speed_event_with_a_drop_out_before_round_two(slack: LocalSlack,
     plan = _plan(db)
     for handle, person in world.people.items():
         [schedule] = [s for s in person.dms() if s.text.startswith("Your rounds at")]
-        first = service.meeting_in_round(plan, person.user_id, 1)
+        first = plans.meeting_in_round(plan, person.user_id, 1)
         assert first is not None, f"{handle} has a partner in round 1"
         partner = world.by_id(next(p for p in first.people if p != person.user_id))
         assert SPEED_NAMES[partner] in schedule.text
@@ -141,7 +142,7 @@ def test_a_whole_speed_event_with_a_drop_out_before_round_two(slack: LocalSlack,
         if kind == "start:1":
             # Gus can no longer stay: he says so before round 2; rounds 2 onwards are re-planned.
             clock.move_to(event_start + timedelta(minutes=30))
-            round_two = service.meeting_in_round(_plan(db), gus.user_id, 2)
+            round_two = plans.meeting_in_round(_plan(db), gus.user_id, 2)
             assert round_two is not None
             dropped_partner = world.by_id(next(p for p in round_two.people if p != gus.user_id))
             confirmation = next(s for s in gus.dms() if s.has_button("I can no longer come"))
@@ -157,13 +158,13 @@ def test_a_whole_speed_event_with_a_drop_out_before_round_two(slack: LocalSlack,
 
     # The new plan is sound: Gus is out of round 2, round 1 is unchanged, the rules hold.
     final = _plan(db)
-    assert service.meeting_in_round(final, gus.user_id, 2) is None
+    assert plans.meeting_in_round(final, gus.user_id, 2) is None
     assert all(gus.user_id not in m.people for m in final.meetings_in_round(2))
     assert [m for m in final.meetings_in_round(1)] == [m for m in plan.meetings_in_round(1)]
     assert dropped_partner is not None
     partner = world.people[dropped_partner]
     round_two_message = next(s for s in partner.dms() if s.text.startswith("Round 2 has started"))
-    new_meeting = service.meeting_in_round(final, partner.user_id, 2)
+    new_meeting = plans.meeting_in_round(final, partner.user_id, 2)
     if new_meeting is None:
         assert "You sit out this round" in round_two_message.text, "told why, never left out silently"
     else:
@@ -197,11 +198,11 @@ def test_a_whole_speed_event_with_a_drop_out_before_round_two(slack: LocalSlack,
     assert "SECRET" not in summary.text and "I learned" not in summary.text
     # Gus left, so he may not give feedback.
     with pytest.raises(NotAllowed) as refused:
-        service.submit_feedback(db, _event(db).id, gus.user_id, _feedback())
+        feedback.submit_feedback(db, _event(db).id, gus.user_id, _feedback())
     assert refused.value.code == "speed_events.feedback_participants_only"
 
     # Two hours after the end the lead gets the summary, with one click to a long programme.
-    clock.move_to(event_start + timedelta(minutes=80) + service.SUMMARY_AFTER)
+    clock.move_to(event_start + timedelta(minutes=80) + records.SUMMARY_AFTER)
     slack.deliver()
     summary_message = next(s for s in lead.dms() if s.text.startswith("Summary of Spring Speed Mentoring"))
     assert "2 attendee(s) asked to be invited to a longer programme:* Ben Hughes, Diana Reyes" in summary_message.text
@@ -242,8 +243,8 @@ def give_feedback(person: Person, *, interested: bool) -> None:
     assert "Thank you for your feedback" in texts_seen(person)
 
 
-def _feedback() -> service.FeedbackInput:
-    return service.FeedbackInput(usefulness=3, recommend="yes", start_programme="no", learned="Something.")
+def _feedback() -> feedback.FeedbackInput:
+    return feedback.FeedbackInput(usefulness=3, recommend="yes", start_programme="no", learned="Something.")
 
 
 def _event(db: Database) -> SpeedEvent:
@@ -253,8 +254,8 @@ def _event(db: Database) -> SpeedEvent:
         return event
 
 
-def _plan(db: Database) -> service.RotationPlan:
-    plan = service.current_plan(_event(db))
+def _plan(db: Database) -> RotationPlan:
+    plan = plans.current_plan(_event(db))
     assert plan is not None
     return plan
 

@@ -417,7 +417,7 @@ def purge_speed_event_text(db: Database, at: datetime | None = None) -> list[int
     (what they learned, what they will do) is emptied; the RSVPs and feedback ratings stay for the
     event's totals. Recorded as a deletion with counts only.
     """
-    from bot.speed_events.service import timeline
+    from bot.speed_events.records import timeline
 
     at = at or now()
     purged: list[int] = []

@@ -31,8 +31,10 @@ from bot.blockkit.forms import (
 )
 from bot.content import Content, fill
 from bot.models import SpeedEvent, SpeedEventParticipant
+from bot.speed_events.feedback import EventSummary
+from bot.speed_events.plans import PlanOverview, readable_summary
+from bot.speed_events.records import Timeline, timeline
 from bot.speed_events.rotation import Meeting, Unplaced
-from bot.speed_events.service import EventSummary, PlanOverview, Timeline, readable_summary, timeline
 
 EVENT_FORM = "speed_event_new"
 RSVP_FORM = "speed_rsvp"

@@ -18,7 +18,8 @@ from bot.clock import now
 from bot.db import Database
 from bot.models import SpeedEvent, SpeedEventParticipant
 from bot.programmes.imports import csv_rows, person_and_role
-from bot.speed_events.service import PersonInfo, add_participant, is_event_lead, timeline
+from bot.speed_events.records import PersonInfo, is_event_lead, timeline
+from bot.speed_events.service import add_participant
 
 REQUIRED_COLUMNS = ("slack", "role", "organisation")
 

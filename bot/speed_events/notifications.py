@@ -25,7 +25,7 @@ from bot.content import Content
 from bot.models import OutboxMessage, Programme, SpeedEvent, SpeedEventParticipant
 from bot.outbox import Kind, Rendered, Skip
 from bot.programmes.enrolment_blocks import invitation as programme_invitation
-from bot.speed_events import blocks, service
+from bot.speed_events import blocks, feedback, plans, records
 from bot.speed_events.rotation import RotationPlan
 
 
@@ -61,7 +61,7 @@ def _attendee(session: Session, row: OutboxMessage, round_number: int | None = N
         return event
     if event.status != "published":
         return Skip("the plan is not published")
-    plan = service.current_plan(event)
+    plan = plans.current_plan(event)
     if plan is None:
         return Skip("there is no plan")
     people = _people(session, event.id)
@@ -79,7 +79,7 @@ def render_invitation(session: Session, row: OutboxMessage, content: Content) ->
     event = _event(session, row)
     if isinstance(event, Skip):
         return event
-    if service.timeline(event).ends_at <= now():
+    if records.timeline(event).ends_at <= now():
         return Skip("the event is over")
     person = _people(session, event.id).get(str(row.recipient_user_id))
     if person is None:
@@ -113,7 +113,7 @@ def render_briefing(session: Session, row: OutboxMessage, content: Content) -> R
     ctx = _attendee(session, row, 1)
     if isinstance(ctx, Skip):
         return ctx
-    if now() >= service.timeline(ctx.event).starts_at:
+    if now() >= records.timeline(ctx.event).starts_at:
         return Skip("the event has started")
     text, body = blocks.briefing_reminder(content, ctx.event, ctx.reader)
     return Rendered(text=text, blocks=body, user_id=row.recipient_user_id)
@@ -129,7 +129,7 @@ def render_round_start(session: Session, row: OutboxMessage, content: Content) -
     ctx = _attendee(session, row, round_number)
     if isinstance(ctx, Skip):
         return ctx
-    meeting = service.meeting_in_round(ctx.plan, ctx.reader.user_id, round_number)
+    meeting = plans.meeting_in_round(ctx.plan, ctx.reader.user_id, round_number)
     unplaced = ctx.plan.unplaced_for(ctx.reader.user_id)
     if meeting is None and (unplaced is None or round_number not in unplaced.rounds):
         unplaced = None
@@ -143,7 +143,7 @@ def render_round_start(session: Session, row: OutboxMessage, content: Content) -
         unplaced,
         ctx.people,
         icebreaker,
-        service.timeline(ctx.event),
+        records.timeline(ctx.event),
     )
     return Rendered(text=text, blocks=body, user_id=row.recipient_user_id)
 
@@ -153,7 +153,7 @@ def render_wrap_up(session: Session, row: OutboxMessage, content: Content) -> Re
     ctx = _attendee(session, row, round_number)
     if isinstance(ctx, Skip):
         return ctx
-    if service.meeting_in_round(ctx.plan, ctx.reader.user_id, round_number) is None:
+    if plans.meeting_in_round(ctx.plan, ctx.reader.user_id, round_number) is None:
         return Skip("the person sits out this round")
     text, body = blocks.wrap_up(content, ctx.event, ctx.reader, round_number)
     return Rendered(text=text, blocks=body, user_id=row.recipient_user_id)
@@ -164,7 +164,7 @@ def render_swap(session: Session, row: OutboxMessage, content: Content) -> Rende
     ctx = _attendee(session, row, round_number + 1)
     if isinstance(ctx, Skip):
         return ctx
-    nxt = service.meeting_in_round(ctx.plan, ctx.reader.user_id, round_number + 1)
+    nxt = plans.meeting_in_round(ctx.plan, ctx.reader.user_id, round_number + 1)
     unplaced = ctx.plan.unplaced_for(ctx.reader.user_id)
     text, body = blocks.swap_now(content, ctx.event, ctx.reader, round_number, nxt, unplaced, ctx.people)
     return Rendered(text=text, blocks=body, user_id=row.recipient_user_id)
@@ -193,7 +193,7 @@ def render_summary(session: Session, row: OutboxMessage, content: Content) -> Re
     event = _event(session, row)
     if isinstance(event, Skip):
         return event
-    summary = service.summarise(session, event, int(row.payload.get("min_group") or service.DEFAULT_MIN_GROUP))
+    summary = feedback.summarise(session, event, int(row.payload.get("min_group") or records.DEFAULT_MIN_GROUP))
     text, body = blocks.summary_blocks(content, summary)
     return Rendered(text=text, blocks=body, user_id=row.recipient_user_id)
 
@@ -208,14 +208,14 @@ def render_programme_invitation(session: Session, row: OutboxMessage, content: C
 
 # Every timed message this feature sends: its kind, how it renders, its overdue policy.
 KINDS: dict[str, Kind] = {
-    service.INVITATION_KIND: Kind(render_invitation),
-    service.SCHEDULE_KIND: Kind(render_schedule),
-    service.BRIEFING_KIND: Kind(render_briefing, skip_if_later_than=timedelta(minutes=30)),
-    service.ROUND_START_KIND: Kind(render_round_start, skip_if_later_than=timedelta(minutes=10)),
-    service.WRAP_UP_KIND: Kind(render_wrap_up, skip_if_later_than=timedelta(minutes=3)),
-    service.SWAP_KIND: Kind(render_swap, skip_if_later_than=timedelta(minutes=service.SWAP_MINUTES)),
-    service.FEEDBACK_KIND: Kind(render_feedback),
-    service.LEAD_UPDATE_KIND: Kind(render_lead_update),
-    service.SUMMARY_KIND: Kind(render_summary),
-    service.PROGRAMME_INVITATION_KIND: Kind(render_programme_invitation),
+    records.INVITATION_KIND: Kind(render_invitation),
+    records.SCHEDULE_KIND: Kind(render_schedule),
+    records.BRIEFING_KIND: Kind(render_briefing, skip_if_later_than=timedelta(minutes=30)),
+    records.ROUND_START_KIND: Kind(render_round_start, skip_if_later_than=timedelta(minutes=10)),
+    records.WRAP_UP_KIND: Kind(render_wrap_up, skip_if_later_than=timedelta(minutes=3)),
+    records.SWAP_KIND: Kind(render_swap, skip_if_later_than=timedelta(minutes=records.SWAP_MINUTES)),
+    records.FEEDBACK_KIND: Kind(render_feedback),
+    records.LEAD_UPDATE_KIND: Kind(render_lead_update),
+    records.SUMMARY_KIND: Kind(render_summary),
+    records.PROGRAMME_INVITATION_KIND: Kind(render_programme_invitation),
 }
