@@ -67,7 +67,14 @@ def _error_view() -> dict[str, Any]:
 def handle_unexpected_error(
     error: Exception, body: Any, response: BoltResponse | None, respond: Any
 ) -> BoltResponse | None:
-    log.error("Unexpected error while handling %s", describe_request(body), exc_info=error)
+    acknowledged = response is None
+    log.error(
+        "Unexpected error while handling %s%s",
+        describe_request(body),
+        " (after ack: the person may see nothing)" if acknowledged else "",
+        exc_info=error,
+        extra={"after_ack": acknowledged},
+    )
     body = body if isinstance(body, dict) else {}
     if response is not None:  # not yet acknowledged: answer in the acknowledgement itself
         if body.get("type") == "view_submission":

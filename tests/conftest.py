@@ -7,6 +7,7 @@ unless ``REQUIRE_POSTGRES=1`` (CI), where an unreachable server fails the run.
 
 from __future__ import annotations
 
+import logging
 import os
 import uuid
 from collections.abc import Iterator
@@ -151,11 +152,40 @@ def raw_sqlite_bytes(path: str, suffixes: tuple[str, ...] = ("", "-wal", "-journ
 CONFORMANCE = Coverage()
 
 
+class ListenerFailures(logging.Handler):
+    """Every listener that raised, as the app's error handler logs it (bot/app.py)."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.ERROR)
+        self.seen: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.getMessage().startswith("Unexpected error while handling"):
+            kind = record.exc_info[1] if record.exc_info else None
+            self.seen.append(f"{record.getMessage()}: {type(kind).__name__}: {kind}")
+
+
+LISTENER_FAILURES = ListenerFailures()
+logging.getLogger("bot.app").addHandler(LISTENER_FAILURES)
+
+
+@pytest.fixture
+def listener_failures() -> list[str]:
+    """What the guard below has seen so far (for the test that proves the guard works)."""
+    return LISTENER_FAILURES.seen
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
-    """After each test, check the calls it made (tests/conformance.py); a problem fails that test."""
+    """After each test, check the calls it made (tests/conformance.py) and that no listener raised
+    (before or after ``ack()``); a problem fails that test."""
     seen = {id(emulator): len(emulator.calls) for emulator in list(LIVE_EMULATORS)}
+    failures_before = len(LISTENER_FAILURES.seen)
     result = yield
+    failed = LISTENER_FAILURES.seen[failures_before:]
+    if failed and item.get_closest_marker("listener_errors_expected") is None:
+        listed = "\n".join(f"  - {line}" for line in failed)
+        pytest.fail(f"a listener raised (Slack would show an error, or nothing):\n{listed}", pytrace=False)
     problems: list[str] = []
     # The emulator's own tests send Slack bad calls on purpose, to see them refused.
     if item.get_closest_marker("nonconforming_on_purpose") is None and "emulator" not in item.path.parts:
@@ -170,6 +200,9 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "nonconforming_on_purpose: the test sends Slack bad calls on purpose")
+    config.addinivalue_line(
+        "markers", "listener_errors_expected: the test makes a listener raise on purpose (to test the error handler)"
+    )
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:

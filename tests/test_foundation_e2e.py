@@ -85,6 +85,7 @@ def test_healthz_reports_app_and_database(slack: LocalSlack) -> None:
         assert json.loads(response.read()) == {"ok": True, "database": "up"}
 
 
+@pytest.mark.listener_errors_expected
 def test_unexpected_error_is_friendly_and_logged_without_text(
     slack: LocalSlack, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -97,6 +98,24 @@ def test_unexpected_error_is_friendly_and_logged_without_text(
     assert "something went wrong" in answer.text
     assert "Unexpected error while handling" in caplog.text
     assert "secret-words-typed-here" not in caplog.text
+
+
+@pytest.mark.listener_errors_expected
+def test_the_suite_notices_a_listener_that_raises_after_ack(
+    slack: LocalSlack, monkeypatch: pytest.MonkeyPatch, listener_failures: list[str]
+) -> None:
+    """tests/conftest.py fails any test in which a listener raised; this shows it sees one after ack()."""
+    from handlers import home
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("broken after ack")
+
+    monkeypatch.setattr(home, "publish_home", broken)
+    before = len(listener_failures)
+    slack.person("amara").open_home()
+    failed = listener_failures[before:]
+    assert failed and "RuntimeError: broken after ack" in failed[0]
+    assert "app_home_opened" in failed[0]
 
 
 def test_help_includes_multi_word_sub_commands(slack: LocalSlack) -> None:

@@ -151,6 +151,7 @@ class _Respond:
             raise ConnectionError("response_url unreachable")
 
 
+@pytest.mark.listener_errors_expected
 @pytest.mark.parametrize("body", ODD_BODIES, ids=range(len(ODD_BODIES)))
 def test_the_error_handler_takes_any_payload_shape(body: Any, written: io.StringIO) -> None:
     error = KeyError("boom")
@@ -161,6 +162,7 @@ def test_the_error_handler_takes_any_payload_shape(body: Any, written: io.String
     assert "Unexpected error while handling" in written.getvalue()
 
 
+@pytest.mark.listener_errors_expected
 def test_the_error_handler_still_answers_each_kind_kindly() -> None:
     error = RuntimeError("boom")
     pending = BoltResponse(status=200, body="")
