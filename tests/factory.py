@@ -7,11 +7,11 @@ services where only the resulting state does. No test module imports another; th
 from __future__ import annotations
 
 import json
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
+from freezegun import freeze_time
 from sqlalchemy import insert, select, update
 
 from bot.clock import now
@@ -31,6 +31,8 @@ from bot.models import (
     ProgrammeLead,
     Reflection,
 )
+from bot.programmes.enrolment import EnrolmentInput
+from bot.programmes.service import ProgrammeInput
 from bot.sessions import service as sessions
 
 
@@ -108,6 +110,38 @@ def hhmm(value: str) -> time:
     return time.fromisoformat(value)
 
 
+def approve_pair_through_services(
+    db: Database,
+    *,
+    programme: ProgrammeInput,
+    lead: Person,
+    mentor: tuple[Person, str, EnrolmentInput],
+    mentee: tuple[Person, str, EnrolmentInput],
+) -> tuple[int, int]:
+    """A programme and one pair made as in Slack, but through the services: the lead creates the
+    programme, both people enrol, the lead pins them together, approves, and the mentor accepts.
+    Returns (programme id, pair id). Timed messages this queues are sent when a test delivers."""
+    from bot.matching import consent, proposals
+    from bot.programmes import enrolment
+    from bot.programmes import service as programmes
+
+    created = programmes.create_programme(db, programme, created_by=lead.user_id, by_admin=True)
+    for person, real_name, data in (mentor, mentee):
+        data.programme_id = created.id
+        who = enrolment.Person(person.user_id, real_name, data.tz or "UTC")
+        enrolment.enrol(db, who, data, known_topics=data.topics)
+    proposals.set_rule(db, created.id, mentor[0].user_id, mentee[0].user_id, "pin", lead.user_id, admin=True)
+    proposal = proposals.compute_proposal(db, created.id, lead.user_id, admin=True)
+    assert [(r.mentor_id, r.mentee_id) for r in proposal.pairs] == [
+        (mentor[0].user_id, mentee[0].user_id)
+    ], proposal
+    approval = proposals.approve_proposal(db, created.id, lead.user_id, admin=True)
+    (offer,) = approval.offers
+    answer = consent.accept_offer(db, offer.id, mentor[0].user_id)
+    assert answer.pair_id is not None
+    return created.id, answer.pair_id
+
+
 def make_pair(
     slack: LocalSlack,
     db: Database,
@@ -120,41 +154,31 @@ def make_pair(
 ) -> PairWorld:
     """A programme with a lead, and an approved pair: (name, tz, work start, work end) per person."""
     lead = slack.person(lead_name)
-    people = {}
-    for role, (name, tz, _, _) in (("mentor", mentor), ("mentee", mentee)):
-        people[role] = slack.person(name, tz=tz)
-    with db.session() as session:
-        prog = Programme(name=programme, created_by=lead.user_id, **programme_settings)
-        session.add(prog)
-        session.flush()
-        session.add(ProgrammeLead(programme_id=prog.id, user_id=lead.user_id))
-        for role, (name, tz, start, end) in (("mentor", mentor), ("mentee", mentee)):
-            session.add(
-                Enrolment(
-                    programme_id=prog.id,
-                    user_id=people[role].user_id,
-                    role=role,
-                    status="matched",
-                    real_name=name.title(),
-                    organisation="Acme" if role == "mentor" else "Globex",
-                    department="Finance",
-                    tz=tz,
-                    work_start=hhmm(start),
-                    work_end=hhmm(end),
-                    work_days=[0, 1, 2, 3, 4],
-                    inclusion_statement="x" if role == "mentee" else None,
-                    understanding_gap="y" if role == "mentee" else None,
-                )
-            )
-        pair = Pair(
-            programme_id=prog.id,
-            mentor_user_id=people["mentor"].user_id,
-            mentee_user_id=people["mentee"].user_id,
-            approved_by=lead.user_id,
+    people: dict[str, tuple[Person, str, EnrolmentInput]] = {}
+    for role, (name, tz, start, end) in (("mentor", mentor), ("mentee", mentee)):
+        person = slack.person(name, tz=tz)
+        people[role] = (
+            person,
+            name.title(),
+            EnrolmentInput(
+                programme_id=0,
+                role=role,
+                organisation="Acme" if role == "mentor" else "Globex",
+                department="Finance",
+                tz=tz,
+                work_start=hhmm(start),
+                work_end=hhmm(end),
+                work_days=[0, 1, 2, 3, 4],
+                inclusion_statement="x" if role == "mentee" else "",
+                understanding_gap="y" if role == "mentee" else "",
+                privacy_confirmed=True,
+            ),
         )
-        session.add(pair)
-        session.flush()
-        return PairWorld(prog.id, pair.id, people["mentor"], people["mentee"], lead)
+    settings = ProgrammeInput(name=programme, lead_ids=[lead.user_id], cross_organisation=True, **programme_settings)
+    programme_id, pair_id = approve_pair_through_services(
+        db, programme=settings, lead=lead, mentor=people["mentor"], mentee=people["mentee"]
+    )
+    return PairWorld(programme_id, pair_id, people["mentor"][0], people["mentee"][0], lead)
 
 
 def sessions_of(db: Database, pair_id: int) -> list[MentoringSession]:
@@ -358,58 +382,45 @@ def build_world(
         if channel
         else None
     )
-    with db.session() as session:
-        programme = Programme(
-            name=name, created_by=lead.user_id, alerts_channel_id=channel_id, support_resources=SUPPORT
+    settings = ProgrammeInput(
+        name=name,
+        cross_organisation=True,
+        lead_ids=[lead.user_id],
+        backup_lead_id=backup.user_id,
+        alerts_channel_id=channel_id,
+        support_resources=SUPPORT,
+    )
+    people = []
+    for person, role, real, secret in (
+        (mentor, "mentor", f"{prefix}Amara Okafor", off_limits[0]),
+        (mentee, "mentee", f"{prefix}Diana Reyes", off_limits[1]),
+    ):
+        data = EnrolmentInput(
+            programme_id=0,
+            role=role,
+            organisation="Acme" if role == "mentor" else "Globex",
+            department="Finance",
+            off_limits=secret,
+            inclusion_statement="x" if role == "mentee" else "",
+            understanding_gap="y" if role == "mentee" else "",
+            privacy_confirmed=True,
         )
-        session.add(programme)
-        session.flush()
-        session.add(ProgrammeLead(programme_id=programme.id, user_id=lead.user_id))
-        session.add(ProgrammeLead(programme_id=programme.id, user_id=backup.user_id, is_backup=True))
-        for person, role, real, secret in (
-            (mentor, "mentor", f"{prefix}Amara Okafor", off_limits[0]),
-            (mentee, "mentee", f"{prefix}Diana Reyes", off_limits[1]),
-        ):
-            session.add(
-                Enrolment(
-                    programme_id=programme.id,
-                    user_id=person.user_id,
-                    role=role,
-                    status="matched",
-                    real_name=real,
-                    organisation="Acme" if role == "mentor" else "Globex",
-                    department="Finance",
-                    off_limits=secret or None,
-                    privacy_confirmed_at=now(),
-                )
-            )
-        pair = Pair(
-            programme_id=programme.id,
-            mentor_user_id=mentor.user_id,
-            mentee_user_id=mentee.user_id,
-            approved_by=lead.user_id,
-        )
-        session.add(pair)
-        session.flush()
-        return ConcernWorld(programme.id, pair.id, mentor, mentee, lead, backup, channel_id)
+        people.append((person, real, data))
+    programme_id, pair_id = approve_pair_through_services(
+        db, programme=settings, lead=lead, mentor=people[0], mentee=people[1]
+    )
+    return ConcernWorld(programme_id, pair_id, mentor, mentee, lead, backup, channel_id)
 
 
 def hold_session(db: Database, world: ConcernWorld, *, number: int = 1, hours_ago: int = 2) -> int:
-    """A session that took place, confirmed held through the sessions service (runs its hook)."""
+    """A session that took place ``hours_ago`` hours ago: booked the day before through the sessions
+    service (on a clock set back), then confirmed held through it (which runs its hook)."""
+    starts_at = now() - timedelta(hours=hours_ago)
+    with freeze_time(starts_at - timedelta(days=1)):
+        booking = sessions.book_session(db, world.pair_id, world.mentor.user_id, starts_at, allow_outside_hours=True)
+    session_id = booking.session.id
     with db.session() as session:
-        row = MentoringSession(
-            pair_id=world.pair_id,
-            programme_id=world.programme_id,
-            number=number,
-            starts_at=now() - timedelta(hours=hours_ago),
-            ends_at=now() - timedelta(hours=hours_ago - 1),
-            status="booked",
-            ics_uid=f"{uuid.uuid4()}@test",
-            booked_by=world.mentor.user_id,
-        )
-        session.add(row)
-        session.flush()
-        session_id = row.id
+        assert session.get(MentoringSession, session_id).number == number, "sessions are numbered in order"
     sessions.record_answer(db, session_id, world.mentor.user_id, "yes")
     return session_id
 
@@ -507,7 +518,11 @@ def seed_programme(
     concerns: int = 2,
     start: datetime = datetime(2027, 3, 1, 9, 0, tzinfo=UTC),
 ) -> int:
-    """A programme of ``pairs`` pairs, inserted in bulk: sessions, contracts, risk flags, reflections, concerns."""
+    """A programme of ``pairs`` pairs, inserted in bulk: sessions, contracts, risk flags, reflections, concerns.
+
+    The one builder that writes rows directly: it makes thousands of pairs for the scale tests and
+    benchmarks, where going through the services would take minutes. Every other world is built
+    through the services or through Slack."""
     with db.session() as session:
         programme = Programme(name=name, created_by="UADMIN", planned_sessions=6, created_at=start)
         session.add(programme)

@@ -105,5 +105,5 @@ def test_a_replayed_or_doubled_submission_makes_one_concern(slack: LocalSlack, d
     with db.session() as session:
         [receipt] = session.scalars(select(Submission)).all()
         assert receipt.kind == "concern"
-    receipts = [seen for seen in amara.dms() if "lead" in seen.text.lower()]
+    receipts = [seen for seen in amara.dms() if "your concern has gone" in seen.text.lower()]
     assert len(receipts) == 1, [seen.text for seen in receipts]
