@@ -8,13 +8,14 @@ import re
 from typing import Any
 
 from slack_bolt import Ack, Respond
+from slack_sdk.errors import SlackApiError
 
 from bot.blockkit import escape
 from bot.blockkit.forms import date_value, int_value, metadata, read_values, text_value
-from bot.errors import FieldErrors, NotAllowed, NotFound
+from bot.errors import FieldErrors, NotAllowed, NotFound, Problem
 from bot.models import Programme
 from bot.programmes import enrolment as enrolment_service
-from bot.programmes import pauses, refusals
+from bot.programmes import leads_channel, pauses, refusals
 from bot.programmes import service as programme_service
 from bot.programmes.blocks import PROGRAMME_FORM, programme_modal, programmes_list
 from bot.programmes.enrolment_blocks import (
@@ -29,6 +30,7 @@ from bot.programmes.enrolment_blocks import (
 from bot.programmes.pause_blocks import KEEP_PAUSING, RESUME_NOW, paused_message, resumed_message
 from bot.runtime import Runtime
 from bot.sessions.slots import parse_hhmm
+from bot.slack_gateway import error_code
 from handlers.commands import CommandCall
 from handlers.common import (
     Listeners,
@@ -162,6 +164,21 @@ def list_programmes(call: CommandCall) -> None:
     ephemeral(call.ack, text, blocks)
 
 
+def alerts_channel_problem(runtime: Runtime, data: programme_service.ProgrammeInput) -> Problem | None:
+    """Whether the chosen leads' channel can carry alerts, asked of Slack when the form is saved:
+    the app must be invited (Slack hides a private channel from an app that is not in it) and only
+    the programme's leads may be in it. The rule itself is :mod:`bot.programmes.leads_channel`."""
+    if not data.alerts_channel_id:
+        return None
+    allowed = set(data.lead_ids) | ({data.backup_lead_id} if data.backup_lead_id else set())
+    try:
+        facts = runtime.gateway.channel_facts(data.alerts_channel_id)
+    except SlackApiError as error:
+        log.info("The leads' channel could not be checked: %s", error_code(error))
+        return leads_channel.refusal_for_error(error_code(error))
+    return leads_channel.refusal(facts, allowed)
+
+
 def save_programme(ack: Ack, body: dict[str, Any], view: dict[str, Any], runtime: Runtime) -> None:
     db = runtime.db
     user_id = acting_user(body)
@@ -169,6 +186,9 @@ def save_programme(ack: Ack, body: dict[str, Any], view: dict[str, Any], runtime
     admin = user_is_admin(runtime, user_id)
     try:
         data = programme_form_input(read_values(view))
+        channel_problem = alerts_channel_problem(runtime, data)
+        if channel_problem is not None:
+            raise FieldErrors({"alerts_channel_id": channel_problem})
         if programme_id:
             programme = programme_service.update_programme(db, int(programme_id), data, by=user_id, by_admin=admin)
         else:

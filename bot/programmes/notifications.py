@@ -5,15 +5,16 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.blockkit import actions, button, context, escape, section
+from bot.blockkit import actions, button, channel_mention, context, escape, section
 from bot.clock import as_utc
 from bot.content import Content
 from bot.models import Enrolment, OutboxMessage, Pair, ParticipationPause, Programme
 from bot.outbox import Kind, Rendered, Skip
-from bot.programmes import pauses
+from bot.programmes import leads_alerts, pauses
 from bot.programmes.access import is_lead
 from bot.programmes.enrolment_blocks import NO_THANKS, NO_THANKS_LABEL
 from bot.programmes.imports import INVITATION_KIND, still_enrolled
+from bot.programmes.leads_channel import NOT_INVITED_ERRORS
 from bot.programmes.pause_blocks import lead_notice, partner_notice, resume_prompt, resumed_message
 from bot.programmes.refusals import refused_in
 
@@ -113,6 +114,23 @@ def render_resumed_notice(session: Session, row: OutboxMessage, content: Content
     return Rendered(text=text, blocks=[section(text)], user_id=record.user_id)
 
 
+def render_leads_channel_failed(session: Session, row: OutboxMessage, content: Content) -> Rendered | Skip:
+    """To a lead: the leads' channel refused an alert (the alert itself follows by DM), and why."""
+    programme = session.get(Programme, row.programme_id or 0)
+    if programme is None:
+        return Skip("the programme no longer exists")
+    if row.recipient_user_id is None or not is_lead(session, programme.id, row.recipient_user_id):
+        return Skip("the recipient is no longer a lead of this programme")
+    channel = str(row.payload.get("channel_id") or "")
+    words = (
+        "leads_channel_not_invited"
+        if str(row.payload.get("error")) in NOT_INVITED_ERRORS
+        else "leads_channel_unusable"
+    )
+    text = content.message(words, channel=channel_mention(channel), programme=escape(programme.name))
+    return Rendered(text=text, blocks=[section(text)], user_id=row.recipient_user_id)
+
+
 # Every timed message this feature sends: its kind, how it renders, its overdue policy.
 KINDS: dict[str, Kind] = {
     INVITATION_KIND: Kind(render_import_invitation),
@@ -121,4 +139,5 @@ KINDS: dict[str, Kind] = {
     pauses.RESUME_PROMPT: Kind(render_resume_prompt),
     pauses.AUTO_RESUME: Kind(render_auto_resume),
     pauses.RESUMED_NOTICE: Kind(render_resumed_notice),
+    leads_alerts.CHANNEL_FAILED: Kind(render_leads_channel_failed),
 }
