@@ -20,6 +20,7 @@ from bot.matching.blocks import (
     SWAP_FORM,
     matched_notice,
     offer_answered_message,
+    profiles_modal,
     proposal_modal,
     rule_modal,
     swap_modal,
@@ -61,7 +62,7 @@ def match(call: CommandCall) -> None:
     call.ack()
     admin = user_is_admin(runtime, call.user_id)
     proposal = proposals.compute_proposal(runtime.db, programme.id, call.user_id, admin=admin)
-    runtime.gateway.open_view(call.trigger_id, proposal_modal(proposal))
+    runtime.gateway.open_view(call.trigger_id, proposal_modal(proposal, runtime.content.topic_label))
 
 
 # ------------------------------------------------------------------------ the lead's proposal modal
@@ -78,7 +79,8 @@ def refresh(
     runtime: Runtime, view_id: str, programme_id: int, user_id: str, admin: bool, *, rerun: bool = False
 ) -> None:
     get = proposals.compute_proposal if rerun else proposals.current_proposal
-    runtime.gateway.update_view(view_id, proposal_modal(get(runtime.db, programme_id, user_id, admin=admin)))
+    proposal = get(runtime.db, programme_id, user_id, admin=admin)
+    runtime.gateway.update_view(view_id, proposal_modal(proposal, runtime.content.topic_label))
 
 
 def answer_refusal(runtime: Runtime, body: dict[str, Any], respond: Respond | None, error: Exception) -> None:
@@ -96,7 +98,9 @@ def edit_pair(ack: Ack, body: dict[str, Any], respond: Respond, runtime: Runtime
         row = next((r for r in proposal.pairs if r.id == int(raw_id)), None)
         if row is None:
             raise NotFound("That pair is no longer in the proposal.")
-        if verb == "forbid":
+        if verb == "profiles":
+            runtime.gateway.push_view(str(body["trigger_id"]), profiles_modal(row, runtime.content.topic_label))
+        elif verb == "forbid":
             proposals.set_rule(runtime.db, programme_id, row.mentor_id, row.mentee_id, "forbid", user_id, admin=admin)
             refresh(runtime, body["view"]["id"], programme_id, user_id, admin, rerun=True)
         else:
@@ -270,7 +274,7 @@ def open_next_proposal(ack: Ack, body: dict[str, Any], respond: Respond, runtime
     except (NotAllowed, NotFound) as error:
         answer_privately(runtime, body, respond, str(error) if isinstance(error, NotFound) else LEAD_ONLY)
         return
-    runtime.gateway.open_view(str(body["trigger_id"]), proposal_modal(proposal))
+    runtime.gateway.open_view(str(body["trigger_id"]), proposal_modal(proposal, runtime.content.topic_label))
 
 
 LISTENERS = Listeners(

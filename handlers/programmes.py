@@ -207,18 +207,7 @@ def save_programme(ack: Ack, body: dict[str, Any], view: dict[str, Any], runtime
         f"*{escape(programme.name)}* is {verb}. Leads can invite people with `/mentoring invite @person ...`; "
         "anyone can enrol with `/mentoring join`.",
     )
-    if not programme_id:
-        for lead in programme.leads:
-            if lead.user_id == user_id:
-                continue
-            role = "backup lead" if lead.is_backup else "a programme lead"
-            tell(
-                runtime,
-                lead.user_id,
-                f"<@{user_id}> has made you {role} of *{escape(programme.name)}*. As an independent lead you "
-                "match pairs, receive concerns and keep an eye on how pairs are doing. "
-                "Type `/mentoring help` to see the lead commands.",
-            )
+    # New leads and backup leads get the lead's guide through the outbox (bot.programmes.service).
 
 
 def open_enrolment(runtime: Runtime, trigger_id: str, user_id: str, programmes: list[Programme]) -> None:

@@ -5,18 +5,19 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.blockkit import actions, button, channel_mention, context, escape, section
+from bot.blockkit import actions, button, channel_mention, context, escape, mention, section
 from bot.clock import as_utc
 from bot.content import Content
 from bot.models import Enrolment, OutboxMessage, Pair, ParticipationPause, Programme
 from bot.outbox import Kind, Rendered, Skip
 from bot.programmes import leads_alerts, pauses
 from bot.programmes.access import is_lead
-from bot.programmes.enrolment_blocks import NO_THANKS, NO_THANKS_LABEL
+from bot.programmes.enrolment_blocks import NO_THANKS, NO_THANKS_LABEL, guide_blocks
 from bot.programmes.imports import INVITATION_KIND, still_enrolled
 from bot.programmes.leads_channel import NOT_INVITED_ERRORS
 from bot.programmes.pause_blocks import lead_notice, partner_notice, resume_prompt, resumed_message
 from bot.programmes.refusals import refused_in
+from bot.programmes.service import LEAD_GUIDE
 
 
 def render_import_invitation(session: Session, row: OutboxMessage, content: Content) -> Rendered | Skip:
@@ -131,6 +132,26 @@ def render_leads_channel_failed(session: Session, row: OutboxMessage, content: C
     return Rendered(text=text, blocks=[section(text)], user_id=row.recipient_user_id)
 
 
+def render_lead_guide(session: Session, row: OutboxMessage, content: Content) -> Rendered | Skip:
+    """The lead's guide, to someone just appointed lead or backup lead (sent once)."""
+    programme = session.get(Programme, row.programme_id or 0)
+    if programme is None:
+        return Skip("the programme no longer exists")
+    if row.recipient_user_id is None or not is_lead(session, programme.id, row.recipient_user_id):
+        return Skip("the recipient is no longer a lead of this programme")
+    by = str(row.payload.get("by") or "")
+    role = "the backup lead" if row.payload.get("backup") else "a programme lead"
+    who = f"{mention(by)} has made you" if by and by != row.recipient_user_id else "You are"
+    intro = (
+        f"{who} {role} of *{escape(programme.name)}*. As an independent lead you match pairs, receive "
+        "concerns and keep an eye on how pairs are doing. Type `/mentoring help` to see the lead commands. "
+        "Here is your guide."
+    )
+    title, blocks = guide_blocks(content, "lead")
+    text = f"{title}: you are {role} of {escape(programme.name)}"
+    return Rendered(text=text, blocks=[section(intro), *blocks], user_id=row.recipient_user_id)
+
+
 # Every timed message this feature sends: its kind, how it renders, its overdue policy.
 KINDS: dict[str, Kind] = {
     INVITATION_KIND: Kind(render_import_invitation),
@@ -140,4 +161,5 @@ KINDS: dict[str, Kind] = {
     pauses.AUTO_RESUME: Kind(render_auto_resume),
     pauses.RESUMED_NOTICE: Kind(render_resumed_notice),
     leads_alerts.CHANNEL_FAILED: Kind(render_leads_channel_failed),
+    LEAD_GUIDE: Kind(render_lead_guide),
 }
