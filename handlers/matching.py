@@ -9,6 +9,8 @@ from slack_bolt import Ack, Respond
 
 from bot.blockkit import escape
 from bot.blockkit.forms import metadata, read_values
+from bot.concerns import pair_alerts
+from bot.concerns.pair_alert_blocks import NEXT_PROPOSAL
 from bot.errors import FieldErrors, NotAllowed, NotFound
 from bot.matching import consent, proposals
 from bot.matching.blocks import (
@@ -41,6 +43,7 @@ from handlers.common import (
     tell,
     user_is_admin,
 )
+from handlers.concerns import PAIR_ALERT_TEXTS, update_alert_copies
 
 log = logging.getLogger(__name__)
 MATCH_USAGE = "Usage: `/mentoring match [programme]`"
@@ -277,6 +280,24 @@ def open_next_proposal(ack: Ack, body: dict[str, Any], respond: Respond, runtime
     runtime.gateway.open_view(str(body["trigger_id"]), proposal_modal(proposal, runtime.content.topic_label))
 
 
+def next_proposal_from_alert(ack: Ack, body: dict[str, Any], respond: Respond, runtime: Runtime) -> None:
+    """"Open the next proposal" on a match that did not go ahead: recorded on the alert (every copy
+    shows it), then matching runs again and the new proposal opens."""
+    ack()
+    user_id = acting_user(body)
+    alert = parse_int(action_value(body))
+    try:
+        outcome = pair_alerts.next_proposal(runtime.db, alert, user_id, PAIR_ALERT_TEXTS)
+        proposal = proposals.compute_proposal(
+            runtime.db, pair_alerts.alert_programme(runtime.db, alert), user_id, admin=user_is_admin(runtime, user_id)
+        )
+    except (NotAllowed, NotFound) as error:
+        answer_privately(runtime, body, respond, str(error))
+        return
+    runtime.gateway.open_view(str(body["trigger_id"]), proposal_modal(proposal, runtime.content.topic_label))
+    update_alert_copies(runtime, outcome)
+
+
 LISTENERS = Listeners(
     commands={"match": match},
     actions=[
@@ -288,6 +309,7 @@ LISTENERS = Listeners(
         (ACCEPT_OFFER, accept_match_offer),
         (DECLINE_OFFER, decline_match_offer),
         (OPEN_NEXT_PROPOSAL, open_next_proposal),
+        (NEXT_PROPOSAL, next_proposal_from_alert),
     ],
     views=[(SWAP_FORM, swap), (RULE_FORM, save_rule), (PROPOSAL_VIEW, approve)],
 )

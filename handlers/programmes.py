@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import re
+from datetime import timedelta
 from typing import Any
 
 from slack_bolt import Ack, Respond
@@ -334,7 +335,9 @@ def pause_command(call: CommandCall) -> None:
         return
     weeks = int(words[0]) if words else None
     try:
-        result = pauses.pause(call.runtime.db, call.user_id, weeks)
+        result = pauses.pause(
+            call.runtime.db, call.user_id, weeks, long_after=timedelta(weeks=call.runtime.settings.long_pause_weeks)
+        )
     except (NotAllowed, NotFound) as error:
         ephemeral(call.ack, str(error))
         return
@@ -370,7 +373,10 @@ def keep_pausing(ack: Ack, body: dict[str, Any], respond: Respond, runtime: Runt
     ack()
     user_id = acting_user(body)
     try:
-        result = pauses.keep_pausing(runtime.db, user_id, parse_int(action_value(body)))
+        result = pauses.keep_pausing(
+            runtime.db, user_id, parse_int(action_value(body)),
+            long_after=timedelta(weeks=runtime.settings.long_pause_weeks),
+        )
     except (NotAllowed, NotFound) as error:
         answer_privately(runtime, body, respond, str(error))
         return

@@ -301,14 +301,19 @@ def offer_answered_message(answer: Answer) -> tuple[str, list[Block]]:
     return text, [section(text), context("Only you can see this message.")]
 
 
-def not_going_ahead_message(view: OfferView) -> tuple[str, list[Block]]:
+def not_going_ahead_text(view: OfferView) -> str:
     """To the lead: neutral (not who decided, nor whether it was a no or no answer), with the next step."""
     mentor, mentee = escape(view.mentor.real_name or "the mentor"), escape(view.mentee.real_name or "the mentee")
-    text = (
+    return (
         f"A proposed match in *{escape(view.programme_name)}* did not go ahead ({mentor} with {mentee}). "
         "Run the match again to get the next proposal for both people. They won't be proposed to each other again, "
         "and the mentee was never told about this match."
     )
+
+
+def not_going_ahead_message(view: OfferView) -> tuple[str, list[Block]]:
+    """The alert without the lead's actions (older rows): the next proposal, one click away."""
+    text = not_going_ahead_text(view)
     blocks: list[Block] = [
         section(text),
         actions(button("Open the next proposal", OPEN_NEXT_PROPOSAL, str(view.mentor.programme_id), style="primary")),

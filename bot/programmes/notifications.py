@@ -5,8 +5,10 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.blockkit import actions, button, channel_mention, context, escape, mention, section
+from bot.blockkit import actions, button, channel_mention, context, date, escape, mention, section
 from bot.clock import as_utc
+from bot.concerns import pair_alerts
+from bot.concerns.pair_alert_blocks import pair_alert_message
 from bot.content import Content
 from bot.models import Enrolment, OutboxMessage, Pair, ParticipationPause, Programme
 from bot.outbox import Kind, Rendered, Skip
@@ -132,6 +134,41 @@ def render_leads_channel_failed(session: Session, row: OutboxMessage, content: C
     return Rendered(text=text, blocks=[section(text)], user_id=row.recipient_user_id)
 
 
+def long_pause_text(session: Session, row: OutboxMessage) -> str | None:
+    """A long break's alert words (None when the pause is gone): at send time and for updated copies."""
+    record = _pause(session, row)
+    if record is None:
+        return None
+    programme = session.get(Programme, record.programme_id)
+    name = session.scalar(
+        select(Enrolment.real_name).where(
+            Enrolment.programme_id == record.programme_id, Enrolment.user_id == record.user_id
+        )
+    )
+    since = as_utc(record.started_at)
+    weeks = int(row.payload.get("long_weeks") or 4)
+    return (
+        f"{escape(name or 'A participant')} has been taking a break from "
+        f"*{escape(programme.name if programme else '')}* for more than {weeks} weeks (since "
+        f"{date(since, '{date_short_pretty}', since.strftime('%d %b %Y'))}), so their pair is on hold. "
+        "No reason is asked or needed. You may want to check in gently with either person, or end the pair "
+        "so their partner can be matched again."
+    )
+
+
+def render_long_pause_alert(session: Session, row: OutboxMessage, content: Content) -> Rendered | Skip:
+    record = _pause(session, row)
+    if record is None or record.ended_at is not None:
+        return Skip("the break has ended")
+    if row.recipient_user_id is None or not is_lead(session, record.programme_id, row.recipient_user_id):
+        return Skip("the recipient is no longer a lead of this programme")
+    text = long_pause_text(session, row)
+    state = pair_alerts.state_for_row(session, row)
+    if text is None or state is None:
+        return Skip("the pair no longer exists")
+    return Rendered(text=text, blocks=pair_alert_message(text, state), user_id=row.recipient_user_id)
+
+
 def render_lead_guide(session: Session, row: OutboxMessage, content: Content) -> Rendered | Skip:
     """The lead's guide, to someone just appointed lead or backup lead (sent once)."""
     programme = session.get(Programme, row.programme_id or 0)
@@ -162,4 +199,5 @@ KINDS: dict[str, Kind] = {
     pauses.RESUMED_NOTICE: Kind(render_resumed_notice),
     leads_alerts.CHANNEL_FAILED: Kind(render_leads_channel_failed),
     LEAD_GUIDE: Kind(render_lead_guide),
+    pauses.LONG_PAUSE_ALERT: Kind(render_long_pause_alert),
 }
