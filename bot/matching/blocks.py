@@ -113,7 +113,10 @@ def profiles_modal(row: ProposalRow, label: TopicLabel = _same) -> dict[str, Any
             blocks += _profile_blocks(profile, label)
             blocks.append(divider())
     blocks.append(
-        section("*Why this match*\n" + "\n".join(f"• {escape(_reason_words(r, label))}" for r in row.reasons))
+        section(
+            "*Why this match*\n"
+            + "\n".join(f"• {escape(_clip(_reason_words(r, label), REASON_MAX))}" for r in row.reasons[:6])
+        )
     )
     blocks.append(
         context(
