@@ -845,6 +845,10 @@ class MessagesFile(_Model):
     not_enrolled: _Plain
     data_export_ready: _Plain
     data_deletion_confirmed: _Plain
+    leads_channel_not_invited: Annotated[Text, AfterValidator(_allowing("channel", "programme"))]
+    """To each lead when the leads' channel refused an alert because the app is not in it."""
+    leads_channel_unusable: Annotated[Text, AfterValidator(_allowing("channel", "programme"))]
+    """To each lead when the leads' channel refused an alert for another lasting reason (archived)."""
 
 
 # --------------------------------------------------------------------------------------------

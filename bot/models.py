@@ -588,7 +588,11 @@ class AlertAction(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id", ondelete="CASCADE"), index=True)
-    pair_id: Mapped[int] = mapped_column(ForeignKey("pairs.id", ondelete="CASCADE"), index=True)
+    pair_id: Mapped[int | None] = mapped_column(ForeignKey("pairs.id", ondelete="CASCADE"), index=True)
+    # A declined or lapsed match never became a pair: its alert's actions name the offer instead.
+    offer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("match_offers.id", ondelete="CASCADE"), index=True, default=None
+    )
     alert: Mapped[str] = mapped_column(String(200), index=True)
     alert_kind: Mapped[str] = mapped_column(String(40))
     action: Mapped[str] = mapped_column(String(24))  # check_in | paused | rematched | handled

@@ -48,6 +48,8 @@ class Settings(BaseSettings):
     dispatch_interval_seconds: float = Field(default=2.0, gt=0, le=60)
     # Impact results are shown to leads only for groups at least this big (never below 3).
     min_group_size: int = Field(default=5, ge=3, le=100)
+    # A break counts as long (the leads get an alert they can act on) once it has lasted this many weeks.
+    long_pause_weeks: int = Field(default=4, ge=1, le=52)
 
     @field_validator("encryption_keys", mode="before")
     @classmethod

@@ -45,7 +45,11 @@ from bot.concerns.blocks import (
 )
 from bot.db import Database
 from bot.errors import FieldErrors, NotAllowed, NotFound
+from bot.matching.consent import NOT_GOING_AHEAD
+from bot.matching.notifications import not_going_ahead_text
 from bot.programmes import leads_channel
+from bot.programmes.notifications import long_pause_text
+from bot.programmes.pauses import LONG_PAUSE_ALERT
 from bot.runtime import Runtime
 from bot.sessions.notifications import PAIR_ALERT_TEXTS as SESSION_ALERTS
 from handlers.commands import CommandCall
@@ -300,8 +304,12 @@ def reopen_concern(ack: Ack, body: dict[str, Any], respond: Respond, runtime: Ru
 # ---------------------------------------------------------------------------------- pair alerts
 
 # Every kind of pair alert whose message carries the lead's buttons, with how its words are
-# rendered again for an updated copy. Declined or lapsed matches and long pauses join here.
-PAIR_ALERT_TEXTS: dict[str, pair_alerts.AlertText] = {**SESSION_ALERTS}
+# rendered again for an updated copy: session alerts, declined or lapsed matches, long pauses.
+PAIR_ALERT_TEXTS: dict[str, pair_alerts.AlertText] = {
+    **SESSION_ALERTS,
+    NOT_GOING_AHEAD: not_going_ahead_text,
+    LONG_PAUSE_ALERT: long_pause_text,
+}
 
 
 ROLE_OF_CHECK_IN = {action_id: role for role, action_id in pair_alert_blocks.CHECK_IN.items()}
@@ -337,6 +345,11 @@ def pause_from_alert(ack: Ack, body: dict[str, Any], respond: Respond, runtime: 
 def rematch_from_alert(ack: Ack, body: dict[str, Any], respond: Respond, runtime: Runtime) -> None:
     ack()
     act_on_alert(runtime, body, respond, pair_alerts.rematch)
+
+
+def resume_from_alert(ack: Ack, body: dict[str, Any], respond: Respond, runtime: Runtime) -> None:
+    ack()
+    act_on_alert(runtime, body, respond, pair_alerts.resume)
 
 
 def mark_alert_handled(ack: Ack, body: dict[str, Any], respond: Respond, runtime: Runtime) -> None:
@@ -395,6 +408,7 @@ LISTENERS = Listeners(
         (REOPEN, reopen_concern),
         *((action_id, open_check_in_form) for action_id in pair_alert_blocks.CHECK_IN.values()),
         (pair_alert_blocks.PAUSE, pause_from_alert),
+        (pair_alert_blocks.RESUME, resume_from_alert),
         (pair_alert_blocks.REMATCH, rematch_from_alert),
         (pair_alert_blocks.HANDLED, mark_alert_handled),
     ],

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from datetime import timedelta
 from typing import Any
 
 from slack_bolt import Ack
@@ -158,7 +159,11 @@ def pause_from_home(ack: Ack, body: dict[str, Any], runtime: Runtime) -> None:
     programme_id, _, length = action_value(body).partition(":")
     try:
         result = pauses.pause(
-            runtime.db, user_id, int(length) if length.isdigit() else None, programme_id=parse_int(programme_id)
+            runtime.db,
+            user_id,
+            int(length) if length.isdigit() else None,
+            programme_id=parse_int(programme_id),
+            long_after=timedelta(weeks=runtime.settings.long_pause_weeks),
         )
     except (NotAllowed, NotFound, FieldErrors) as error:
         tell(runtime, user_id, " ".join(error.errors.values()) if isinstance(error, FieldErrors) else str(error))

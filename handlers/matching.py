@@ -9,6 +9,8 @@ from slack_bolt import Ack, Respond
 
 from bot.blockkit import escape
 from bot.blockkit.forms import metadata, read_values
+from bot.concerns import pair_alerts
+from bot.concerns.pair_alert_blocks import NEXT_PROPOSAL
 from bot.errors import FieldErrors, NotAllowed, NotFound
 from bot.matching import consent, proposals
 from bot.matching.blocks import (
@@ -20,6 +22,7 @@ from bot.matching.blocks import (
     SWAP_FORM,
     matched_notice,
     offer_answered_message,
+    profiles_modal,
     proposal_modal,
     rule_modal,
     swap_modal,
@@ -40,6 +43,7 @@ from handlers.common import (
     tell,
     user_is_admin,
 )
+from handlers.concerns import PAIR_ALERT_TEXTS, update_alert_copies
 
 log = logging.getLogger(__name__)
 MATCH_USAGE = "Usage: `/mentoring match [programme]`"
@@ -61,7 +65,7 @@ def match(call: CommandCall) -> None:
     call.ack()
     admin = user_is_admin(runtime, call.user_id)
     proposal = proposals.compute_proposal(runtime.db, programme.id, call.user_id, admin=admin)
-    runtime.gateway.open_view(call.trigger_id, proposal_modal(proposal))
+    runtime.gateway.open_view(call.trigger_id, proposal_modal(proposal, runtime.content.topic_label))
 
 
 # ------------------------------------------------------------------------ the lead's proposal modal
@@ -78,7 +82,8 @@ def refresh(
     runtime: Runtime, view_id: str, programme_id: int, user_id: str, admin: bool, *, rerun: bool = False
 ) -> None:
     get = proposals.compute_proposal if rerun else proposals.current_proposal
-    runtime.gateway.update_view(view_id, proposal_modal(get(runtime.db, programme_id, user_id, admin=admin)))
+    proposal = get(runtime.db, programme_id, user_id, admin=admin)
+    runtime.gateway.update_view(view_id, proposal_modal(proposal, runtime.content.topic_label))
 
 
 def answer_refusal(runtime: Runtime, body: dict[str, Any], respond: Respond | None, error: Exception) -> None:
@@ -96,7 +101,9 @@ def edit_pair(ack: Ack, body: dict[str, Any], respond: Respond, runtime: Runtime
         row = next((r for r in proposal.pairs if r.id == int(raw_id)), None)
         if row is None:
             raise NotFound("That pair is no longer in the proposal.")
-        if verb == "forbid":
+        if verb == "profiles":
+            runtime.gateway.push_view(str(body["trigger_id"]), profiles_modal(row, runtime.content.topic_label))
+        elif verb == "forbid":
             proposals.set_rule(runtime.db, programme_id, row.mentor_id, row.mentee_id, "forbid", user_id, admin=admin)
             refresh(runtime, body["view"]["id"], programme_id, user_id, admin, rerun=True)
         else:
@@ -270,7 +277,25 @@ def open_next_proposal(ack: Ack, body: dict[str, Any], respond: Respond, runtime
     except (NotAllowed, NotFound) as error:
         answer_privately(runtime, body, respond, str(error) if isinstance(error, NotFound) else LEAD_ONLY)
         return
-    runtime.gateway.open_view(str(body["trigger_id"]), proposal_modal(proposal))
+    runtime.gateway.open_view(str(body["trigger_id"]), proposal_modal(proposal, runtime.content.topic_label))
+
+
+def next_proposal_from_alert(ack: Ack, body: dict[str, Any], respond: Respond, runtime: Runtime) -> None:
+    """"Open the next proposal" on a match that did not go ahead: recorded on the alert (every copy
+    shows it), then matching runs again and the new proposal opens."""
+    ack()
+    user_id = acting_user(body)
+    alert = parse_int(action_value(body))
+    try:
+        outcome = pair_alerts.next_proposal(runtime.db, alert, user_id, PAIR_ALERT_TEXTS)
+        proposal = proposals.compute_proposal(
+            runtime.db, pair_alerts.alert_programme(runtime.db, alert), user_id, admin=user_is_admin(runtime, user_id)
+        )
+    except (NotAllowed, NotFound) as error:
+        answer_privately(runtime, body, respond, str(error))
+        return
+    runtime.gateway.open_view(str(body["trigger_id"]), proposal_modal(proposal, runtime.content.topic_label))
+    update_alert_copies(runtime, outcome)
 
 
 LISTENERS = Listeners(
@@ -284,6 +309,7 @@ LISTENERS = Listeners(
         (ACCEPT_OFFER, accept_match_offer),
         (DECLINE_OFFER, decline_match_offer),
         (OPEN_NEXT_PROPOSAL, open_next_proposal),
+        (NEXT_PROPOSAL, next_proposal_from_alert),
     ],
     views=[(SWAP_FORM, swap), (RULE_FORM, save_rule), (PROPOSAL_VIEW, approve)],
 )

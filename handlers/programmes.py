@@ -5,16 +5,18 @@ from __future__ import annotations
 
 import logging
 import re
+from datetime import timedelta
 from typing import Any
 
 from slack_bolt import Ack, Respond
+from slack_sdk.errors import SlackApiError
 
 from bot.blockkit import escape
 from bot.blockkit.forms import date_value, int_value, metadata, read_values, text_value
-from bot.errors import FieldErrors, NotAllowed, NotFound
+from bot.errors import FieldErrors, NotAllowed, NotFound, Problem
 from bot.models import Programme
 from bot.programmes import enrolment as enrolment_service
-from bot.programmes import pauses, refusals
+from bot.programmes import leads_channel, pauses, refusals
 from bot.programmes import service as programme_service
 from bot.programmes.blocks import PROGRAMME_FORM, programme_modal, programmes_list
 from bot.programmes.enrolment_blocks import (
@@ -29,6 +31,7 @@ from bot.programmes.enrolment_blocks import (
 from bot.programmes.pause_blocks import KEEP_PAUSING, RESUME_NOW, paused_message, resumed_message
 from bot.runtime import Runtime
 from bot.sessions.slots import parse_hhmm
+from bot.slack_gateway import error_code
 from handlers.commands import CommandCall
 from handlers.common import (
     Listeners,
@@ -162,6 +165,21 @@ def list_programmes(call: CommandCall) -> None:
     ephemeral(call.ack, text, blocks)
 
 
+def alerts_channel_problem(runtime: Runtime, data: programme_service.ProgrammeInput) -> Problem | None:
+    """Whether the chosen leads' channel can carry alerts, asked of Slack when the form is saved:
+    the app must be invited (Slack hides a private channel from an app that is not in it) and only
+    the programme's leads may be in it. The rule itself is :mod:`bot.programmes.leads_channel`."""
+    if not data.alerts_channel_id:
+        return None
+    allowed = set(data.lead_ids) | ({data.backup_lead_id} if data.backup_lead_id else set())
+    try:
+        facts = runtime.gateway.channel_facts(data.alerts_channel_id)
+    except SlackApiError as error:
+        log.info("The leads' channel could not be checked: %s", error_code(error))
+        return leads_channel.refusal_for_error(error_code(error))
+    return leads_channel.refusal(facts, allowed)
+
+
 def save_programme(ack: Ack, body: dict[str, Any], view: dict[str, Any], runtime: Runtime) -> None:
     db = runtime.db
     user_id = acting_user(body)
@@ -169,6 +187,9 @@ def save_programme(ack: Ack, body: dict[str, Any], view: dict[str, Any], runtime
     admin = user_is_admin(runtime, user_id)
     try:
         data = programme_form_input(read_values(view))
+        channel_problem = alerts_channel_problem(runtime, data)
+        if channel_problem is not None:
+            raise FieldErrors({"alerts_channel_id": channel_problem})
         if programme_id:
             programme = programme_service.update_programme(db, int(programme_id), data, by=user_id, by_admin=admin)
         else:
@@ -187,18 +208,7 @@ def save_programme(ack: Ack, body: dict[str, Any], view: dict[str, Any], runtime
         f"*{escape(programme.name)}* is {verb}. Leads can invite people with `/mentoring invite @person ...`; "
         "anyone can enrol with `/mentoring join`.",
     )
-    if not programme_id:
-        for lead in programme.leads:
-            if lead.user_id == user_id:
-                continue
-            role = "backup lead" if lead.is_backup else "a programme lead"
-            tell(
-                runtime,
-                lead.user_id,
-                f"<@{user_id}> has made you {role} of *{escape(programme.name)}*. As an independent lead you "
-                "match pairs, receive concerns and keep an eye on how pairs are doing. "
-                "Type `/mentoring help` to see the lead commands.",
-            )
+    # New leads and backup leads get the lead's guide through the outbox (bot.programmes.service).
 
 
 def open_enrolment(runtime: Runtime, trigger_id: str, user_id: str, programmes: list[Programme]) -> None:
@@ -325,7 +335,9 @@ def pause_command(call: CommandCall) -> None:
         return
     weeks = int(words[0]) if words else None
     try:
-        result = pauses.pause(call.runtime.db, call.user_id, weeks)
+        result = pauses.pause(
+            call.runtime.db, call.user_id, weeks, long_after=timedelta(weeks=call.runtime.settings.long_pause_weeks)
+        )
     except (NotAllowed, NotFound) as error:
         ephemeral(call.ack, str(error))
         return
@@ -361,7 +373,10 @@ def keep_pausing(ack: Ack, body: dict[str, Any], respond: Respond, runtime: Runt
     ack()
     user_id = acting_user(body)
     try:
-        result = pauses.keep_pausing(runtime.db, user_id, parse_int(action_value(body)))
+        result = pauses.keep_pausing(
+            runtime.db, user_id, parse_int(action_value(body)),
+            long_after=timedelta(weeks=runtime.settings.long_pause_weeks),
+        )
     except (NotAllowed, NotFound) as error:
         answer_privately(runtime, body, respond, str(error))
         return

@@ -185,7 +185,10 @@ def test_reflection_and_concern_copy(content: Content) -> None:
 
 
 def test_every_message_fills_with_its_placeholders(content: Content) -> None:
-    sample = {"programme": "Spring 2025", "command": "frobnicate", "usage": "/mentoring help", "person": "Ada"}
+    sample = {
+        "programme": "Spring 2025", "command": "frobnicate", "usage": "/mentoring help", "person": "Ada",
+        "channel": "<#C1>",
+    }
     for name in MessagesFile.model_fields:
         text = content.message(name, **sample)
         assert "{" not in text and "}" not in text, name

@@ -61,6 +61,7 @@ def test_a_whole_programme_from_creation_to_approved_pairs(
 ) -> None:
     admin, lead = cast["admin"], cast["lead"]
     create_programme(admin, [lead], name="Inclusive Leadership")
+    slack.deliver()  # the new lead's welcome and guide go through the outbox
     assert "made you a programme lead of *Inclusive Leadership*" in texts_seen(lead)
 
     enrol_six(cast)

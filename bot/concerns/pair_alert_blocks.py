@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.blockkit import Block, actions, button, context, section
+from bot.blockkit import Block, actions, button, context, escape, section
 from bot.blockkit.forms import input_block, modal, text_input
 from bot.concerns.blocks import user_text, when
 from bot.concerns.pair_alerts import CHECK_IN_MAX, CheckInMessage, CheckInTarget, DoneAction, PairAlertState
@@ -16,6 +16,8 @@ from bot.concerns.pair_alerts import CHECK_IN_MAX, CheckInMessage, CheckInTarget
 # Every button's value is the alert id (the outbox row that posted the message).
 CHECK_IN = {"mentor": "pair_alert_check_in_mentor", "mentee": "pair_alert_check_in_mentee"}
 PAUSE = "pair_alert_pause"
+RESUME = "pair_alert_resume"
+NEXT_PROPOSAL = "pair_alert_next_proposal"  # a match that did not go ahead: open the next proposal
 REMATCH = "pair_alert_rematch"
 HANDLED = "pair_alert_handled"
 CHECK_IN_FORM = "pair_alert_check_in_form"
@@ -26,6 +28,8 @@ def _done_line(done: DoneAction) -> str:
     what = {
         "check_in": f"checked in privately with <@{done.addressee_user_id}>",
         "paused": "paused the pair",
+        "resumed": "resumed the pair",
+        "next_proposal": "opened the next proposal",
         "rematched": "ended the pair and put both people back in the pool",
         "handled": "marked this handled",
     }.get(done.action, done.action.replace("_", " "))
@@ -41,8 +45,12 @@ def pair_alert_buttons(state: PairAlertState) -> list[Block]:
         button(f"Check in with {state.mentor.name or 'the mentor'}", CHECK_IN["mentor"], alert),
         button(f"Check in with {state.mentee.name or 'the mentee'}", CHECK_IN["mentee"], alert),
     ]
+    if state.is_offer:
+        elements.append(button("Open the next proposal", NEXT_PROPOSAL, alert))
     if state.pair_status == "active":
         elements.append(button("Pause the pair", PAUSE, alert))
+    if state.paused_here:
+        elements.append(button("Resume the pair", RESUME, alert))
     if state.pair_status in {"active", "paused"}:
         rematch = button("Rematch", REMATCH, alert, style="danger")
         rematch["confirm"] = {
@@ -68,17 +76,37 @@ def pair_alert_message(text: str, state: PairAlertState | None) -> list[Block]:
     if lines:
         blocks.append(context(*lines[-10:]))
     blocks += pair_alert_buttons(state)
-    if state.handled_by is None:
+    if state.handled_by is None and state.is_offer:
+        blocks.append(
+            context(
+                "Only this programme's leads can act on this. The mentee was never told about this match: "
+                "a check-in with them must not mention it, or who it was."
+            )
+        )
+    elif state.handled_by is None:
         blocks.append(context("Only this programme's leads can act on this. A check-in is never shown to the partner."))
     return blocks
 
 
 def check_in_form(target: CheckInTarget) -> dict[str, Any]:
-    blocks = [
-        section(
+    if target.about_offer and target.role == "mentee":
+        note = (
             f"Your message goes privately to <@{target.person.user_id}>'s DM, from you as the programme lead "
-            f"of {target.programme_name}. <@{target.partner.user_id}> won't see it, and won't be told."
-        ),
+            f"of {escape(target.programme_name)}. They were never told about this proposed match: please don't "
+            "mention it, or who it was."
+        )
+    elif target.about_offer:
+        note = (
+            f"Your message goes privately to <@{target.person.user_id}>'s DM, from you as the programme lead "
+            f"of {escape(target.programme_name)}. Saying no needed no reason: please don't ask for one."
+        )
+    else:
+        note = (
+            f"Your message goes privately to <@{target.person.user_id}>'s DM, from you as the programme lead "
+            f"of {escape(target.programme_name)}. <@{target.partner.user_id}> won't see it, and won't be told."
+        )
+    blocks = [
+        section(note),
         input_block(
             "message",
             "Your message",
@@ -104,10 +132,14 @@ def check_in_sent_view(message: str) -> dict[str, Any]:
 
 def check_in_delivery(message: CheckInMessage) -> tuple[str, list[Block]]:
     """What the addressee sees in their DM: from the programme lead, for them alone."""
-    intro = f"*A private message from <@{message.lead_id}>, your programme lead in {message.programme_name}*"
+    intro = f"*A private message from <@{message.lead_id}>, your programme lead in {escape(message.programme_name)}*"
     text = f"A private message from your programme lead in {message.programme_name}"
     return text, [
         section(intro),
         user_text(message.message),
-        context("Only you can see this; your partner hasn't been told. Reply to your programme lead directly."),
+        context(
+            "Only you can see this; your partner hasn't been told. Reply to your programme lead directly."
+            if message.has_partner
+            else "Only you can see this. Reply to your programme lead directly."
+        ),
     ]

@@ -36,7 +36,8 @@ from bot.clock import as_utc, now
 from bot.concerns.service import REMATCHED, end_pair_for_rematch, pause_pair_now
 from bot.db import Database
 from bot.errors import FieldErrors, NotAllowed, NotFound, Problem
-from bot.models import AlertAction, Enrolment, OutboxMessage, Pair, Programme
+from bot.models import AlertAction, Enrolment, MatchOffer, OutboxMessage, Pair, Programme
+from bot.programmes import pauses
 from bot.programmes.access import is_lead
 
 CHECK_IN_KIND = "pair_alert_check_in"
@@ -57,7 +58,7 @@ class AlertPerson:
 
 @dataclass(frozen=True)
 class DoneAction:
-    action: str  # check_in | paused | rematched | handled
+    action: str  # check_in | paused | resumed | rematched | next_proposal | handled
     actor_user_id: str
     at: datetime
     addressee_user_id: str | None = None
@@ -69,10 +70,24 @@ class PairAlertState:
 
     alert_id: int  # the outbox row that posted this copy (the buttons' value)
     programme_name: str
-    pair_status: str
+    pair_status: str  # the pair's status; for a match that never became a pair, "offer_<status>"
     mentor: AlertPerson
     mentee: AlertPerson
     done: tuple[DoneAction, ...] = ()
+    offer_id: int | None = None  # a declined or lapsed match: no pair, and the mentee never knew
+
+    @property
+    def is_offer(self) -> bool:
+        return self.offer_id is not None
+
+    @property
+    def paused_here(self) -> bool:
+        """Paused by a lead from this alert and not resumed from it since (so it may be resumed here)."""
+        state = None
+        for done in self.done:
+            if done.action in ("paused", "resumed"):
+                state = done.action
+        return state == "paused" and self.pair_status == "paused"
 
     @property
     def handled_by(self) -> str | None:
@@ -109,6 +124,7 @@ class CheckInTarget:
     person: AlertPerson
     partner: AlertPerson
     programme_name: str
+    about_offer: bool = False  # a match that never went ahead: the mentee never knew of it
 
 
 def alert_key(row: OutboxMessage) -> str:
@@ -129,8 +145,30 @@ def _done(session: Session, key: str) -> tuple[DoneAction, ...]:
     return tuple(DoneAction(r.action, r.actor_user_id, as_utc(r.at), r.addressee_user_id) for r in rows)
 
 
+def _offer_of(session: Session, row: OutboxMessage) -> MatchOffer | None:
+    offer_id = (row.payload or {}).get("offer_id")
+    if row.pair_id is not None or not offer_id:
+        return None
+    offer = session.get(MatchOffer, int(offer_id))
+    if offer is None or offer.programme_id != row.programme_id or offer.status not in ("declined", "lapsed"):
+        return None
+    return offer
+
+
 def state_for_row(session: Session, row: OutboxMessage) -> PairAlertState | None:
     """The state a copy of a pair alert shows (None when its pair is gone): for renderers too."""
+    offer = _offer_of(session, row)
+    if offer is not None:
+        programme = session.get(Programme, offer.programme_id)
+        return PairAlertState(
+            alert_id=row.id,
+            programme_name=programme.name if programme else "",
+            pair_status=f"offer_{offer.status}",
+            mentor=_person(session, offer.programme_id, offer.mentor_user_id, "mentor"),
+            mentee=_person(session, offer.programme_id, offer.mentee_user_id, "mentee"),
+            done=_done(session, alert_key(row)),
+            offer_id=offer.id,
+        )
     pair = session.get(Pair, row.pair_id) if row.pair_id is not None else None
     if pair is None:
         return None
@@ -145,25 +183,54 @@ def state_for_row(session: Session, row: OutboxMessage) -> PairAlertState | None
     )
 
 
+@dataclass
+class _Subject:
+    """What an alert is about: a pair, or a match offer that never became one."""
+
+    programme_id: int
+    mentor_user_id: str
+    mentee_user_id: str
+    pair: Pair | None = None
+    offer: MatchOffer | None = None
+
+    def user_of(self, role: str) -> str:
+        return self.mentor_user_id if role == "mentor" else self.mentee_user_id
+
+
 def _alert_for_lead(
     session: Session, alert_id: int, lead_id: str, texts: Mapping[str, AlertText], *, lock: bool = False
-) -> tuple[OutboxMessage, Pair]:
-    """The alert row and its pair, if ``lead_id`` leads its programme; the same answer otherwise."""
+) -> tuple[OutboxMessage, _Subject]:
+    """The alert row and what it is about, if ``lead_id`` leads its programme; the same answer otherwise."""
     row = session.get(OutboxMessage, alert_id)
-    if row is None or row.kind not in texts or row.status != "sent" or row.pair_id is None or row.programme_id is None:
+    if row is None or row.kind not in texts or row.status != "sent" or row.programme_id is None:
         raise NotFound("pair_alerts.not_visible")
     if not is_lead(session, row.programme_id, lead_id):
+        raise NotFound("pair_alerts.not_visible")
+    offer = _offer_of(session, row)
+    if offer is not None:
+        return row, _Subject(offer.programme_id, offer.mentor_user_id, offer.mentee_user_id, offer=offer)
+    if row.pair_id is None:
         raise NotFound("pair_alerts.not_visible")
     pair = session.get(Pair, row.pair_id, with_for_update=lock)
     if pair is None or pair.programme_id != row.programme_id:
         raise NotFound("pair_alerts.not_visible")
-    return row, pair
+    return row, _Subject(pair.programme_id, pair.mentor_user_id, pair.mentee_user_id, pair=pair)
 
 
-def _record(session: Session, row: OutboxMessage, pair: Pair, action: str, actor: str, **extra: str) -> AlertAction:
+def _pair_of(subject: _Subject) -> Pair:
+    """Pause, resume and rematch need a pair: a match that never became one has none to act on."""
+    if subject.pair is None:
+        raise NotAllowed("pair_alerts.no_pair")
+    return subject.pair
+
+
+def _record(
+    session: Session, row: OutboxMessage, subject: _Subject, action: str, actor: str, **extra: str
+) -> AlertAction:
     done = AlertAction(
-        programme_id=pair.programme_id,
-        pair_id=pair.id,
+        programme_id=subject.programme_id,
+        pair_id=subject.pair.id if subject.pair is not None else None,
+        offer_id=subject.offer.id if subject.offer is not None else None,
         alert=alert_key(row),
         alert_kind=row.kind,
         action=action,
@@ -182,7 +249,7 @@ def _copies(session: Session, row: OutboxMessage, texts: Mapping[str, AlertText]
     rows = session.scalars(
         select(OutboxMessage).where(
             OutboxMessage.kind == row.kind,
-            OutboxMessage.pair_id == row.pair_id,
+            OutboxMessage.pair_id.is_(None) if row.pair_id is None else OutboxMessage.pair_id == row.pair_id,
             OutboxMessage.key.startswith(key + ":", autoescape=True),
             OutboxMessage.status == "sent",
             OutboxMessage.slack_ts.isnot(None),
@@ -208,11 +275,13 @@ def check_in_target(
 ) -> CheckInTarget:
     """Whom a check-in from this alert goes to (for the lead's form)."""
     with db.session() as session:
-        row, _pair = _alert_for_lead(session, alert_id, lead_id, texts)
+        row, _subject = _alert_for_lead(session, alert_id, lead_id, texts)
         state = state_for_row(session, row)
         assert state is not None
         role = _role(role)
-        return CheckInTarget(alert_id, role, state.person(role), state.partner(role), state.programme_name)
+        return CheckInTarget(
+            alert_id, role, state.person(role), state.partner(role), state.programme_name, state.is_offer
+        )
 
 
 def check_in(
@@ -236,24 +305,24 @@ def check_in(
     if len(text) > CHECK_IN_MAX:
         raise FieldErrors({"message": Problem("pair_alerts.message_too_long", max=CHECK_IN_MAX)})
     with db.session() as session:
-        row, pair = _alert_for_lead(session, alert_id, lead_id, texts)
+        row, subject = _alert_for_lead(session, alert_id, lead_id, texts)
         role = _role(role)
-        addressee = pair.mentor_user_id if role == "mentor" else pair.mentee_user_id
-        person = _person(session, pair.programme_id, addressee, role)
+        addressee = subject.user_of(role)
+        person = _person(session, subject.programme_id, addressee, role)
         if submissions.earlier_result(session, submission) is None:
-            done = _record(session, row, pair, "check_in", lead_id, addressee_user_id=addressee, message=text)
+            done = _record(session, row, subject, "check_in", lead_id, addressee_user_id=addressee, message=text)
             submissions.remember(session, submission, "alert_check_in", done.id)
             outbox.enqueue(
                 session,
                 kind=CHECK_IN_KIND,
                 key=f"alert-action:{done.id}:check-in",
                 recipient_user_id=addressee,
-                programme_id=pair.programme_id,
+                programme_id=subject.programme_id,
                 payload={"alert_action_id": done.id},
             )
         return AlertOutcome(
             f"Your message is on its way to <@{addressee}>'s DM, from you as the programme lead. "
-            "Their partner won't see it.",
+            + ("Nobody else will see it." if subject.offer is not None else "Their partner won't see it."),
             _copies(session, row, texts),
             person,
         )
@@ -262,33 +331,60 @@ def check_in(
 def pause(db: Database, alert_id: int, lead_id: str, texts: Mapping[str, AlertText]) -> AlertOutcome:
     """Pause the pair from the alert, as the concern's "Pause the pair" does."""
     with db.session() as session:
-        row, pair = _alert_for_lead(session, alert_id, lead_id, texts, lock=True)
-        _record(session, row, pair, "paused", lead_id)
+        row, subject = _alert_for_lead(session, alert_id, lead_id, texts, lock=True)
+        pair = _pair_of(subject)
+        _record(session, row, subject, "paused", lead_id)
         pause_pair_now(session, pair, lead_id)
         session.flush()
         return AlertOutcome(PAUSED, _copies(session, row, texts))
 
 
+def resume(db: Database, alert_id: int, lead_id: str, texts: Mapping[str, AlertText]) -> AlertOutcome:
+    """Resume a pair a lead paused (a person's own break stays theirs to end)."""
+    with db.session() as session:
+        row, subject = _alert_for_lead(session, alert_id, lead_id, texts, lock=True)
+        pair = _pair_of(subject)
+        message = pauses.resume_pair_by_lead(session, pair, lead_id)
+        _record(session, row, subject, "resumed", lead_id)
+        session.flush()
+        return AlertOutcome(message, _copies(session, row, texts))
+
+
 def rematch(db: Database, alert_id: int, lead_id: str, texts: Mapping[str, AlertText]) -> AlertOutcome:
     """End the pair and put both back in the pool, as the concern's "Rematch" does."""
     with db.session() as session:
-        row, pair = _alert_for_lead(session, alert_id, lead_id, texts, lock=True)
-        done = _record(session, row, pair, "rematched", lead_id)
+        row, subject = _alert_for_lead(session, alert_id, lead_id, texts, lock=True)
+        pair = _pair_of(subject)
+        done = _record(session, row, subject, "rematched", lead_id)
         end_pair_for_rematch(session, pair, f"alert-action{done.id}")
         session.flush()
         return AlertOutcome(REMATCHED, _copies(session, row, texts))
 
 
+def next_proposal(db: Database, alert_id: int, lead_id: str, texts: Mapping[str, AlertText]) -> AlertOutcome:
+    """A match that did not go ahead: the lead opens the next proposal (recorded; the caller opens it)."""
+    with db.session() as session:
+        row, subject = _alert_for_lead(session, alert_id, lead_id, texts, lock=True)
+        _record(session, row, subject, "next_proposal", lead_id)
+        return AlertOutcome("", _copies(session, row, texts))
+
+
+def alert_programme(db: Database, alert_id: int) -> int:
+    with db.session() as session:
+        row = session.get(OutboxMessage, alert_id)
+        return int(row.programme_id or 0) if row is not None else 0
+
+
 def mark_handled(db: Database, alert_id: int, lead_id: str, texts: Mapping[str, AlertText]) -> AlertOutcome:
     """Nothing more is needed: recorded once, however often it is pressed."""
     with db.session() as session:
-        row, pair = _alert_for_lead(session, alert_id, lead_id, texts, lock=True)
+        row, subject = _alert_for_lead(session, alert_id, lead_id, texts, lock=True)
         earlier = session.scalar(
             select(AlertAction).where(AlertAction.alert == alert_key(row), AlertAction.action == "handled").limit(1)
         )
         if earlier is not None:
             raise NotAllowed("pair_alerts.already_handled", lead=f"<@{earlier.actor_user_id}>")
-        _record(session, row, pair, "handled", lead_id)
+        _record(session, row, subject, "handled", lead_id)
         return AlertOutcome("Marked handled. The other leads can see that you did.", _copies(session, row, texts))
 
 
@@ -297,6 +393,7 @@ class CheckInMessage:
     lead_id: str
     programme_name: str
     message: str
+    has_partner: bool = True  # False after a match that did not go ahead: there is no partner to mention
 
 
 def check_in_message(session: Session, action_id: int, recipient: str | None) -> CheckInMessage | None:
@@ -305,4 +402,6 @@ def check_in_message(session: Session, action_id: int, recipient: str | None) ->
     if done is None or done.action != "check_in" or done.message is None or done.addressee_user_id != recipient:
         return None
     programme = session.get(Programme, done.programme_id)
-    return CheckInMessage(done.actor_user_id, programme.name if programme else "", done.message)
+    return CheckInMessage(
+        done.actor_user_id, programme.name if programme else "", done.message, has_partner=done.pair_id is not None
+    )

@@ -7,13 +7,14 @@ into mrkdwn through :func:`bot.blockkit.escape`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from bot.blockkit import Block, actions, button, context, escape, header, mrkdwn, plain, section
+from bot.blockkit import Block, actions, button, context, divider, escape, header, mrkdwn, plain, section, verbatim
 from bot.blockkit.forms import input_block, modal, option, radio, static_select, user_select
 from bot.journey.blocks import when_text
 from bot.matching.consent import Answer, OfferView
-from bot.matching.proposals import Proposal
+from bot.matching.proposals import LeadProfile, Proposal, ProposalRow
 from bot.models import Enrolment, Programme
 from bot.programmes.enrolment_blocks import ROLE_NAMES
 
@@ -24,16 +25,60 @@ PAIRS_SHOWN = 40
 WAITING_SHOWN = 25
 
 
-def _pair_block(row: Any) -> Block:
-    reasons = "\n".join(f"• {escape(reason)}" for reason in row.reasons[:4]) or "• Allowed under every rule"
+PROFILES_FORM = "proposal_profiles"
+SUMMARY_MAX = 160  # title, organisation and department on the proposal's line, per person
+REASON_MAX = 400
+REASONS_SHOWN = 5
+
+
+TopicLabel = Callable[[str], str]
+
+
+def _same(topic: str) -> str:
+    return topic
+
+
+def _reason_words(reason: str, label: TopicLabel) -> str:
+    """The engine names topics by their ids: the topics reason lists them after its last colon."""
+    if "topic" not in reason or ": " not in reason:
+        return reason
+    head, _, listed = reason.rpartition(": ")
+    return f"{head}: " + ", ".join(label(topic.strip()) for topic in listed.split(","))
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _person_line(name: str, profile: LeadProfile | None) -> str:
+    summary = _clip(profile.summary, SUMMARY_MAX) if profile is not None else ""
+    return f"{escape(_clip(name, 80))}: {escape(summary)}" if summary else ""
+
+
+def _pair_block(row: ProposalRow, label: TopicLabel = _same) -> Block:
+    """One proposed pair: who each person is (what the lead may see), why in words, then the score.
+
+    Long words are clipped here so a pair always fits one section; "View both profiles" opens
+    everything the lead may see, in full."""
+    reasons = "\n".join(
+        f"• {escape(_clip(_reason_words(reason, label), REASON_MAX))}" for reason in row.reasons[:REASONS_SHOWN]
+    )
+    people = (_person_line(row.mentor_name, row.mentor), _person_line(row.mentee_name, row.mentee))
+    text = (
+        f"*{escape(_clip(row.mentor_name, 80))}* (mentor) with *{escape(_clip(row.mentee_name, 80))}* (mentee)\n"
+        + "".join(f"{line}\n" for line in people if line)
+        + "*Why this match*\n"
+        + (reasons or "• Allowed under every rule")
+        + f"\n_Fit score {row.score:g}, from the reasons above_"
+    )
     return section(
-        f"*{escape(row.mentor_name)}* (mentor) with *{escape(row.mentee_name)}* (mentee), score {row.score:g}\n"
-        + reasons,
+        text,
         block_id=f"pair-{row.id}",
         accessory={
             "type": "overflow",
             "action_id": "proposal_pair",
             "options": [
+                option("View both profiles", f"profiles:{row.id}"),
                 option("Remove from proposal", f"remove:{row.id}"),
                 option("Never pair these two", f"forbid:{row.id}"),
             ],
@@ -41,7 +86,48 @@ def _pair_block(row: Any) -> Block:
     )
 
 
-def proposal_modal(proposal: Proposal) -> dict[str, Any]:
+def _profile_blocks(profile: LeadProfile, label: TopicLabel) -> list[Block]:
+    role = ROLE_NAMES.get(profile.role, profile.role)
+    facts = [
+        ("Title", profile.title),
+        ("Organisation", profile.organisation),
+        ("Department or function", profile.department),
+        ("Topics", ", ".join(label(topic) for topic in profile.topics)),
+    ]
+    lines = [f"*{name}:* {escape(_clip(value, 600))}" for name, value in facts if value]
+    blocks: list[Block] = [
+        header(f"{profile.name} ({role.lower()})"),
+        section("\n".join(lines) or "_No profile details yet._"),
+    ]
+    for name, words in (("What they can bring", profile.can_bring), ("What they hope to get", profile.hope_to_get)):
+        if words:
+            blocks += [context(f"*{name}*"), verbatim(words)]
+    return blocks
+
+
+def profiles_modal(row: ProposalRow, label: TopicLabel = _same) -> dict[str, Any]:
+    """Both people's profiles as the lead may see them (DESIGN section 4), pushed over the proposal."""
+    blocks: list[Block] = []
+    for profile in (row.mentor, row.mentee):
+        if profile is not None:
+            blocks += _profile_blocks(profile, label)
+            blocks.append(divider())
+    blocks.append(
+        section(
+            "*Why this match*\n"
+            + "\n".join(f"• {escape(_clip(_reason_words(r, label), REASON_MAX))}" for r in row.reasons[:6])
+        )
+    )
+    blocks.append(
+        context(
+            f"Fit score {row.score:g}. You see what programme leads may see of a profile; off-limits topics, "
+            "a mentee's inclusion statement and anyone's \"please don't pair me with\" stay private."
+        )
+    )
+    return modal(PROFILES_FORM, "Proposed pair", blocks, submit=None, close="Back")
+
+
+def proposal_modal(proposal: Proposal, label: TopicLabel = _same) -> dict[str, Any]:
     pairs, waiting = proposal.pairs, proposal.waiting
     summary = (
         f"{len(pairs)} pair(s) proposed, {len(waiting)} person(s) waiting. The match is optimal: "
@@ -51,7 +137,7 @@ def proposal_modal(proposal: Proposal) -> dict[str, Any]:
     blocks: list[Block] = [header(f"Matches for {proposal.programme_name}"[:150]), context(summary)]
     for conflict in proposal.conflicts[:5]:
         blocks.append(section(f":warning: {escape(conflict)}"))
-    blocks += [_pair_block(row) for row in pairs[:PAIRS_SHOWN]]
+    blocks += [_pair_block(row, label) for row in pairs[:PAIRS_SHOWN]]
     if len(pairs) > PAIRS_SHOWN:
         blocks.append(context(f"And {len(pairs) - PAIRS_SHOWN} more pairs, which are approved with these."))
     if waiting:
@@ -218,14 +304,19 @@ def offer_answered_message(answer: Answer) -> tuple[str, list[Block]]:
     return text, [section(text), context("Only you can see this message.")]
 
 
-def not_going_ahead_message(view: OfferView) -> tuple[str, list[Block]]:
+def not_going_ahead_text(view: OfferView) -> str:
     """To the lead: neutral (not who decided, nor whether it was a no or no answer), with the next step."""
     mentor, mentee = escape(view.mentor.real_name or "the mentor"), escape(view.mentee.real_name or "the mentee")
-    text = (
+    return (
         f"A proposed match in *{escape(view.programme_name)}* did not go ahead ({mentor} with {mentee}). "
         "Run the match again to get the next proposal for both people. They won't be proposed to each other again, "
         "and the mentee was never told about this match."
     )
+
+
+def not_going_ahead_message(view: OfferView) -> tuple[str, list[Block]]:
+    """The alert without the lead's actions (older rows): the next proposal, one click away."""
+    text = not_going_ahead_text(view)
     blocks: list[Block] = [
         section(text),
         actions(button("Open the next proposal", OPEN_NEXT_PROPOSAL, str(view.mentor.programme_id), style="primary")),

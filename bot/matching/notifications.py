@@ -10,10 +10,12 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from bot.clock import now
+from bot.concerns import pair_alerts
+from bot.concerns.pair_alert_blocks import pair_alert_message
 from bot.content import Content
 from bot.journey import service as journey
-from bot.matching import consent
-from bot.matching.blocks import match_offer_message, matched_notice, not_going_ahead_message
+from bot.matching import blocks, consent
+from bot.matching.blocks import match_offer_message, matched_notice
 from bot.models import OutboxMessage
 from bot.outbox import Kind, Rendered, Skip
 from bot.programmes.access import is_lead
@@ -53,14 +55,28 @@ def render_offer_deadline(session: Session, row: OutboxMessage, content: Content
     return Skip("the mentor had already answered")
 
 
+def not_going_ahead_text(session: Session, row: OutboxMessage) -> str | None:
+    """The alert's words (None when the offer is gone): at send time and for updated copies."""
+    view = consent.offer_view(session, int(row.payload.get("offer_id") or 0))
+    return blocks.not_going_ahead_text(view) if view is not None else None
+
+
 def render_not_going_ahead(session: Session, row: OutboxMessage, content: Content) -> Rendered | Skip:
+    """To each lead (or the leads' channel): with the lead's actions (check in, next proposal, handled)."""
     view = consent.offer_view(session, int(row.payload.get("offer_id") or 0))
     if view is None:
         return Skip("the offer no longer exists")
-    if row.recipient_user_id is None or not is_lead(session, view.mentor.programme_id, row.recipient_user_id):
+    if row.channel_id is None and (
+        row.recipient_user_id is None or not is_lead(session, view.mentor.programme_id, row.recipient_user_id)
+    ):
         return Skip("the recipient is no longer a lead of this programme")
-    text, blocks = not_going_ahead_message(view)
-    return Rendered(text=text, blocks=blocks, user_id=row.recipient_user_id)
+    state = pair_alerts.state_for_row(session, row)
+    if state is None:
+        text, body = blocks.not_going_ahead_message(view)
+        return Rendered(text=text, blocks=body, user_id=row.recipient_user_id)
+    text = blocks.not_going_ahead_text(view)
+    target = {"channel": row.channel_id} if row.channel_id else {"user_id": row.recipient_user_id}
+    return Rendered(text=text, blocks=pair_alert_message(text, state), **target)
 
 
 def render_match_confirmed(session: Session, row: OutboxMessage, content: Content) -> Rendered | Skip:

@@ -35,6 +35,62 @@ def _engine() -> ModuleType:
     return matching
 
 
+@dataclass(frozen=True)
+class LeadProfile:
+    """What the programme lead may see of a person's profile (DESIGN section 4): role, organisation,
+    department, title, what they bring, what they hope to get and their topics. Never the private
+    parts: off-limits topics, the mentee's inclusion statement and understanding gap, or whom they
+    asked not to be paired with."""
+
+    user_id: str
+    name: str
+    role: str
+    organisation: str = ""
+    department: str = ""
+    title: str = ""
+    can_bring: str = ""
+    hope_to_get: str = ""
+    topics: tuple[str, ...] = ()
+
+    @property
+    def summary(self) -> str:
+        """Title, organisation and department on one line (plain text; the blocks escape it)."""
+        return ", ".join(part for part in (self.title, self.organisation, self.department) if part)
+
+
+# Only these columns are read for the lead: the private ones are never loaded (nor decrypted).
+LEAD_VISIBLE_COLUMNS = (
+    Enrolment.user_id,
+    Enrolment.real_name,
+    Enrolment.role,
+    Enrolment.organisation,
+    Enrolment.department,
+    Enrolment.title,
+    Enrolment.can_bring,
+    Enrolment.hope_to_get,
+    Enrolment.topics,
+)
+
+
+def lead_profiles(session: Session, programme_id: int) -> dict[str, LeadProfile]:
+    """Every enrolled person's lead-visible profile in the programme, by user id (one query)."""
+    rows = session.execute(select(*LEAD_VISIBLE_COLUMNS).where(Enrolment.programme_id == programme_id)).all()
+    return {
+        user_id: LeadProfile(
+            user_id=user_id,
+            name=real_name or user_id,
+            role=role,
+            organisation=organisation or "",
+            department=department or "",
+            title=title or "",
+            can_bring=can_bring or "",
+            hope_to_get=hope_to_get or "",
+            topics=tuple(topics or ()),
+        )
+        for user_id, real_name, role, organisation, department, title, can_bring, hope_to_get, topics in rows
+    }
+
+
 @dataclass
 class ProposalRow:
     id: int
@@ -44,6 +100,8 @@ class ProposalRow:
     mentee_name: str
     score: float
     reasons: list[str]
+    mentor: LeadProfile | None = None
+    mentee: LeadProfile | None = None
 
 
 @dataclass
@@ -201,11 +259,8 @@ def compute_proposal(db: Database, programme_id: int, lead_id: str, *, admin: bo
 def current_proposal(db: Database, programme_id: int, lead_id: str, *, admin: bool = False) -> Proposal:
     with db.session() as session:
         programme = _programme_for_lead(session, programme_id, lead_id, admin)
-        names = dict(
-            session.execute(
-                select(Enrolment.user_id, Enrolment.real_name).where(Enrolment.programme_id == programme_id)
-            ).all()
-        )
+        profiles = lead_profiles(session, programme_id)
+        names = {user: profile.name for user, profile in profiles.items()}
         rows = session.scalars(
             select(ProposedPair).where(ProposedPair.programme_id == programme_id).order_by(ProposedPair.id)
         ).all()
@@ -222,6 +277,8 @@ def current_proposal(db: Database, programme_id: int, lead_id: str, *, admin: bo
                     names.get(row.mentee_user_id) or row.mentee_user_id,
                     row.score,
                     list(row.reasons),
+                    profiles.get(row.mentor_user_id),
+                    profiles.get(row.mentee_user_id),
                 )
             )
         notes = dict(

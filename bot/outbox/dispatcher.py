@@ -5,7 +5,8 @@
 - A 429 puts the row back for ``Retry-After`` seconds; a 5xx or a dropped connection puts it back
   with exponential backoff; neither blocks other rows (this client does not sleep on 429s).
 - A permanent error (deactivated user, channel gone) marks the row failed and tells the programme's
-  leads once per person.
+  leads once per person; an alert the leads' private channel refuses goes to each lead's DM instead
+  (:mod:`bot.programmes.leads_alerts`).
 - A row far past its time after downtime follows its kind's stated policy (``skip_if_later_than``).
 """
 
@@ -31,6 +32,7 @@ from bot.clock import as_utc, now
 from bot.models import OutboxMessage, Programme
 from bot.outbox import Kinds, Rendered, Skip
 from bot.outbox.notifications import DELIVERY_FAILED
+from bot.programmes.leads_alerts import fall_back_to_dms
 from bot.slack_gateway import SlackGateway, error_code
 
 if TYPE_CHECKING:
@@ -311,7 +313,10 @@ class Dispatcher:
                 self.runtime.db, row, self.worker_id, now() + timedelta(seconds=retry_after), "ratelimited", count=False
             )
         elif code in PERMANENT_ERRORS:
-            if outbox.mark_failed(self.runtime.db, row, self.worker_id, code):
+            # An alert the leads' channel refused goes to each lead's DM instead, with the real reason.
+            if outbox.mark_failed(self.runtime.db, row, self.worker_id, code) and not fall_back_to_dms(
+                self.runtime.db, row, code
+            ):
                 self._tell_leads_of_failure(row, code)
         else:
             self._retry(row, code or f"http {status}")

@@ -79,7 +79,11 @@ def programme_modal(current: ProgrammeInput | None, programme_id: int | None) ->
             "Private channel for leads' alerts",
             private_channel_select(data.alerts_channel_id),
             optional=True,
-            hint="Only leads should be in it. Alerts never carry what someone wrote.",
+            hint=(
+                "Invite the app first: type /invite @reverse-mentoring in the channel. Only the leads may be "
+                "in it; I check both when you save. Alerts never carry what someone wrote, and if the channel "
+                "ever fails they go to each lead by DM."
+            ),
         ),
         input_block(
             "support_resources",

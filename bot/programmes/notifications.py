@@ -5,17 +5,21 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.blockkit import actions, button, context, escape, section
+from bot.blockkit import actions, button, channel_mention, context, date, escape, mention, section
 from bot.clock import as_utc
+from bot.concerns import pair_alerts
+from bot.concerns.pair_alert_blocks import pair_alert_message
 from bot.content import Content
 from bot.models import Enrolment, OutboxMessage, Pair, ParticipationPause, Programme
 from bot.outbox import Kind, Rendered, Skip
-from bot.programmes import pauses
+from bot.programmes import leads_alerts, pauses
 from bot.programmes.access import is_lead
-from bot.programmes.enrolment_blocks import NO_THANKS, NO_THANKS_LABEL
+from bot.programmes.enrolment_blocks import NO_THANKS, NO_THANKS_LABEL, guide_blocks
 from bot.programmes.imports import INVITATION_KIND, still_enrolled
+from bot.programmes.leads_channel import NOT_INVITED_ERRORS
 from bot.programmes.pause_blocks import lead_notice, partner_notice, resume_prompt, resumed_message
 from bot.programmes.refusals import refused_in
+from bot.programmes.service import LEAD_GUIDE
 
 
 def render_import_invitation(session: Session, row: OutboxMessage, content: Content) -> Rendered | Skip:
@@ -113,6 +117,78 @@ def render_resumed_notice(session: Session, row: OutboxMessage, content: Content
     return Rendered(text=text, blocks=[section(text)], user_id=record.user_id)
 
 
+def render_leads_channel_failed(session: Session, row: OutboxMessage, content: Content) -> Rendered | Skip:
+    """To a lead: the leads' channel refused an alert (the alert itself follows by DM), and why."""
+    programme = session.get(Programme, row.programme_id or 0)
+    if programme is None:
+        return Skip("the programme no longer exists")
+    if row.recipient_user_id is None or not is_lead(session, programme.id, row.recipient_user_id):
+        return Skip("the recipient is no longer a lead of this programme")
+    channel = str(row.payload.get("channel_id") or "")
+    words = (
+        "leads_channel_not_invited"
+        if str(row.payload.get("error")) in NOT_INVITED_ERRORS
+        else "leads_channel_unusable"
+    )
+    text = content.message(words, channel=channel_mention(channel), programme=escape(programme.name))
+    return Rendered(text=text, blocks=[section(text)], user_id=row.recipient_user_id)
+
+
+def long_pause_text(session: Session, row: OutboxMessage) -> str | None:
+    """A long break's alert words (None when the pause is gone): at send time and for updated copies."""
+    record = _pause(session, row)
+    if record is None:
+        return None
+    programme = session.get(Programme, record.programme_id)
+    name = session.scalar(
+        select(Enrolment.real_name).where(
+            Enrolment.programme_id == record.programme_id, Enrolment.user_id == record.user_id
+        )
+    )
+    since = as_utc(record.started_at)
+    weeks = int(row.payload.get("long_weeks") or 4)
+    return (
+        f"{escape(name or 'A participant')} has been taking a break from "
+        f"*{escape(programme.name if programme else '')}* for more than {weeks} weeks (since "
+        f"{date(since, '{date_short_pretty}', since.strftime('%d %b %Y'))}), so their pair is on hold. "
+        "No reason is asked or needed. You may want to check in gently with either person, or end the pair "
+        "so their partner can be matched again."
+    )
+
+
+def render_long_pause_alert(session: Session, row: OutboxMessage, content: Content) -> Rendered | Skip:
+    record = _pause(session, row)
+    if record is None or record.ended_at is not None:
+        return Skip("the break has ended")
+    if row.recipient_user_id is None or not is_lead(session, record.programme_id, row.recipient_user_id):
+        return Skip("the recipient is no longer a lead of this programme")
+    text = long_pause_text(session, row)
+    state = pair_alerts.state_for_row(session, row)
+    if text is None or state is None:
+        return Skip("the pair no longer exists")
+    return Rendered(text=text, blocks=pair_alert_message(text, state), user_id=row.recipient_user_id)
+
+
+def render_lead_guide(session: Session, row: OutboxMessage, content: Content) -> Rendered | Skip:
+    """The lead's guide, to someone just appointed lead or backup lead (sent once)."""
+    programme = session.get(Programme, row.programme_id or 0)
+    if programme is None:
+        return Skip("the programme no longer exists")
+    if row.recipient_user_id is None or not is_lead(session, programme.id, row.recipient_user_id):
+        return Skip("the recipient is no longer a lead of this programme")
+    by = str(row.payload.get("by") or "")
+    role = "the backup lead" if row.payload.get("backup") else "a programme lead"
+    who = f"{mention(by)} has made you" if by and by != row.recipient_user_id else "You are"
+    intro = (
+        f"{who} {role} of *{escape(programme.name)}*. As an independent lead you match pairs, receive "
+        "concerns and keep an eye on how pairs are doing. Type `/mentoring help` to see the lead commands. "
+        "Here is your guide."
+    )
+    title, blocks = guide_blocks(content, "lead")
+    text = f"{title}: you are {role} of {escape(programme.name)}"
+    return Rendered(text=text, blocks=[section(intro), *blocks], user_id=row.recipient_user_id)
+
+
 # Every timed message this feature sends: its kind, how it renders, its overdue policy.
 KINDS: dict[str, Kind] = {
     INVITATION_KIND: Kind(render_import_invitation),
@@ -121,4 +197,7 @@ KINDS: dict[str, Kind] = {
     pauses.RESUME_PROMPT: Kind(render_resume_prompt),
     pauses.AUTO_RESUME: Kind(render_auto_resume),
     pauses.RESUMED_NOTICE: Kind(render_resumed_notice),
+    leads_alerts.CHANNEL_FAILED: Kind(render_leads_channel_failed),
+    LEAD_GUIDE: Kind(render_lead_guide),
+    pauses.LONG_PAUSE_ALERT: Kind(render_long_pause_alert),
 }

@@ -37,6 +37,9 @@ LEAD_NOTICE = "pause_lead_notice"
 RESUME_PROMPT = "pause_resume_prompt"
 AUTO_RESUME = "pause_auto_resume"
 RESUMED_NOTICE = "pause_resumed_notice"  # to the person whose fixed pause ended by itself
+LONG_PAUSE_ALERT = "pause_long_alert"  # to each lead, with the pair alert's actions, once a break runs long
+
+DEFAULT_LONG_PAUSE = timedelta(weeks=4)  # the LONG_PAUSE_WEEKS setting
 
 WEEKS = (2, 4, 8)
 PROMPT_WORKING_DAYS_BEFORE = 2
@@ -44,6 +47,33 @@ PROMPT_WORKING_DAYS_BEFORE = 2
 
 def pause_topic(pause_id: int) -> str:
     return f"pause:{pause_id}"
+
+
+def long_pause_topic(pause_id: int) -> str:
+    return f"pause-long:{pause_id}"
+
+
+def _watch_for_long_pause(session: Session, record: ParticipationPause, long_after: timedelta) -> None:
+    """A break that may run past ``long_after`` (open-ended, or longer): the leads are alerted then,
+    with actions (check in with either person, rematch, mark handled), if it is still open."""
+    if record.pair_id is None:
+        return  # nobody is waiting on a partner: nothing for the leads to act on
+    started = as_utc(record.started_at)
+    if record.ends_at is not None and as_utc(record.ends_at) - started <= long_after:
+        return  # it ends by itself first
+    programme = session.get(Programme, record.programme_id)
+    for lead in programme.leads if programme else ():
+        outbox.enqueue(
+            session,
+            kind=LONG_PAUSE_ALERT,
+            key=f"{LONG_PAUSE_ALERT}:{record.id}:{lead.user_id}",
+            send_at=max(started + long_after, now()),
+            recipient_user_id=lead.user_id,
+            programme_id=record.programme_id,
+            pair_id=record.pair_id,
+            topic=long_pause_topic(record.id),
+            payload={"pause_id": record.id, "long_weeks": round(long_after / timedelta(weeks=1))},
+        )
 
 
 @dataclass(frozen=True)
@@ -158,7 +188,14 @@ def _tell_leads(session: Session, programme: Programme, pause: ParticipationPaus
         )
 
 
-def pause(db: Database, user_id: str, weeks: int | None, *, programme_id: int | None = None) -> PauseResult:
+def pause(
+    db: Database,
+    user_id: str,
+    weeks: int | None,
+    *,
+    programme_id: int | None = None,
+    long_after: timedelta = DEFAULT_LONG_PAUSE,
+) -> PauseResult:
     """Take a break: for ``weeks`` (2, 4 or 8) or, with None, until resumed. No reason is asked."""
     if weeks is not None and weeks not in WEEKS:
         raise FieldErrors({"weeks": Problem("pauses.weeks")})
@@ -189,6 +226,7 @@ def pause(db: Database, user_id: str, weeks: int | None, *, programme_id: int | 
         _tell_leads(session, programme, record, "paused")
         if ends_at is not None:
             _schedule_end(session, record, enrolment)
+        _watch_for_long_pause(session, record, long_after)
         return PauseResult(programme.name, weeks, ends_at, enrolment.tz)
 
 
@@ -216,6 +254,7 @@ def _end(session: Session, record: ParticipationPause, *, by_itself: bool = Fals
     """Close one pause; the pair becomes active again unless another pause still holds it. True if it did."""
     record.ended_at = now()
     outbox.cancel(session, topic=pause_topic(record.id), reason="the pause ended")
+    outbox.cancel(session, topic=long_pause_topic(record.id), reason="the pause ended")
     programme = session.get(Programme, record.programme_id)
     pair = session.get(Pair, record.pair_id, with_for_update=True) if record.pair_id else None
     active = False
@@ -259,7 +298,9 @@ def resume(db: Database, user_id: str, *, programme_id: int | None = None) -> Re
         return ResumeResult(enrolment.programme.name, active or record.pair_id is None)
 
 
-def keep_pausing(db: Database, user_id: str, pause_id: int) -> PauseResult:
+def keep_pausing(
+    db: Database, user_id: str, pause_id: int, *, long_after: timedelta = DEFAULT_LONG_PAUSE
+) -> PauseResult:
     """From the gentle prompt: carry on, until the person resumes (the automatic end is cancelled)."""
     with db.session() as session:
         record = session.get(ParticipationPause, pause_id, with_for_update=True)
@@ -269,6 +310,7 @@ def keep_pausing(db: Database, user_id: str, pause_id: int) -> PauseResult:
             raise NotAllowed("pauses.break_ended")
         record.ends_at = None
         outbox.cancel(session, topic=pause_topic(record.id), reason="keeps pausing until they resume")
+        _watch_for_long_pause(session, record, long_after)
         programme = session.get(Programme, record.programme_id)
         enrolment = _enrolment(session, user_id, record.programme_id)
         return PauseResult(programme.name if programme else "", record.weeks, None, enrolment.tz)
@@ -325,20 +367,27 @@ def lead_resume(db: Database, pair_id: int, lead_id: str, *, admin: bool = False
         if pair is None:
             raise NotFound("pauses.pair_not_found")
         require_lead(session, pair.programme_id, lead_id, admin=admin)
-        if pair.status != "paused":
-            raise NotAllowed("pauses.not_paused", status=pair.status)
-        records = session.scalars(
+        return resume_pair_by_lead(session, pair, lead_id)
+
+
+def resume_pair_by_lead(session: Session, pair: Pair, lead_id: str) -> str:
+    """End the leads' pauses of a paused pair (the caller has checked ``lead_id`` leads it)."""
+    if pair.status != "paused":
+        raise NotAllowed("pauses.not_paused", status=pair.status)
+    records = list(
+        session.scalars(
             select(ParticipationPause).where(
                 ParticipationPause.pair_id == pair.id, ParticipationPause.ended_at.is_(None)
             )
         ).all()
-        if any(not r.by_lead for r in records):
-            raise NotAllowed("pauses.own_break")
-        if not records:  # paused before pauses were recorded: a lead's pause
-            records = [pause_pair_by_lead(session, pair, lead_id)]
-        for record in records:
-            _end(session, record)
-        return "The pair is active again. Each person is told on their next working morning."
+    )
+    if any(not r.by_lead for r in records):
+        raise NotAllowed("pauses.own_break")
+    if not records:  # paused before pauses were recorded: a lead's pause
+        records = [pause_pair_by_lead(session, pair, lead_id)]
+    for record in records:
+        _end(session, record)
+    return "The pair is active again. Each person is told on their next working morning."
 
 
 @dataclass(frozen=True)

@@ -8,11 +8,14 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from bot import outbox
 from bot.clock import now
 from bot.db import Database
 from bot.errors import FieldErrors, NotAllowed, NotFound, Problem
 from bot.models import Enrolment, Programme, ProgrammeLead
 from bot.programmes.access import asked_for_deletion, is_lead, led_programme_ids
+
+LEAD_GUIDE = "lead_guide"  # outbox kind: the lead's guide, once, to every new lead and backup lead
 
 
 @dataclass
@@ -122,6 +125,22 @@ def _apply(programme: Programme, data: ProgrammeInput) -> None:
     programme.leads = leads
 
 
+def _send_guides_to_new_leads(session: Session, programme: Programme, before: set[str], by: str) -> None:
+    """Each person newly appointed lead or backup lead gets the lead's guide, once (keyed per
+    programme and person, so a re-save, a replay or a later edit sends nothing again)."""
+    for lead in programme.leads:
+        if lead.user_id in before:
+            continue
+        outbox.enqueue(
+            session,
+            kind=LEAD_GUIDE,
+            key=f"{LEAD_GUIDE}:{programme.id}:{lead.user_id}",
+            recipient_user_id=lead.user_id,
+            programme_id=programme.id,
+            payload={"by": by, "backup": lead.is_backup},
+        )
+
+
 def create_programme(db: Database, data: ProgrammeInput, *, created_by: str, by_admin: bool) -> Programme:
     if not by_admin:
         raise NotAllowed("programmes.admin_only")
@@ -131,6 +150,7 @@ def create_programme(db: Database, data: ProgrammeInput, *, created_by: str, by_
         _apply(programme, data)
         session.add(programme)
         session.flush()
+        _send_guides_to_new_leads(session, programme, set(), created_by)
         return programme
 
 
@@ -142,10 +162,13 @@ def update_programme(db: Database, programme_id: int, data: ProgrammeInput, *, b
         if not (by_admin or is_lead(session, programme_id, by)):
             raise NotAllowed("programmes.change_lead_only")
         validate_programme(session, data, programme_id=programme_id)
+        before = {lead.user_id for lead in programme.leads}
         session.flush()  # drop the old lead rows before adding the new ones
         programme.leads.clear()
         session.flush()
         _apply(programme, data)
+        session.flush()
+        _send_guides_to_new_leads(session, programme, before, by)
         return programme
 
 
