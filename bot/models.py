@@ -39,6 +39,24 @@ class Submission(Base):
     created_at: Mapped[datetime] = mapped_column(default=now)
 
 
+class DataKey(Base):
+    """A per-person data key, wrapped (encrypted) by the app key: see :mod:`bot.data_keys`.
+
+    ``scope`` is what the key covers (``programme:<id>`` or ``event:<id>``); ``subject`` is a keyed
+    hash of the person's Slack id, or ``pair:<id>`` for text two people share (a contract). Deleting
+    the row makes every token made with the key unreadable, wherever a copy of it survives.
+    """
+
+    __tablename__ = "data_keys"
+    __table_args__ = (UniqueConstraint("scope", "subject"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    scope: Mapped[str] = mapped_column(String(40), index=True)
+    subject: Mapped[str] = mapped_column(String(64), index=True)
+    wrapped: Mapped[str] = mapped_column(EncryptedText)
+    created_at: Mapped[datetime] = mapped_column(default=now)
+
+
 class ProcessedEvent(Base):
     """Slack delivers events at least once: an event_id seen here is not processed again."""
 
