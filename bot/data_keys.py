@@ -25,7 +25,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from sqlalchemy import Text, cast, delete, event, literal, or_, select
+from sqlalchemy import Text, cast, delete, event, literal, select, update
 from sqlalchemy.orm import Session, attributes
 
 from bot import crypto
@@ -251,13 +251,28 @@ def destroy_keys_of_scope(session: Session, scope: str) -> int:
 
 
 def personalise_all(session: Session) -> int:
-    """Move values still under the app key (written before per-person keys) to their owner's key."""
+    """Move values still under the app key (written before per-person keys) to their owner's key.
+
+    Written with Core updates of the one column (never an ORM flush), so the append-only audit
+    trail, whose trigger lets only a re-encryption of ``note`` through, can be moved too.
+    """
     moved = 0
+    prefix = literal(crypto.PERSONAL_PREFIX + "%", Text)
     for model, columns in _COLUMNS.items():
         table = model.__table__
-        prefix = literal(crypto.PERSONAL_PREFIX + "%", Text)
-        legacy = or_(*[~cast(table.c[c], Text).like(prefix) for c in columns])
-        for obj in session.scalars(select(model).where(legacy)):
-            moved += seal(session, obj, force=True)
-        session.flush()
+        primary_key = list(table.primary_key.columns)
+        for name in columns:
+            column = table.c[name]
+            legacy = (column.isnot(None), ~cast(column, Text).like(prefix))
+            for obj in session.scalars(select(model).where(*legacy)).all():
+                owner = OWNERS[model](session, obj)
+                value = getattr(obj, name)
+                if owner is None or not isinstance(value, str):
+                    continue
+                key_id, fernet = key_for(session, owner)
+                session.flush()  # a new key is stored before anything is written under it
+                token = EncryptedText().process_bind_param(OwnedText(value, key_id, fernet), session.get_bind().dialect)
+                where = [c == getattr(obj, c.key) for c in primary_key]
+                session.execute(update(table).where(*where).values({name: literal(token, Text)}))
+                moved += 1
     return moved
