@@ -108,14 +108,23 @@ class OwnedText(str):
 
 
 KeyLoader = Callable[[str], "str | None"]  # key id -> the key as text, None when it was destroyed
+# key id -> every wrapped key (still encrypted with the app key) of the same scope, by id
+ScopeLoader = Callable[[str], "dict[str, str]"]
+PREFETCH_AFTER = 8  # misses in one unit of work before the rest of a scope's keys are read at once
 
 
 class KeyRing:
-    """The data keys one unit of work has unwrapped: each is read from the database once."""
+    """The data keys one unit of work has unwrapped: each is read from the database once.
 
-    def __init__(self, load: KeyLoader) -> None:
-        self._load = load
+    A unit of work that reads many people's text (a lead's report, matching) would read one key per
+    person; after :data:`PREFETCH_AFTER` misses the ring reads the wrapped keys of the whole scope
+    (the programme or event) in one query and unwraps each only when a value needs it.
+    """
+
+    def __init__(self, load: KeyLoader, load_scope: ScopeLoader | None = None) -> None:
+        self._load, self._load_scope = load, load_scope
         self._keys: dict[str, Fernet | None] = {}
+        self._wrapped: dict[str, str] = {}
         self.loads = 0
 
     def remember(self, key_id: str, fernet: Fernet) -> None:
@@ -124,11 +133,20 @@ class KeyRing:
     def forget(self, key_ids: Sequence[str]) -> None:
         for key_id in key_ids:
             self._keys[key_id] = None
+            self._wrapped.pop(key_id, None)
 
     def fernet(self, key_id: str) -> Fernet | None:
         if key_id not in self._keys:
-            self.loads += 1
-            key = self._load(key_id)
+            if key_id in self._wrapped:
+                key: str | None = encryptor().decrypt(self._wrapped.pop(key_id))
+            elif self._load_scope is not None and self.loads >= PREFETCH_AFTER:
+                self.loads += 1
+                self._wrapped.update({k: v for k, v in self._load_scope(key_id).items() if k not in self._keys})
+                wrapped = self._wrapped.pop(key_id, None)
+                key = encryptor().decrypt(wrapped) if wrapped else None
+            else:
+                self.loads += 1
+                key = self._load(key_id)
             self._keys[key_id] = Fernet(key.encode("ascii")) if key else None
         return self._keys[key_id]
 
@@ -137,9 +155,9 @@ _keyring: contextvars.ContextVar[KeyRing | None] = contextvars.ContextVar("keyri
 
 
 @contextmanager
-def keyring_scope(load: KeyLoader) -> Iterator[KeyRing]:
+def keyring_scope(load: KeyLoader, load_scope: ScopeLoader | None = None) -> Iterator[KeyRing]:
     """Decrypt per-person tokens read inside this block with keys from ``load`` (cached for the block)."""
-    ring = KeyRing(load)
+    ring = KeyRing(load, load_scope)
     token = _keyring.set(ring)
     try:
         yield ring

@@ -226,6 +226,20 @@ def loader_for(session: Session) -> crypto.KeyLoader:
     return load
 
 
+def scope_loader_for(session: Session) -> crypto.ScopeLoader:
+    """Reads every wrapped key of the scope ``key_id`` belongs to, still wrapped, in one query."""
+    table = DataKey.__table__
+
+    def load_scope(key_id: str) -> dict[str, str]:
+        scope = select(table.c.scope).where(table.c.id == key_id).scalar_subquery()
+        rows = session.connection().execute(
+            select(table.c.id, cast(table.c.wrapped, Text)).where(table.c.scope == scope)
+        )
+        return {str(key): str(wrapped) for key, wrapped in rows}
+
+    return load_scope
+
+
 def _destroy(session: Session, condition: Any) -> int:
     ids = list(session.scalars(select(DataKey.id).where(condition)))
     if not ids:

@@ -101,7 +101,7 @@ class Database:
         """A unit of work: commits on success, rolls back on any error, always closes."""
         session = self._sessions()
         # Per-person data keys read in this unit of work are unwrapped once (bot/data_keys.py).
-        with crypto.keyring_scope(data_keys.loader_for(session)):
+        with crypto.keyring_scope(data_keys.loader_for(session), data_keys.scope_loader_for(session)):
             try:
                 yield session
                 session.commit()

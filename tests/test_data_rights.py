@@ -338,3 +338,30 @@ def test_a_unit_of_work_unwraps_each_data_key_once(slack: LocalSlack, db: Databa
         ring = crypto.current_keyring()
         assert ring is not None and len(reflections) == 2 and len(again) == 2
         assert ring.loads == 2  # one key per person, however many of their values are read
+
+
+def test_a_unit_of_work_reading_many_peoples_text_reads_their_keys_in_one_query(db: Database) -> None:
+    """A lead's report or matching reads a whole programme: after a few keys one at a time, the rest of
+    the programme's keys come in one query, and each is unwrapped only when a value needs it."""
+    from bot.models import Programme
+
+    with db.session() as session:
+        programme = Programme(name="Many", created_by="UOLU")
+        session.add(programme)
+        session.flush()
+        for index in range(30):
+            session.add(
+                Enrolment(
+                    programme_id=programme.id,
+                    user_id=f"UMANY{index}",
+                    role="mentor",
+                    organisation="A",
+                    department="B",
+                    off_limits=f"PRIVATE-{index}",
+                )
+            )
+    with db.session() as session:
+        texts = [e.off_limits for e in session.scalars(select(Enrolment).order_by(Enrolment.id))]
+        ring = crypto.current_keyring()
+        assert ring is not None and ring.loads == crypto.PREFETCH_AFTER + 1
+    assert texts == [f"PRIVATE-{index}" for index in range(30)]
