@@ -206,8 +206,9 @@ def seal(session: Session, obj: Any, *, force: bool = False) -> int:
 
 
 def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
-    for obj in [*session.new, *session.dirty]:
-        seal(session, obj)
+    with session.no_autoflush:
+        for obj in [*session.new, *session.dirty]:
+            seal(session, obj)
 
 
 def install(session_factory: Any) -> None:
