@@ -101,7 +101,7 @@ def cmd_keygen(args: argparse.Namespace) -> int:
 
 def cmd_reencrypt(args: argparse.Namespace) -> int:
     from bot import crypto
-    from bot.reencrypt import reencrypt_all
+    from bot.reencrypt import personalise_all, reencrypt_all
 
     settings = _settings_for("tools")
     if not settings.keys:
@@ -109,8 +109,9 @@ def cmd_reencrypt(args: argparse.Namespace) -> int:
     crypto.configure(settings.keys)
     db = Database(settings.database_url)
     db.ensure_schema(settings.auto_migrate)
+    moved = personalise_all(db)
     count = reencrypt_all(db)
-    print(f"Re-encrypted {count} value(s) with the newest key.")
+    print(f"Moved {moved} value(s) to their owner's data key; re-encrypted {count} value(s) with the newest key.")
     return 0
 
 

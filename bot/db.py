@@ -15,6 +15,8 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot import crypto, data_keys
+
 if TYPE_CHECKING:
     from alembic.config import Config
 
@@ -88,6 +90,7 @@ class Database:
         self.lock_timeout, self.statement_timeout = lock_timeout, statement_timeout
         self.engine = make_engine(url, lock_timeout=lock_timeout, statement_timeout=statement_timeout, **engine_kwargs)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        data_keys.install(self._sessions)
 
     @property
     def is_postgresql(self) -> bool:
@@ -97,14 +100,16 @@ class Database:
     def session(self) -> Iterator[Session]:
         """A unit of work: commits on success, rolls back on any error, always closes."""
         session = self._sessions()
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
-        finally:
-            session.close()
+        # Per-person data keys read in this unit of work are unwrapped once (bot/data_keys.py).
+        with crypto.keyring_scope(data_keys.loader_for(session), data_keys.scope_loader_for(session)):
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+            finally:
+                session.close()
 
     def ping(self) -> bool:
         try:

@@ -5,7 +5,19 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from typing import Any
 
-from sqlalchemy import JSON, Date, DateTime, ForeignKey, Index, MetaData, String, Text, Time, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    MetaData,
+    String,
+    Text,
+    Time,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from bot.clock import now
@@ -36,6 +48,24 @@ class Submission(Base):
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     kind: Mapped[str] = mapped_column(String(40))
     result_id: Mapped[int | None] = mapped_column(default=None)
+    created_at: Mapped[datetime] = mapped_column(default=now)
+
+
+class DataKey(Base):
+    """A per-person data key, wrapped (encrypted) by the app key: see :mod:`bot.data_keys`.
+
+    ``scope`` is what the key covers (``programme:<id>`` or ``event:<id>``); ``subject`` is a keyed
+    hash of the person's Slack id, or ``pair:<id>`` for text two people share (a contract). Deleting
+    the row makes every token made with the key unreadable, wherever a copy of it survives.
+    """
+
+    __tablename__ = "data_keys"
+    __table_args__ = (UniqueConstraint("scope", "subject"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    scope: Mapped[str] = mapped_column(String(40), index=True)
+    subject: Mapped[str] = mapped_column(String(64), index=True)
+    wrapped: Mapped[str] = mapped_column(EncryptedText)
     created_at: Mapped[datetime] = mapped_column(default=now)
 
 
@@ -527,8 +557,32 @@ class Reflection(Base):
     usefulness: Mapped[int | None] = mapped_column(default=None)  # 1-5
     share_takeaways: Mapped[bool] = mapped_column(default=False)
     shared_at: Mapped[datetime | None] = mapped_column(default=None)
+    # In the rating figures released to leads (see RatingRelease); a changed rating is new again.
+    ratings_released: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(default=now)
     updated_at: Mapped[datetime] = mapped_column(default=now, onupdate=now)
+
+
+class RatingRelease(Base):
+    """The reflection-rating figures last released to leads for one role group and question.
+
+    Like survey releases (:class:`ImpactRelease`): a role group's figures change only once at least
+    the minimum group size of *different people* have given new or changed ratings since its last
+    release, and the overall figure is the sum of the released role groups, so no difference
+    between two releases isolates one person. ``distribution`` maps a rating (1-5) to how many
+    reflections gave it; ``people`` is how many different people those are.
+    """
+
+    __tablename__ = "rating_releases"
+    __table_args__ = (UniqueConstraint("programme_id", "role", "question"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(8))  # mentor | mentee
+    question: Mapped[str] = mapped_column(String(16))  # safety | usefulness
+    people: Mapped[int] = mapped_column(default=0)
+    distribution: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
+    released_at: Mapped[datetime] = mapped_column(default=now)
 
 
 class Concern(Base):

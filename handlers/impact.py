@@ -8,6 +8,7 @@ from typing import Any
 
 from slack_bolt import Ack, Respond
 
+from bot import submissions
 from bot.blockkit import escape
 from bot.blockkit.forms import metadata, read_values
 from bot.concerns import service as concerns
@@ -67,7 +68,14 @@ def save_survey(ack: Ack, body: dict[str, Any], view: dict[str, Any], runtime: R
     try:
         programme_id, kind = int(meta.get("programme_id") or 0), str(meta.get("kind") or "")
         response = surveys.record_response(
-            runtime.db, runtime.content, programme_id, user_id, kind, survey_answers(values), values.get("comment")
+            runtime.db,
+            runtime.content,
+            programme_id,
+            user_id,
+            kind,
+            survey_answers(values),
+            values.get("comment"),
+            submission=submissions.view_key(view),
         )
         task = surveys.open_survey(runtime.db, programme_id, user_id, kind)
     except FieldErrors as error:

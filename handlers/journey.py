@@ -193,6 +193,9 @@ def save_contract(ack: Ack, body: dict[str, Any], view: dict[str, Any], runtime:
     details = metadata(view)
     values = read_values(view)
     answers = {prompt.id: text_value(values, prompt.id) for prompt in content.contracting.prompts}
+    opened_version = int(details.get("version") or 0)
+    # The same modal can hold the form again ("Edit"): the version it opened on tells the edits apart.
+    key = submissions.view_key(view)
     try:
         saved = journey.save_contract(
             runtime.db,
@@ -200,7 +203,8 @@ def save_contract(ack: Ack, body: dict[str, Any], view: dict[str, Any], runtime:
             int(details.get("pair_id") or 0),
             user_id,
             answers,
-            opened_version=int(details.get("version") or 0),
+            opened_version=opened_version,
+            submission=f"{key}:v{opened_version}"[:200] if key else None,
         )
     except FieldErrors as error:
         ack_field_errors(ack, error, view)

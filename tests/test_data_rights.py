@@ -8,7 +8,7 @@ import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import Text, cast, inspect, select, text
+from sqlalchemy import Text, cast, func, inspect, select, text
 
 from bot import crypto
 from bot.db import Database
@@ -143,12 +143,13 @@ def database_text(db: Database) -> bytes:
     return "\n".join(dump).encode()
 
 
-def decryptable_texts(raw: bytes, slack: LocalSlack) -> list[str]:
-    """Every Fernet token in the bytes that some key in use still opens, decrypted."""
-    assert slack.runtime is not None
-    keys = [crypto.encryptor(), *(crypto.Encryptor([key]) for key in {TEST_KEY, *slack.runtime.settings.keys})]
+FERNET_TOKEN = rb"gAAAAA[A-Za-z0-9_=-]{50,}"
+FERNET_KEY = re.compile(r"^[A-Za-z0-9_-]{43}=$")
+
+
+def _open_tokens(raw: bytes, keys: list[crypto.Encryptor]) -> list[str]:
     opened = []
-    for found in set(re.findall(rb"gAAAAA[A-Za-z0-9_=-]{50,}", raw)):
+    for found in set(re.findall(FERNET_TOKEN, raw)):
         # Neighbouring bytes may run on: try every length a Fernet token can have (whole AES blocks).
         lengths = [4 * -(-(57 + 16 * blocks) // 3) for blocks in range(1, len(found) // 16 + 2)]
         for token in (found[:length] for length in lengths if length <= len(found)):
@@ -158,6 +159,20 @@ def decryptable_texts(raw: bytes, slack: LocalSlack) -> list[str]:
                 except crypto.EncryptionNotConfigured:
                     continue
     return opened
+
+
+def decryptable_texts(raw: bytes, slack: LocalSlack, keys_from: bytes | None = None) -> list[str]:
+    """Every Fernet token in ``raw`` that a key still opens, decrypted.
+
+    The keys are every app key in use and every per-person data key that can still be unwrapped with
+    them from the database files ``keys_from`` (``raw`` itself unless given): an attacker holding the
+    app key and a copy of the files gets exactly this.
+    """
+    assert slack.runtime is not None
+    app_keys = [crypto.encryptor(), *(crypto.Encryptor([key]) for key in {TEST_KEY, *slack.runtime.settings.keys})]
+    unwrapped = _open_tokens(raw if keys_from is None else keys_from, app_keys)
+    data_keys = [crypto.Encryptor([k]) for k in set(unwrapped) if FERNET_KEY.match(k)]
+    return _open_tokens(raw, [*app_keys, *data_keys])
 
 
 def test_delete_my_data_leaves_no_trace_of_my_text(slack: LocalSlack, db: Database) -> None:
@@ -210,3 +225,143 @@ def test_delete_my_data_leaves_no_trace_of_my_text(slack: LocalSlack, db: Databa
     assert "A mentor has left *Pilot* and asked for their data to be deleted" in texts_seen(lead)
     assert "Your pairing in *Pilot* has come to an end" in texts_seen(diana)
     assert programme_id
+
+
+def stored_token(db: Database, table: str, column: str, who: str, user_id: str) -> str:
+    columns = Base.metadata.tables[table].c
+    with db.session() as session:
+        token = session.scalar(select(cast(columns[column], Text)).where(columns[who] == user_id))
+    assert token
+    return str(token)
+
+
+def test_each_person_has_their_own_data_key_and_deletion_destroys_it_for_every_old_copy(
+    slack: LocalSlack, db: Database
+) -> None:
+    """Per-person data keys: a copy of the database files taken before the deletion (a backup, the
+    write-ahead log, dead row versions) holds nothing of the person that can be decrypted afterwards
+    with the app key and every data key still on disk, while the partner's text still opens."""
+    zanele, diana, _, _ = world(slack, db)
+    mine = [
+        stored_token(db, "enrolments", "off_limits", "user_id", zanele.user_id),
+        stored_token(db, "reflections", "takeaways", "author_user_id", zanele.user_id),
+        stored_token(db, "survey_responses", "comment", "user_id", zanele.user_id),
+    ]
+    theirs = stored_token(db, "reflections", "takeaways", "author_user_id", diana.user_id)
+    assert all(t.startswith(crypto.PERSONAL_PREFIX) for t in [*mine, theirs])
+    key_ids = {t.split(".")[1] for t in mine}
+    assert len(key_ids) == 1 and theirs.split(".")[1] not in key_ids  # hers alone, one for all her text
+    for token in mine:  # the app key alone opens none of it
+        inner = token.split(".", 2)[2]
+        try:
+            crypto.encryptor().decrypt(inner)
+            raise AssertionError("a per-person token opened with the app key")
+        except crypto.EncryptionNotConfigured:
+            pass
+
+    old_copy = database_text(db)
+    readable = "\n".join(decryptable_texts(old_copy, slack))
+    assert MARKERS["reflection"] in readable and MARKERS["off_limits"] in readable  # the check sees them
+    assert MARKERS["comment"] in readable
+
+    zanele.command("/mentoring", "delete-my-data")
+    zanele.click("Delete my data")
+    slack.deliver()
+
+    now_on_disk = database_text(db)
+    for raw in (old_copy, now_on_disk):
+        opened = "\n".join(decryptable_texts(raw, slack, keys_from=now_on_disk))
+        for marker in MARKERS.values():
+            assert marker not in opened, marker
+    assert "DIANA-REFLECTION" in "\n".join(decryptable_texts(old_copy, slack, keys_from=now_on_disk))
+    with db.session() as session:
+        assert session.scalar(select(Reflection.takeaways)) == "DIANA-REFLECTION"
+        record = session.scalar(select(DataDeletion).where(DataDeletion.scope == "person"))
+        assert record is not None and record.counts["data_keys"] >= 1
+
+
+def test_retention_destroys_the_programmes_data_keys(slack: LocalSlack, db: Database) -> None:
+    """Retention: once a closed programme's text is purged, its data keys are gone, so no old copy opens."""
+    from bot.closeout import service as closeout
+    from bot.models import DataKey, ProgrammeCloseout
+
+    _, _, _, programme_id = world(slack, db)
+    old_copy = database_text(db)
+    with db.session() as session:
+        closed = datetime(2027, 1, 2, tzinfo=UTC)
+        session.add(ProgrammeCloseout(programme_id=programme_id, closed_by="ULENA", closed_at=closed))
+        scope = f"programme:{programme_id}"
+        assert session.scalar(select(func.count()).select_from(DataKey).where(DataKey.scope == scope)) == 2
+    assert closeout.purge_expired_text(db, at=datetime(2027, 6, 1, tzinfo=UTC)) == [programme_id]
+    now_on_disk = database_text(db)
+    opened = "\n".join(decryptable_texts(old_copy, slack, keys_from=now_on_disk))
+    for marker in (*MARKERS.values(), "DIANA-REFLECTION", "DIANA-PRIVATE"):
+        assert marker not in opened, marker
+    with db.session() as session:
+        assert session.scalar(select(func.count()).select_from(DataKey)) == 0
+        record = session.scalar(select(DataDeletion).where(DataDeletion.scope == "retention"))
+        assert record is not None and record.counts["data_keys"] == 2  # one per person
+
+
+def test_values_stored_before_per_person_keys_move_to_them(db: Database) -> None:
+    """Migration 0016: rows written under the app key move to their owner's key (python -m bot reencrypt)."""
+    from bot.reencrypt import personalise_all, reencrypt_all
+
+    with db.session() as session:
+        session.execute(
+            text(
+                "INSERT INTO programmes (id, name, description, cross_organisation, cadence_min_days, "
+                "cadence_max_days, session_minutes, alerts_channel_id, support_resources, enrolment_open, "
+                "retention_days, consent_days, status, created_by, created_at) VALUES (1, 'Old', '', false, 21, 28, "
+                "60, NULL, '', true, 90, 3, 'active', 'UOLU', CURRENT_TIMESTAMP)"
+            )
+        )
+        session.add(Enrolment(programme_id=1, user_id="UOLD", role="mentor", organisation="A", department="B"))
+        session.flush()
+        legacy = crypto.encryptor().encrypt("LEGACY-OFF-LIMITS")
+        session.execute(text("UPDATE enrolments SET off_limits = :t"), {"t": legacy})
+    assert personalise_all(db) == 1
+    assert personalise_all(db) == 0  # once
+    token = stored_token(db, "enrolments", "off_limits", "user_id", "UOLD")
+    assert token.startswith(crypto.PERSONAL_PREFIX)
+    assert reencrypt_all(db) == 1  # a rotation re-wraps the data key and leaves per-person tokens alone
+    assert stored_token(db, "enrolments", "off_limits", "user_id", "UOLD") == token
+    with db.session() as session:
+        assert session.scalar(select(Enrolment.off_limits)) == "LEGACY-OFF-LIMITS"
+
+
+def test_a_unit_of_work_unwraps_each_data_key_once(slack: LocalSlack, db: Database) -> None:
+    world(slack, db)
+    with db.session() as session:
+        reflections = list(session.scalars(select(Reflection)))
+        again = list(session.scalars(select(Enrolment)))
+        ring = crypto.current_keyring()
+        assert ring is not None and len(reflections) == 2 and len(again) == 2
+        assert ring.loads == 2  # one key per person, however many of their values are read
+
+
+def test_a_unit_of_work_reading_many_peoples_text_reads_their_keys_in_one_query(db: Database) -> None:
+    """A lead's report or matching reads a whole programme: after a few keys one at a time, the rest of
+    the programme's keys come in one query, and each is unwrapped only when a value needs it."""
+    from bot.models import Programme
+
+    with db.session() as session:
+        programme = Programme(name="Many", created_by="UOLU")
+        session.add(programme)
+        session.flush()
+        for index in range(30):
+            session.add(
+                Enrolment(
+                    programme_id=programme.id,
+                    user_id=f"UMANY{index}",
+                    role="mentor",
+                    organisation="A",
+                    department="B",
+                    off_limits=f"PRIVATE-{index}",
+                )
+            )
+    with db.session() as session:
+        texts = [e.off_limits for e in session.scalars(select(Enrolment).order_by(Enrolment.id))]
+        ring = crypto.current_keyring()
+        assert ring is not None and ring.loads == crypto.PREFETCH_AFTER + 1
+    assert texts == [f"PRIVATE-{index}" for index in range(30)]

@@ -61,7 +61,7 @@ def spawn(target: Target, emu: SlackEmulator, worker: str, *extra: str) -> subpr
     command = [
         sys.executable, "-m", "tests.dispatch_process",
         "--db-url", target.db.url, "--api-url", emu.api_url, "--token", emu.bot_token,
-        "--key", TEST_KEY, "--worker-id", worker, *extra,
+        f"--key={TEST_KEY}", "--worker-id", worker, *extra,  # a key may start with "-"
     ]
     if target.schema:
         command += ["--schema", target.schema]

@@ -15,6 +15,7 @@ from freezegun import freeze_time
 from sqlalchemy import Text, select
 from sqlalchemy import cast as sql_cast
 
+from bot import crypto
 from bot.content import load_content
 from bot.db import Database
 from bot.emulator import message_text, validate_blocks, validate_view, view_text
@@ -132,7 +133,7 @@ def test_both_must_agree_and_any_later_edit_needs_both_again(slack: LocalSlack, 
     assert "Change one hiring process by June." not in contract_text
     assert pinned[0].text and validate_blocks(pinned[0].blocks) == []
     # At rest, the terms are ciphertext.
-    assert SECRET not in stored_terms(db) and stored_terms(db).startswith("gAAAA")
+    assert SECRET not in stored_terms(db) and stored_terms(db).startswith(crypto.PERSONAL_PREFIX)  # the pair's key
 
 
 def test_changing_an_agreed_contract_unpins_it_until_both_agree_again(

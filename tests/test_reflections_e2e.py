@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from freezegun import freeze_time
-from sqlalchemy import event, select, text
+from sqlalchemy import event, select, text, update
 from sqlalchemy.exc import OperationalError
 
 from bot.clock import now
@@ -233,7 +235,7 @@ def _add_reflections(db: Database, world: ConcernWorld, ratings: list[tuple[str,
                 starts_at=now(),
                 ends_at=now(),
                 status="held",
-                ics_uid=f"agg-{index}-{author}",
+                ics_uid=f"agg-{index}-{author}-{uuid.uuid4().hex[:8]}",
                 booked_by=author,
             )
             session.add(extra)
@@ -272,12 +274,12 @@ def test_ratings_reach_the_lead_only_as_aggregates_over_five_people(slack: Local
         assert aggregates.by_role["mentee"]["safety"].suppressed is False  # nobody: nothing to hide
         completion = reflections.reflection_completion(session, world.programme_id)
         assert completion.completed == 6
-    # Two mentees join: the overall (7 people) is shown and the mentees (2) are hidden, so the mentors'
-    # figure is hidden too, or the mentees' could be worked out as overall minus mentors.
+    # Two mentees join: their ratings wait for a batch of five mentees, so the overall figure (the sum of
+    # released groups) stays at the five mentors; the mentees are hidden, and so are the mentors.
     _add_reflections(db, world, [("M1", "mentee", 4), ("M2", "mentee", 5)])
     with db.session() as session:
         aggregates = reflections.rating_aggregates(session, world.programme_id)
-        assert not aggregates.overall["safety"].suppressed and aggregates.overall["safety"].people == 7
+        assert not aggregates.overall["safety"].suppressed and aggregates.overall["safety"].people == 5
         assert aggregates.by_role["mentee"]["safety"].suppressed
         assert aggregates.by_role["mentor"]["safety"].suppressed and aggregates.by_role["mentor"]["safety"].mean is None
 
@@ -296,3 +298,60 @@ def test_the_reflection_form_links_to_a_concern_without_losing_the_reflection(sl
     assert amara.modal is not None and amara.modal["callback_id"] == "reflection_form"
     assert amara.submit().ok
     assert reflections_in(db)[0].takeaways == "Half-written"
+
+
+def _lead_sees(db: Database, programme_id: int) -> tuple[list[str], Any]:
+    from bot.closeout.notifications import rating_lines
+
+    with db.session() as session:
+        return rating_lines(session, programme_id, 5), reflections.rating_aggregates(session, programme_id)
+
+
+def test_rating_figures_change_only_in_batches_so_one_new_reflection_cannot_be_worked_out(
+    slack: LocalSlack, db: Database
+) -> None:
+    """Two reports, before and after one more reflection, are identical: nothing about that
+    reflection's ratings can be computed. Figures move only when five more people have rated."""
+    world = build_world(slack, db, channel=False)
+    hold_session(db, world)
+    _add_reflections(db, world, [(f"U{i}", "mentor", 3) for i in range(5)])
+    before_lines, before = _lead_sees(db, world.programme_id)
+    assert before.by_role["mentor"]["safety"].people == 5 and before.overall["safety"].mean == 3.0
+    assert any("mentors 3.0 (5 people)" in line for line in before_lines)
+
+    _add_reflections(db, world, [("U5", "mentor", 1)])  # one new person: a 1 that would pull the mean down
+    after_lines, after = _lead_sees(db, world.programme_id)
+    assert after_lines == before_lines and after == before  # not a figure, a count or a distribution moved
+
+    # The same person reflecting again and again never makes a batch on their own.
+    _add_reflections(db, world, [("U5", "mentor", 1) for _ in range(6)])
+    assert _lead_sees(db, world.programme_id)[1] == before
+    # Editing an already released rating counts as new, and waits too.
+    with db.session() as session:
+        edited = update(Reflection).where(Reflection.author_user_id == "U0")
+        session.execute(edited.values(safety=1, ratings_released=False))
+    assert _lead_sees(db, world.programme_id)[1] == before
+
+    # Four more people: five different people since the last release, and the figures move at once.
+    _add_reflections(db, world, [(f"U{i}", "mentor", 5) for i in range(6, 10)])
+    later_lines, later = _lead_sees(db, world.programme_id)
+    assert later.by_role["mentor"]["safety"].people == 10 and later_lines != before_lines
+
+
+def test_a_changed_rating_waits_for_the_next_release_and_an_unchanged_one_does_not(
+    slack: LocalSlack, db: Database
+) -> None:
+    world = build_world(slack, db, channel=False)
+    session_id = hold_session(db, world)
+
+    def save(safety: int) -> bool:
+        data = reflections.ReflectionInput("t", "d", safety=safety, usefulness=3)
+        reflections.save_reflection(db, session_id, world.mentor.user_id, data)
+        with db.session() as session:
+            return bool(session.scalars(select(Reflection.ratings_released)).one())
+
+    assert save(4) is False
+    with db.session() as session:
+        session.execute(update(Reflection).values(ratings_released=True))
+    assert save(4) is True  # only the words changed: still released
+    assert save(2) is False  # a new rating: new again

@@ -9,21 +9,34 @@ from __future__ import annotations
 from typing import Any
 
 from freezegun import freeze_time
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from bot.db import Database
 from bot.emulator.server import message_text
+from bot.impact import surveys
 from bot.local_slack import LocalSlack, Person
-from bot.models import AgendaItem, Enrolment, OutboxMessage, Reflection, SpeedEventParticipant
+from bot.models import (
+    AgendaItem,
+    Enrolment,
+    MentoringSession,
+    OutboxMessage,
+    PairContract,
+    Reflection,
+    SpeedEventParticipant,
+    SurveyResponse,
+)
 from tests.factory import (
+    CONTENT,
     MONDAY,
     SpeedWorld,
     build_world,
     create_event,
     create_programme,
+    enrol,
     hold_session,
     make_cast,
     match_pair,
+    replay_button,
     replay_submission,
 )
 
@@ -116,3 +129,96 @@ def test_event_rsvp_once(slack: LocalSlack, db: Database) -> None:
     assert count(db, SpeedEventParticipant, SpeedEventParticipant.user_id == ben.user_id) == 1
     thanks = [s for s in ben.dms() if "You said yes" in s.text or "Thank you" in s.text]
     assert len(thanks) <= 2, [s.text for s in thanks]
+
+
+CONTRACT = {
+    "How often and how long you will meet": "Every four weeks for an hour.",
+    "Confidentiality": "CONTRACT-once: nothing leaves the room.",
+    "Topics that are off limits": "None.",
+    "How you will give each other honest feedback": "We ask at the end of each session.",
+    "What you will do if it's not working": "Say so.",
+    "The mentee's goals": "Change one hiring process.",
+    "The mentor's goals": "Present to the leadership team.",
+}
+
+
+def test_contract_once_and_a_replay_after_an_edit_changes_nothing(slack: LocalSlack, db: Database) -> None:
+    cast = make_cast(slack)
+    with freeze_time(MONDAY.replace(hour=10)):
+        match_pair(cast)
+        slack.deliver()
+        before = len(slack.emulator.messages_in(cast.group_dm()))
+        cast.mentee.command("/mentoring", "contract")
+        submit_then_replay(cast.mentee, CONTRACT)
+        slack.deliver()
+        with db.session() as session:
+            [contract] = session.scalars(select(PairContract)).all()
+            assert contract.version == 1 and "CONTRACT-once" in contract.terms
+        posts = slack.emulator.messages_in(cast.group_dm())[before:]
+        assert len(posts) == 1, [message_text(m) for m in posts]  # one "contract saved" message for the pair
+        # A replay never reports "changed while you had it open": the person sees what was saved.
+        assert cast.mentee.modal is not None and cast.mentee.modal["callback_id"] != "contract_form"
+
+
+def test_survey_once_and_a_replay_never_counts_as_a_new_answer(slack: LocalSlack, db: Database) -> None:
+    admin, lead = slack.person("olu", is_admin=True), slack.person("lena")
+    create_programme(admin, [lead])
+    amara = slack.person("amara")
+    enrol(amara, "mentor", "Acme", "Finance")
+    assert surveys.schedule_due_surveys(db) == 1
+    slack.deliver()
+    invitation = next(s for s in amara.dms() if s.has_button("Take the survey"))
+    amara.click("Take the survey", in_message=invitation)
+    answers = {q.text: f"4: {q.scale.label(4)}" for q in CONTENT.survey("baseline", "mentor").questions}
+    amara.fill({**answers, "Anything you would like to add?": "SURVEY-once"})
+    assert amara.modal is not None
+    view = dict(amara.modal)
+    assert amara.submit().ok
+    with db.session() as session:  # the leads' figures were released with this answer in them
+        session.execute(update(SurveyResponse).values(released=True))
+        submitted = session.scalars(select(SurveyResponse)).one().submitted_at
+    filled = dict(view)
+    filled["state"] = amara._view_payload(view, amara._submission_values(view))["state"]
+    for _ in range(2):
+        replay_submission(amara, filled)
+    with db.session() as session:
+        [response] = session.scalars(select(SurveyResponse)).all()
+        assert response.comment == "SURVEY-once" and response.released  # still released: not "new" again
+        assert response.submitted_at == submitted
+
+
+def test_booking_once_by_double_click_and_by_replayed_custom_time(slack: LocalSlack, db: Database) -> None:
+    cast = make_cast(slack)
+    with freeze_time(MONDAY.replace(hour=10)):
+        match_pair(cast)
+        slack.deliver()
+        cast.mentor.command("/mentoring", "schedule")
+        offer = [s for s in cast.mentor.seen() if s.kind == "ephemeral" and "Times for" in s.text][-1]
+        button = next(
+            el for block in offer.blocks if (el := block.get("accessory")) and el.get("action_id") == "session_book"
+        )
+        cast.mentor.click(button["text"]["text"], in_message=offer)
+        for _ in range(2):  # a double click, and the same click replayed
+            replay_button(cast.mentor, "session_book", button["value"])
+        slack.deliver()
+        assert count(db, MentoringSession) == 1
+        booked_notices = [
+            message_text(m) for m in slack.emulator.messages_in(cast.group_dm()) if "booked" in message_text(m).lower()
+        ]
+        assert len(booked_notices) == 1, booked_notices
+        assert outbox_count(db, "session_booked") <= 1
+
+        # Moving it to a custom time: the same form delivered again moves it once.
+        cast.mentee.command("/mentoring", "schedule")
+        current = cast.mentee.seen()[-1]
+        cast.mentee.click("Reschedule", in_message=current)
+        moving = cast.mentee.seen()[-1]
+        cast.mentee.click("Pick another time", in_message=moving)
+        submit_then_replay(
+            cast.mentee,
+            {"Date": "2027-03-10", "Start time (your time)": "11:00", "Outside working hours": True},
+        )
+        slack.deliver()
+        with db.session() as session:
+            [row] = session.scalars(select(MentoringSession)).all()
+            assert row.ics_sequence == 1  # moved once, not once per delivery

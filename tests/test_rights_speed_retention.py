@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from freezegun import freeze_time
-from sqlalchemy import Text, cast, select
+from sqlalchemy import Text, cast, func, select
 
+from bot import crypto
 from bot.closeout import service as closeout
 from bot.db import Database
-from bot.models import DataDeletion, SpeedEvent, SpeedEventFeedback, SpeedEventParticipant
+from bot.models import DataDeletion, DataKey, SpeedEvent, SpeedEventFeedback, SpeedEventParticipant
 from bot.speed_events.records import timeline
 
 STARTS = datetime(2027, 3, 1, 10, tzinfo=UTC)
@@ -61,6 +62,10 @@ def test_speed_event_answers_are_deleted_after_the_retention_period(db: Database
     assert ends > STARTS + timedelta(minutes=75)  # briefing and two rounds
     assert closeout.purge_speed_event_text(db, at=ends + timedelta(days=89)) == []
     assert stored_text(db) == ["DIANA-INCLUSION-MARKER", "DIANA-GAP-MARKER", "LEARNED-MARKER", "ACTION-MARKER"]
+    with db.session() as session:  # what a backup taken now would hold: tokens under Diana's event key
+        old_copies = session.scalars(select(cast(SpeedEventFeedback.__table__.c.learned, Text))).all()
+        assert old_copies and all(t.startswith(crypto.PERSONAL_PREFIX) for t in old_copies)
+        assert session.scalar(select(func.count()).select_from(DataKey)) == 1
 
     with freeze_time(ends + timedelta(days=90, minutes=1)):
         closeout.run_periodic_jobs(db)  # the worker's housekeeping job
@@ -77,7 +82,11 @@ def test_speed_event_answers_are_deleted_after_the_retention_period(db: Database
             "speed_event_participants.understanding_gap": 1,
             "speed_event_feedback.learned": 1,
             "speed_event_feedback.action": 1,
+            "data_keys": 1,
         }
+        # The event's data keys are destroyed: the old copies can no longer be decrypted.
+        assert session.scalar(select(func.count()).select_from(DataKey)) == 0
+        assert [crypto.decrypt_personal(token) for token in old_copies] == [""]
         event = session.get(SpeedEvent, event_id)
         assert event is not None and event.text_purged_at is not None
     assert closeout.purge_speed_event_text(db, at=ends + timedelta(days=200)) == []  # once

@@ -13,6 +13,8 @@
   recorded without the person's id or any text. Afterwards :func:`compact` makes the deleted rows
   unreadable in the database's files: on SQLite the write-ahead log is checkpointed (deleted cells
   are zeroed as they go), on PostgreSQL each touched table is rewritten with ``VACUUM FULL``.
+  Above all, the person's data keys are destroyed (:mod:`bot.data_keys`), so any copy of their
+  text that survives anyway (a backup, the write-ahead log) cannot be decrypted.
 
 Tables other features add later are covered by name: a row whose ``user_id``,
 ``author_user_id`` or ``reporter_user_id`` is the person is exported and deleted with the rest.
@@ -31,7 +33,7 @@ from sqlalchemy import Table, Text, case, cast, delete, func, or_, select, text,
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from bot import outbox
+from bot import data_keys, outbox
 from bot.clock import now
 from bot.crypto import encryptor
 from bot.db import Database
@@ -440,6 +442,9 @@ def delete_my_data(db: Database, user_id: str) -> DeletionResult:
         offers = or_(MatchOffer.mentor_user_id == user_id, MatchOffer.mentee_user_id == user_id)
         _delete(session, delete(MatchOffer).where(offers))
         counts["profiles"] = _delete(session, delete(Enrolment).where(Enrolment.user_id == user_id))
+        # Their data keys (and their pairs' contract keys): every old copy of their text, in the
+        # write-ahead log, dead row versions or a backup, can no longer be decrypted.
+        counts["data_keys"] = data_keys.destroy_keys_of_person(session, user_id, pair_ids)
         # Remembered only as a keyed hash, so an import never adds them back and they can never lead
         # the programme whose concerns may be about their own pair.
         subject = encryptor().subject_digests(user_id)[0]
@@ -527,6 +532,7 @@ TOUCHED_TABLES = (
     "invitation_refusals",
     "participation_pauses",
     "alert_actions",
+    "data_keys",  # a destroyed key's wrapped bytes must not linger as a dead row version either
 )
 PG_LOCK_TIMEOUT = "5s"
 
@@ -542,8 +548,10 @@ def compact(db: Database, tables: tuple[str, ...] = TOUCHED_TABLES) -> None:
       touched table is rewritten with ``VACUUM FULL`` (outside a transaction), which writes live rows
       to new files and truncates the old ones. It locks the table for the moment it takes; if the lock
       does not come within ``PG_LOCK_TIMEOUT`` a plain ``VACUUM`` runs instead and a warning is logged.
-      Not covered: the write-ahead log (``pg_wal``) and base backups keep old data until PostgreSQL
-      recycles them.
+      The write-ahead log (``pg_wal``) and base backups keep old row versions until PostgreSQL
+      recycles them, but what they hold of the person is ciphertext under data keys that no longer
+      exist (:mod:`bot.data_keys`); a backup taken *before* the deletion still holds the wrapped key,
+      which becomes unreadable once the app key it was wrapped with is rotated out (README, "Security").
     """
     if db.engine.dialect.name == "postgresql":
         _vacuum_postgresql(db, tables)

@@ -29,7 +29,7 @@ from typing import Any
 from sqlalchemy import Table, delete, func, select, update
 from sqlalchemy.orm import Session
 
-from bot import outbox
+from bot import data_keys, outbox
 from bot.clock import as_utc, now
 from bot.crypto import EncryptedText
 from bot.db import Database
@@ -397,6 +397,8 @@ def purge_expired_text(db: Database, at: datetime | None = None) -> list[int]:
             if as_utc(closeout.closed_at) + timedelta(days=retention_days) > at:
                 continue
             counts = purge_programme_text(session, closeout.programme_id)
+            scope = data_keys.programme_scope(closeout.programme_id)
+            counts["data_keys"] = data_keys.destroy_keys_of_scope(session, scope)
             closeout.text_purged_at = at
             session.add(DataDeletion(programme_id=closeout.programme_id, scope="retention", counts=counts))
             purged.append(closeout.programme_id)
@@ -438,6 +440,7 @@ def purge_speed_event_text(db: Database, at: datetime | None = None) -> list[int
                     if found:
                         session.execute(update(table).where(*mine).values({column.name: empty}))
                         counts[f"{name}.{column.name}"] = found
+            counts["data_keys"] = data_keys.destroy_keys_of_scope(session, data_keys.event_scope(event.id))
             event.text_purged_at = at
             session.add(DataDeletion(programme_id=None, scope="speed_event", counts=dict(counts)))
             purged.append(event.id)

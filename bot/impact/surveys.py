@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, exists, func, select
 from sqlalchemy.orm import Session
 
-from bot import outbox
+from bot import outbox, submissions
 from bot.clock import as_utc, now
 from bot.content import Content
 from bot.db import Database
@@ -234,8 +234,15 @@ def record_response(
     kind: str,
     answers: dict[str, int | None],
     comment: str | None,
+    *,
+    submission: str | None = None,
 ) -> SurveyResponse:
-    """Save (or replace) a person's answers; every question needs a 1-5 answer, the comment is optional."""
+    """Save (or replace) a person's answers; every question needs a 1-5 answer, the comment is optional.
+
+    The same form delivered again (``submission``: a replay, a double click, a resubmit after Slack
+    gave up), or the very same answers sent again, change nothing: an answer already released to the
+    leads stays released, so a repeat never counts as a new answer towards the next release.
+    """
     with db.session() as session:
         _, enrolment = survey_for(session, programme_id, user_id, kind)
         survey = content.survey(kind, enrolment.role)
@@ -260,6 +267,11 @@ def record_response(
                 SurveyResponse.kind == kind,
             )
         )
+        if response is not None and (
+            submissions.earlier_result(session, submission) is not None
+            or (response.answers == clean and (response.comment or None) == (text or None))
+        ):
+            return response
         if response is None:
             response = SurveyResponse(programme_id=programme_id, user_id=user_id, kind=kind)
             session.add(response)
@@ -269,6 +281,7 @@ def record_response(
         response.submitted_at = now()
         response.released = False  # new (or changed) answers wait for the next release of figures
         session.flush()
+        submissions.remember(session, submission, "survey", response.id)
         return response
 
 

@@ -394,18 +394,29 @@ def validate_contract(content: Content, answers: Mapping[str, str]) -> dict[str,
 
 
 def save_contract(
-    db: Database, content: Content, pair_id: int, user_id: str, answers: Mapping[str, str], *, opened_version: int
+    db: Database,
+    content: Content,
+    pair_id: int,
+    user_id: str,
+    answers: Mapping[str, str],
+    *,
+    opened_version: int,
+    submission: str | None = None,
 ) -> ContractSaved:
     """Either person drafts or edits the contract.
 
     Any change means both must agree again. ``opened_version`` is the version the form showed:
     if the partner saved in between, the edit is refused rather than silently overwriting theirs.
+    ``submission`` names the submitted form: the same form delivered again (a replay, a double
+    click, a resubmit after Slack gave up) shows what was saved and changes nothing.
     """
     cleaned = validate_contract(content, answers)
     first_field = content.contracting.prompts[0].id
     with db.session() as session:
         people = _pair_for_member(session, pair_id, user_id)
         contract = _contract_row(session, pair_id, lock=True)
+        if contract is not None and submissions.earlier_result(session, submission) is not None:
+            return ContractSaved(_state(people, user_id, contract), False, None)
         current_version = contract.version if contract else 0
         if opened_version != current_version:
             raise FieldErrors.on(first_field, "journey.contract_changed_while_open")
@@ -416,6 +427,7 @@ def save_contract(
             )
             session.add(contract)
             session.flush()
+            submissions.remember(session, submission, "contract", contract.id)
             return ContractSaved(_state(people, user_id, contract), True, None)
         if _terms(contract) == cleaned:
             return ContractSaved(_state(people, user_id, contract), False, None)
@@ -430,6 +442,7 @@ def save_contract(
         contract.agreed_at = None
         contract.pinned_channel_id = contract.pinned_ts = None
         session.flush()
+        submissions.remember(session, submission, "contract", contract.id)
         return ContractSaved(_state(people, user_id, contract), True, superseded)
 
 

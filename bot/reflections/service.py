@@ -8,7 +8,11 @@
   edit or delete it. The key takeaways (and nothing else) go to the partner, in the pair's DM with
   the author's name, only if the author ticks the box (it starts unticked).
 - Ratings reach a lead only as aggregates over at least :data:`MIN_GROUP` people
-  (:func:`rating_aggregates`).
+  (:func:`rating_aggregates`), and only as released in batches (:func:`release_ratings`): a role
+  group's figures change only once at least the minimum group size of different people have given
+  new or changed ratings since its last release, and the overall figure is the sum of the released
+  role groups. So comparing the lead's report before and after one more reflection recovers
+  nothing about it.
 - A reflection is never lost: it is saved before the modal closes, a database failure becomes a
   field error (the modal stays open with everything typed), and follow-up messages are outbox rows
   whose failures never undo the save.
@@ -21,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -29,7 +33,7 @@ from bot import outbox
 from bot.clock import as_utc, now
 from bot.db import Database
 from bot.errors import FieldErrors, NotFound, Problem
-from bot.models import Enrolment, MentoringSession, Pair, Programme, Reflection
+from bot.models import Enrolment, MentoringSession, Pair, Programme, RatingRelease, Reflection
 
 log = logging.getLogger(__name__)
 
@@ -253,6 +257,10 @@ def save_reflection(db: Database, session_id: int, user_id: str, data: Reflectio
                 .with_for_update()
             )
             created = row is None
+            if row is None or (row.safety, row.usefulness) != (data.safety, data.usefulness):
+                ratings_changed = True
+            else:
+                ratings_changed = False
             if row is None:
                 row = Reflection(
                     session_id=session_id,
@@ -268,6 +276,8 @@ def save_reflection(db: Database, session_id: int, user_id: str, data: Reflectio
             row.explore_next = data.explore_next.strip() or None
             row.safety = data.safety
             row.usefulness = data.usefulness
+            if ratings_changed:
+                row.ratings_released = False  # waits for the next release of the rating figures
             row.updated_at = now()
             shared_now = False
             if row.shared_at is None:
@@ -362,18 +372,64 @@ class RatingAggregates:
     by_role: dict[str, dict[str, RatingSummary]] = field(default_factory=dict)  # mentor | mentee -> question
 
 
-def _summarise(session: Session, programme_id: int, question: str, role: str | None, min_group: int) -> RatingSummary:
-    column = getattr(Reflection, question)
-    conditions = [Reflection.programme_id == programme_id, column.isnot(None)]
-    if role is not None:
-        conditions.append(Reflection.role == role)
-    people = int(session.scalar(select(func.count(func.distinct(Reflection.author_user_id))).where(*conditions)) or 0)
+QUESTIONS = ("safety", "usefulness")
+ROLES = ("mentor", "mentee")
+
+
+def _rated() -> Any:
+    return or_(Reflection.safety.isnot(None), Reflection.usefulness.isnot(None))
+
+
+def release_ratings(session: Session, programme_id: int, min_group: int = MIN_GROUP) -> list[str]:
+    """Release new rating figures for each role group with new or changed ratings from at least
+    ``min_group`` different people since its last release; returns the roles released now.
+
+    Between two releases a group's figures stay exactly as they were, whatever arrives (or is
+    deleted), so a report before and after one more reflection is the same. Counting people, not
+    reflections, means one person's five new reflections never make a batch on their own.
+    """
+    k = max(min_group, MIN_GROUP)
+    pending = session.execute(
+        select(Reflection.role, func.count(func.distinct(Reflection.author_user_id)))
+        .where(Reflection.programme_id == programme_id, Reflection.ratings_released.is_(False), _rated())
+        .group_by(Reflection.role)
+    ).all()
+    released: list[str] = []
+    for role, people in pending:
+        if int(people) < k:
+            continue
+        for question in QUESTIONS:
+            column = getattr(Reflection, question)
+            mine = (Reflection.programme_id == programme_id, Reflection.role == role, column.isnot(None))
+            who = int(session.scalar(select(func.count(func.distinct(Reflection.author_user_id))).where(*mine)) or 0)
+            counts = {
+                str(int(value)): int(n)
+                for value, n in session.execute(select(column, func.count()).where(*mine).group_by(column)).all()
+            }
+            release = session.scalar(
+                select(RatingRelease).where(
+                    RatingRelease.programme_id == programme_id,
+                    RatingRelease.role == role,
+                    RatingRelease.question == question,
+                )
+            )
+            if release is None:
+                release = RatingRelease(programme_id=programme_id, role=role, question=question)
+                session.add(release)
+            release.people, release.distribution, release.released_at = who, counts, now()
+        session.execute(
+            update(Reflection)
+            .where(Reflection.programme_id == programme_id, Reflection.role == role)
+            .values(ratings_released=True)
+        )
+        released.append(str(role))
+    session.flush()
+    return released
+
+
+def _summary(question: str, people: int, counts: dict[int, int], min_group: int, waiting: bool) -> RatingSummary:
     if people < min_group:
-        return RatingSummary(question, 0, suppressed=people > 0)
-    counts: dict[int, int] = {
-        int(value): int(n)
-        for value, n in session.execute(select(column, func.count()).where(*conditions).group_by(column)).all()
-    }
+        return RatingSummary(question, 0, suppressed=people > 0 or waiting)
     responses = sum(counts.values())
     total = sum(value * n for value, n in counts.items())
     return RatingSummary(
@@ -387,27 +443,52 @@ def _summarise(session: Session, programme_id: int, question: str, role: str | N
 
 
 def rating_aggregates(session: Session, programme_id: int, *, min_group: int = MIN_GROUP) -> RatingAggregates:
-    """Reflection ratings (safety, usefulness) for a programme's lead, only as aggregates.
+    """Reflection ratings (safety, usefulness) for a programme's lead, only as released aggregates.
 
     Each figure covers at least ``min_group`` different people (never fewer than five); a group with
-    fewer is ``suppressed`` and reports ``people=0`` so not even its size singles anyone out. The
-    caller checks that the viewer leads the programme.
+    fewer, or whose ratings wait for their first release, is ``suppressed`` and reports ``people=0``
+    so not even its size singles anyone out. Figures come from the last release of each role group
+    (:func:`release_ratings`, run first); the overall figure is the sum of those releases, never of
+    live answers. The caller checks that the viewer leads the programme.
     """
     min_group = max(min_group, MIN_GROUP)
+    release_ratings(session, programme_id, min_group)
     result = RatingAggregates(programme_id, min_group)
-    for question in ("safety", "usefulness"):
-        result.overall[question] = _summarise(session, programme_id, question, None, min_group)
-    for role in ("mentor", "mentee"):
-        result.by_role[role] = {
-            q: _summarise(session, programme_id, q, role, min_group) for q in ("safety", "usefulness")
-        }
+    released = {
+        (r.role, r.question): r
+        for r in session.scalars(select(RatingRelease).where(RatingRelease.programme_id == programme_id))
+    }
+    waiting = {
+        str(role)
+        for role in session.scalars(
+            select(Reflection.role)
+            .distinct()
+            .where(Reflection.programme_id == programme_id, Reflection.ratings_released.is_(False), _rated())
+        )
+    }
+    for question in QUESTIONS:
+        overall_people, overall_counts = 0, {value: 0 for value in RATING_VALUES}
+        for role in ROLES:
+            release = released.get((role, question))
+            counts = {int(v): int(n) for v, n in (release.distribution if release else {}).items()}
+            people = release.people if release else 0
+            result.by_role.setdefault(role, {})[question] = _summary(
+                question, people, counts, min_group, waiting=role in waiting and release is None
+            )
+            if people >= min_group:  # only what is shown for a role counts in the overall figure
+                overall_people += people
+                for value, n in counts.items():
+                    overall_counts[value] = overall_counts.get(value, 0) + n
+        result.overall[question] = _summary(
+            question, overall_people, overall_counts, min_group, waiting=bool(waiting) and not overall_people
+        )
     # Complementary suppression: with the overall figure shown, one hidden role group could be worked
     # out as overall minus the other role, so the other role is hidden too.
-    for question in ("safety", "usefulness"):
-        hidden = [role for role in ("mentor", "mentee") if result.by_role[role][question].suppressed]
+    for question in QUESTIONS:
+        hidden = [role for role in ROLES if result.by_role[role][question].suppressed]
         if len(hidden) == 1 and not result.overall[question].suppressed:
             other = "mentee" if hidden[0] == "mentor" else "mentor"
-            result.by_role[other][question] = _summarise(session, programme_id, question, other, 10**9)
+            result.by_role[other][question] = RatingSummary(question, 0, suppressed=True)
     return result
 
 
