@@ -32,6 +32,7 @@ class ProgrammeInput:
     enrolment_open: bool = True
     retention_days: int = 90
     consent_days: int = 3  # working days a mentor has to accept a proposed match
+    require_induction: bool = False  # matching leaves out anyone who has not completed the induction
 
 
 def validate_programme(session: Session, data: ProgrammeInput, *, programme_id: int | None = None) -> None:
@@ -116,6 +117,7 @@ def _apply(programme: Programme, data: ProgrammeInput) -> None:
     programme.enrolment_open = data.enrolment_open
     programme.retention_days = data.retention_days
     programme.consent_days = data.consent_days
+    programme.require_induction = data.require_induction
     leads = [ProgrammeLead(user_id=user, is_backup=False) for user in dict.fromkeys(data.lead_ids)]
     if data.backup_lead_id:
         leads.append(ProgrammeLead(user_id=data.backup_lead_id, is_backup=True))
@@ -167,6 +169,7 @@ def programme_input(programme: Programme) -> ProgrammeInput:
         enrolment_open=programme.enrolment_open,
         retention_days=programme.retention_days,
         consent_days=programme.consent_days,
+        require_induction=programme.require_induction,
     )
 
 
