@@ -70,8 +70,11 @@ def start(ack: Ack, body: dict[str, Any], runtime: Runtime) -> None:
     tell(runtime, user_id, text, blocks)
 
 
-def _in_place(runtime: Runtime, body: dict[str, Any], text: str, blocks: list[dict[str, Any]]) -> None:
-    """Replace the message whose button was clicked; a DM instead when there is none (or it fails)."""
+def _in_place(
+    runtime: Runtime, body: dict[str, Any], text: str, blocks: list[dict[str, Any]], *, or_dm: bool = True
+) -> None:
+    """Replace the message whose button was clicked; a DM instead when there is none (or it fails),
+    unless ``or_dm`` is False (a replay that recorded nothing new says nothing new)."""
     channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
     ts = (body.get("message") or {}).get("ts") or (body.get("container") or {}).get("message_ts")
     if channel and ts and not (body.get("container") or {}).get("is_ephemeral"):
@@ -80,7 +83,8 @@ def _in_place(runtime: Runtime, body: dict[str, Any], text: str, blocks: list[di
             return
         except Exception:
             log.info("Could not update the induction message in place", exc_info=True)
-    tell(runtime, acting_user(body), text, blocks)
+    if or_dm:
+        tell(runtime, acting_user(body), text, blocks)
 
 
 def step_done(ack: Ack, body: dict[str, Any], runtime: Runtime) -> None:
@@ -104,7 +108,7 @@ def step_done(ack: Ack, body: dict[str, Any], runtime: Runtime) -> None:
         tell(runtime, user_id, _refusal(runtime, error))
         return
     text, blocks = step_message(runtime.content, progress)
-    _in_place(runtime, body, text, blocks)
+    _in_place(runtime, body, text, blocks, or_dm=progress.recorded or progress.next_number == 1)
     if progress.newly_completed and scope.kind == service.PROGRAMME:
         refresh_home(runtime, user_id)
 
