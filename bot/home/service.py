@@ -303,17 +303,29 @@ def lead_dashboard(
             )
         )
 
-    # 7. People waiting for a match, by role.
-    board.waiting = {
-        role: int(count)
-        for role, count in session.execute(
-            select(Enrolment.role, func.count())
-            .where(Enrolment.programme_id == programme_id, Enrolment.status == "waiting")
-            .group_by(Enrolment.role)
-        ).all()
-    }
+    # 8. People waiting for a match, by role; and, in the same aggregate, everyone taking part and how
+    # many of them have completed the induction (an outer join on the completions of this programme).
+    done = InductionCompletion.id.isnot(None)
+    board.waiting = {}
+    for role, status, count, completed in session.execute(
+        select(Enrolment.role, Enrolment.status, func.count(Enrolment.id), func.sum(case((done, 1), else_=0)))
+        .select_from(Enrolment)
+        .outerjoin(
+            InductionCompletion,
+            and_(
+                InductionCompletion.scope == induction.Scope.programme(programme_id).key,
+                InductionCompletion.user_id == Enrolment.user_id,
+            ),
+        )
+        .where(Enrolment.programme_id == programme_id, Enrolment.status != "left")
+        .group_by(Enrolment.role, Enrolment.status)
+    ).all():
+        if status == "waiting":
+            board.waiting[role] = board.waiting.get(role, 0) + int(count)
+        board.induction_people += int(count)
+        board.induction_completed += int(completed or 0)
 
-    # 8. Open concerns by urgency and age: counts and dates only, never a word of what they say.
+    # 9. Open concerns by urgency and age: counts and dates only, never a word of what they say.
     buckets = session.execute(
         select(
             Concern.urgency,
@@ -330,7 +342,7 @@ def lead_dashboard(
         key=lambda bucket: order.get(bucket.urgency, len(order)),
     )
 
-    # 9. Reflection completion: reflections written for held sessions, out of two per held session.
+    # 10. Reflection completion: reflections written for held sessions, out of two per held session.
     board.reflections_written = int(
         session.scalar(
             select(func.count(Reflection.id))
@@ -341,23 +353,9 @@ def lead_dashboard(
     )
     board.reflections_expected = 2 * board.sessions_held
 
-    # 10 and 11. Surveys asked and answered (counts only).
+    # 11 and 12. Surveys asked and answered (counts only).
     board.surveys = surveys.response_counts(session, programme_id)
 
-    # 12. Induction: participants taking part, and how many of them have completed it.
-    taking_part, completed = session.execute(
-        select(func.count(Enrolment.id), func.count(InductionCompletion.id))
-        .select_from(Enrolment)
-        .outerjoin(
-            InductionCompletion,
-            and_(
-                InductionCompletion.scope == induction.Scope.programme(programme_id).key,
-                InductionCompletion.user_id == Enrolment.user_id,
-            ),
-        )
-        .where(Enrolment.programme_id == programme_id, Enrolment.status != "left")
-    ).one()
-    board.induction_people, board.induction_completed = int(taking_part or 0), int(completed or 0)
     return board
 
 
