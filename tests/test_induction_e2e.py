@@ -14,6 +14,7 @@ from datetime import timedelta
 from freezegun import freeze_time
 from sqlalchemy import func, select
 
+from bot.closeout import data_rights
 from bot.db import Database
 from bot.emulator import view_text
 from bot.induction import service
@@ -262,3 +263,21 @@ def test_speed_event_participants_confirm_the_briefing_and_the_organiser_sees_wh
         assert "Diana Reyes" in not_yet and "Amara Okafor" not in not_yet
     # The briefing and its progress went only to Amara.
     assert title not in texts_seen(diana) and title not in texts_seen(world.admin)
+
+
+def test_a_persons_induction_is_in_their_export_and_goes_with_their_data(slack: LocalSlack, db: Database) -> None:
+    cast = make_cast(slack)
+    with freeze_time(MORNING):
+        create_programme(cast.admin, [cast.lead])
+        enrol(cast.mentor, "mentor", "Acme", "Finance")
+        enrol(cast.mentee, "mentee", "Globex", "Strategy")
+        for person, role in ((cast.mentor, "mentor"), (cast.mentee, "mentee")):
+            person.command("/mentoring", "induction")
+            take_induction(person, CONTENT.induction.for_role(role).title)
+        exported = data_rights.export_my_data(db, cast.mentor.user_id)
+        assert {row["step"] for row in exported["induction_steps"]} == {step.id for step in MENTOR_STEPS}
+        assert [row["role"] for row in exported["induction_completions"]] == ["mentor"]
+        assert all(row["user_id"] == cast.mentor.user_id for row in exported["induction_steps"])
+        data_rights.delete_my_data(db, cast.mentor.user_id)
+    assert step_rows(db, cast.mentor.user_id) == 0
+    assert completions(db) == [(cast.mentee.user_id, "mentee")], "only the mentor's rows went"

@@ -527,6 +527,8 @@ TOUCHED_TABLES = (
     "invitation_refusals",
     "participation_pauses",
     "alert_actions",
+    "induction_steps",
+    "induction_completions",
 )
 PG_LOCK_TIMEOUT = "5s"
 
