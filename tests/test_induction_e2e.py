@@ -200,12 +200,15 @@ def test_a_programme_that_requires_the_induction_leaves_people_out_of_matching_a
 
 
 def test_one_gentle_reminder_two_working_days_later_only_if_not_completed(slack: LocalSlack, db: Database) -> None:
+    """Where the programme requires the induction before matching; elsewhere nobody is chased."""
     cast = make_cast(slack)
     friday = MONDAY + timedelta(days=4, hours=15)  # Friday 5 March, 15:00 in London
     with freeze_time(friday) as clock:
-        create_programme(cast.admin, [cast.lead])
-        enrol(cast.mentor, "mentor", "Acme", "Finance")
-        enrol(cast.mentee, "mentee", "Globex", "Strategy")
+        create_programme(cast.admin, [cast.lead], **{"Induction": True})
+        create_programme(cast.admin, [cast.lead], name="Optional induction")
+        enrol(cast.outsider, "mentor", "Initech", "Sales", programme="Optional induction")
+        enrol(cast.mentor, "mentor", "Acme", "Finance", programme="Inclusive Leadership")
+        enrol(cast.mentee, "mentee", "Globex", "Strategy", programme="Inclusive Leadership")
         cast.mentee.command("/mentoring", "induction")
         take_induction(cast.mentee, CONTENT.induction.for_role("mentee").title)
         # Two working days after Friday afternoon: Tuesday at the start of the working day, not the weekend.
@@ -223,6 +226,7 @@ def test_one_gentle_reminder_two_working_days_later_only_if_not_completed(slack:
             select(OutboxMessage).where(OutboxMessage.kind == service.REMINDER_KIND))}
     assert rows == {cast.mentor.user_id: "sent", cast.mentee.user_id: "skipped"}, "the mentee had completed it"
     assert sum(MENTOR_TITLE in seen.text for seen in cast.mentor.dms()) == 1
+    assert MENTOR_TITLE not in texts_seen(cast.outsider), "no reminder where the induction is optional"
 
 
 def test_speed_event_participants_confirm_the_briefing_and_the_organiser_sees_who(

@@ -1,4 +1,5 @@
-"""The induction's timed message: one gentle reminder, with the next step and its "Done" button.
+"""The induction's timed message: one gentle reminder, with the next step and its "Done" button, in a
+programme that requires the induction before matching.
 
 It is rendered from the database when it is due, so someone who has completed the induction, left
 the programme or whose programme closed in the meantime is sent nothing.
@@ -23,6 +24,8 @@ def render_reminder(session: Session, row: OutboxMessage, content: Content) -> R
     programme = session.get(Programme, scope.id)
     if programme is None or programme.status != "active":
         return Skip("the programme is closed")
+    if not programme.require_induction:
+        return Skip("the programme no longer requires the induction before matching")
     try:
         progress = service.progress_in(session, content, scope, row.recipient_user_id or "")
     except (NotAllowed, NotFound):

@@ -222,10 +222,14 @@ def reminder_time(at: datetime, enrolment: Enrolment) -> datetime:
 
 
 def enqueue_reminder(session: Session, enrolment: Enrolment) -> bool:
-    """One gentle reminder, ever, two working days after someone enrols, at the start of their day.
+    """One gentle reminder, ever, two working days after someone enrols, at the start of their day,
+    in a programme that requires the induction before matching (elsewhere it is an invitation only).
 
     Called in the enrolment's own transaction; rendered when due, so nothing is sent to someone
-    who has completed the induction or left by then."""
+    who has completed the induction or left by then, or once the programme no longer requires it."""
+    programme = session.get(Programme, enrolment.programme_id)
+    if programme is None or not programme.require_induction:
+        return False
     return outbox.enqueue(
         session,
         kind=REMINDER_KIND,
