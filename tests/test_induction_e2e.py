@@ -285,3 +285,31 @@ def test_a_persons_induction_is_in_their_export_and_goes_with_their_data(slack: 
         data_rights.delete_my_data(db, cast.mentor.user_id)
     assert step_rows(db, cast.mentor.user_id) == 0
     assert completions(db) == [(cast.mentee.user_id, "mentee")], "only the mentor's rows went"
+
+
+def test_when_the_lead_starts_requiring_it_those_already_waiting_get_the_reminder(
+    slack: LocalSlack, db: Database
+) -> None:
+    cast = make_cast(slack)
+    with freeze_time(MORNING) as clock:
+        create_programme(cast.admin, [cast.lead])
+        enrol(cast.mentor, "mentor", "Acme", "Finance")
+        clock.move_to(MORNING + timedelta(days=7))
+        slack.deliver()
+        assert not induction_messages(cast.mentor, MENTOR_TITLE), "optional: nobody is chased"
+        cast.lead.command("/mentoring", "programme edit Inclusive Leadership")
+        assert cast.lead.modal is not None
+        cast.lead.fill({"Induction": True})
+        assert cast.lead.submit().ok
+        cast.lead.command("/mentoring", "programme edit Inclusive Leadership")  # saved again: still one
+        cast.lead.fill({"Induction": True})
+        assert cast.lead.submit().ok
+        clock.move_to(MORNING + timedelta(days=9, hours=-1))  # Wednesday 10 March, 09:00 in London
+        slack.deliver()
+        [reminder] = induction_messages(cast.mentor, MENTOR_TITLE)
+        assert CONTENT.induction.required_note in json.dumps(reminder.blocks)
+        assert reminder.has_button(DONE)
+    with db.session() as session:
+        assert session.scalar(
+            select(func.count(OutboxMessage.id)).where(OutboxMessage.kind == service.REMINDER_KIND)
+        ) == 1

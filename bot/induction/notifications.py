@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
+from bot.blockkit import context
 from bot.content import Content
 from bot.errors import NotAllowed, NotFound
 from bot.induction import service
@@ -33,6 +34,7 @@ def render_reminder(session: Session, row: OutboxMessage, content: Content) -> R
     if progress.completed:
         return Skip("the induction is already completed")
     text, blocks = step_message(content, progress)
+    blocks.insert(len(blocks) - 1, context(content.induction.required_note))
     return Rendered(text=text, blocks=blocks, user_id=row.recipient_user_id)
 
 

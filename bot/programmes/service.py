@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from bot.clock import now
 from bot.db import Database
 from bot.errors import FieldErrors, NotAllowed, NotFound, Problem
+from bot.induction import service as induction
 from bot.models import Enrolment, Programme, ProgrammeLead
 from bot.programmes.access import asked_for_deletion, is_lead, led_programme_ids
 
@@ -144,10 +145,21 @@ def update_programme(db: Database, programme_id: int, data: ProgrammeInput, *, b
         if not (by_admin or is_lead(session, programme_id, by)):
             raise NotAllowed("programmes.change_lead_only")
         validate_programme(session, data, programme_id=programme_id)
+        newly_requires_induction = data.require_induction and not programme.require_induction
         session.flush()  # drop the old lead rows before adding the new ones
         programme.leads.clear()
         session.flush()
         _apply(programme, data)
+        if newly_requires_induction:  # those already waiting get the one reminder too
+            session.flush()
+            for enrolment in session.scalars(
+                select(Enrolment).where(
+                    Enrolment.programme_id == programme_id,
+                    Enrolment.status == "waiting",
+                    Enrolment.privacy_confirmed_at.isnot(None),
+                )
+            ):
+                induction.enqueue_reminder(session, enrolment)
         return programme
 
 
