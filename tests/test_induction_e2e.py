@@ -313,3 +313,35 @@ def test_when_the_lead_starts_requiring_it_those_already_waiting_get_the_reminde
         assert session.scalar(
             select(func.count(OutboxMessage.id)).where(OutboxMessage.kind == service.REMINDER_KIND)
         ) == 1
+
+
+def test_when_slack_fails_the_step_is_still_recorded_and_the_next_one_arrives_by_dm(
+    slack: LocalSlack, db: Database
+) -> None:
+    cast = make_cast(slack)
+    with freeze_time(MORNING):
+        create_programme(cast.admin, [cast.lead])
+        enrol(cast.mentor, "mentor", "Acme", "Finance")
+        cast.mentor.command("/mentoring", "induction")
+        [message] = induction_messages(cast.mentor, MENTOR_TITLE)
+        slack.emulator.fail_next("chat.update", error="internal_error", count=1)
+        assert cast.mentor.click(DONE, in_message=message).ok
+        assert step_rows(db, cast.mentor.user_id) == 1
+        messages = induction_messages(cast.mentor, MENTOR_TITLE)
+        assert len(messages) == 2 and "Step 2 of" in json.dumps(messages[-1].blocks), "the next step, as a new DM"
+        # Slack failing both ways: the step is kept, nothing breaks, and the next click carries on.
+        slack.emulator.fail_next("chat.update", error="internal_error", count=1)
+        slack.emulator.fail_next("chat.postMessage", error="internal_error", count=1)
+        assert cast.mentor.click(DONE, in_message=messages[-1]).ok
+        assert step_rows(db, cast.mentor.user_id) == 2
+        # The message still shows step 2 (Slack never took the update): clicking it again records
+        # nothing new and brings step 3 into it; step 3's click then carries on.
+        assert cast.mentor.click(DONE, in_message=messages[-1]).ok
+        assert step_rows(db, cast.mentor.user_id) == 2
+        [latest] = [seen for seen in cast.mentor.dms() if seen.ts == messages[-1].ts]
+        assert "Step 3 of" in json.dumps(latest.blocks)
+        assert cast.mentor.click(DONE, in_message=latest).ok
+        assert step_rows(db, cast.mentor.user_id) == 3
+        [latest] = [seen for seen in cast.mentor.dms() if seen.ts == messages[-1].ts]
+        assert "Step 4 of" in json.dumps(latest.blocks)
+        assert len(induction_messages(cast.mentor, MENTOR_TITLE)) == 2
