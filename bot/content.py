@@ -24,6 +24,7 @@ Files and their models::
     support_resources.yml  SupportResourcesFile  support resources (bank)
     surveys.yml            SurveysFile         baseline, midpoint and end surveys per role
     speed_event.yml        SpeedEventFile      reverse speed mentoring event copy
+    induction.yml          InductionFile       the induction in steps per role (and an event's briefing)
     messages.yml           MessagesFile        other reusable messages
     errors.yml             ErrorsFile          the words of every error a service raises, by code
 
@@ -851,6 +852,98 @@ class MessagesFile(_Model):
     """To each lead when the leads' channel refused an alert for another lasting reason (archived)."""
 
 
+
+# --------------------------------------------------------------------------------------------
+# induction.yml
+
+InductionRole = Literal["mentor", "mentee", "lead", "event-mentor", "event-mentee"]
+InductionTopic = Literal[
+    "what-it-is", "your-role", "confidentiality", "feedback", "usual-roles", "not-going-well", "support"
+]
+PROGRAMME_INDUCTION_ROLES = ("mentor", "mentee", "lead")
+EVENT_INDUCTION_ROLES = ("event-mentor", "event-mentee")
+EVENT_BRIEFING_TOPICS = frozenset({"what-it-is", "your-role", "confidentiality", "not-going-well"})
+
+
+class InductionStep(_Model):
+    """One step, completed with a click. Its ``topic`` is also its id within the role."""
+
+    topic: InductionTopic
+    heading: Heading
+    body: Text
+
+    @property
+    def id(self) -> str:
+        return self.topic
+
+    def as_mrkdwn(self) -> str:
+        return f"*{self.heading}*\n{self.body}"
+
+    @model_validator(mode="after")
+    def _fits_one_section(self) -> InductionStep:
+        if len(self.as_mrkdwn()) > SECTION_MAX:
+            raise ValueError(f"heading and body together must be at most {SECTION_MAX} characters")
+        return self
+
+
+class Induction(_Model):
+    role: InductionRole
+    title: Heading
+    intro: Text
+    steps: tuple[InductionStep, ...] = Field(min_length=1, max_length=12)
+
+    @field_validator("steps")
+    @classmethod
+    def _unique_topics(cls, steps: tuple[InductionStep, ...]) -> tuple[InductionStep, ...]:
+        _unique(steps, "topic", "topic")
+        return steps
+
+
+_Steps = Annotated[Text, AfterValidator(_allowing("step", "steps"))]
+_Progress = Annotated[Text, AfterValidator(_allowing("done", "steps"))]
+
+
+class InductionFile(_Model):
+    done_label: OptionLabel
+    finish_label: OptionLabel
+    start_label: OptionLabel
+    continue_label: OptionLabel
+    review_label: OptionLabel
+    event_start_label: OptionLabel
+    step_of: _Steps
+    finished: _Programme
+    progress: _Progress
+    progress_complete: _Plain
+    required_note: _Plain
+    event_finished: _Programme
+    private_note: _Plain
+    inductions: tuple[Induction, ...]
+
+    @model_validator(mode="after")
+    def _check(self) -> InductionFile:
+        _unique(self.inductions, "role", "role")
+        roles: dict[str, Induction] = {induction.role: induction for induction in self.inductions}
+        missing = sorted(set(PROGRAMME_INDUCTION_ROLES + EVENT_INDUCTION_ROLES) - set(roles))
+        if missing:
+            raise ValueError(f"an induction is needed for each role; missing: {', '.join(missing)}")
+        every_topic: set[str] = set(InductionTopic.__args__)  # type: ignore[attr-defined]
+        for role in PROGRAMME_INDUCTION_ROLES:
+            uncovered: set[str] = every_topic - {step.topic for step in roles[role].steps}
+            if uncovered:
+                missing_topics = ", ".join(sorted(uncovered))
+                raise ValueError(f"the {role} induction must cover every topic; missing: {missing_topics}")
+        for role in EVENT_INDUCTION_ROLES:
+            uncovered = set(EVENT_BRIEFING_TOPICS) - {step.topic for step in roles[role].steps}
+            if uncovered:
+                raise ValueError(f"the {role} briefing must cover: {', '.join(sorted(uncovered))}")
+        return self
+
+    def for_role(self, role: str) -> Induction:
+        for induction in self.inductions:
+            if induction.role == role:
+                return induction
+        raise KeyError(role)
+
 # --------------------------------------------------------------------------------------------
 # errors.yml
 
@@ -944,6 +1037,7 @@ class Content(_Model):
     support_resources: SupportResourcesFile
     surveys: SurveysFile
     speed_event: SpeedEventFile
+    induction: InductionFile
     messages: MessagesFile
     errors: ErrorsFile
     folders: tuple[Path, ...] = ()
@@ -1100,6 +1194,7 @@ CONTENT_FILES: dict[str, type[_Model]] = {
     "support_resources": SupportResourcesFile,
     "surveys": SurveysFile,
     "speed_event": SpeedEventFile,
+    "induction": InductionFile,
     "messages": MessagesFile,
     "errors": ErrorsFile,
 }

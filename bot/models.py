@@ -98,6 +98,8 @@ class Programme(Base):
     retention_days: Mapped[int] = mapped_column(default=90)
     # Working days (in the mentor's own calendar) a mentor has to accept or decline a proposed match.
     consent_days: Mapped[int] = mapped_column(default=3, server_default="3")
+    # Matching leaves out anyone who has not completed the induction for their role (issue 15).
+    require_induction: Mapped[bool] = mapped_column(default=False, server_default=false())
     status: Mapped[str] = mapped_column(String(16), default="active")  # active | closed
     created_by: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(default=now)
@@ -755,3 +757,46 @@ class SpeedEventFeedback(Base):
     learned: Mapped[str] = mapped_column(EncryptedText)
     action: Mapped[str | None] = mapped_column(EncryptedText, default=None)
     submitted_at: Mapped[datetime] = mapped_column(default=now)
+
+
+class InductionStepDone(Base):
+    """One step of someone's induction, completed with a click: one row per person, step and scope, ever.
+
+    ``scope`` is ``programme:<id>`` (a mentor's, mentee's or lead's induction) or ``event:<id>``
+    (a speed event's briefing); the foreign keys delete the rows with their programme or event.
+    """
+
+    __tablename__ = "induction_steps"
+    __table_args__ = (UniqueConstraint("scope", "user_id", "step"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scope: Mapped[str] = mapped_column(String(40))
+    programme_id: Mapped[int | None] = mapped_column(
+        ForeignKey("programmes.id", ondelete="CASCADE"), default=None, index=True
+    )
+    event_id: Mapped[int | None] = mapped_column(
+        ForeignKey("speed_events.id", ondelete="CASCADE"), default=None, index=True
+    )
+    user_id: Mapped[str] = mapped_column(String(32), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    step: Mapped[str] = mapped_column(String(64))
+    completed_at: Mapped[datetime] = mapped_column(default=now)
+
+
+class InductionCompletion(Base):
+    """Someone completed every step of their induction (or read every step of an event's briefing)."""
+
+    __tablename__ = "induction_completions"
+    __table_args__ = (UniqueConstraint("scope", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scope: Mapped[str] = mapped_column(String(40))
+    programme_id: Mapped[int | None] = mapped_column(
+        ForeignKey("programmes.id", ondelete="CASCADE"), default=None, index=True
+    )
+    event_id: Mapped[int | None] = mapped_column(
+        ForeignKey("speed_events.id", ondelete="CASCADE"), default=None, index=True
+    )
+    user_id: Mapped[str] = mapped_column(String(32), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    completed_at: Mapped[datetime] = mapped_column(default=now)

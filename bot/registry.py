@@ -12,6 +12,7 @@ from types import MappingProxyType
 from bot.closeout import notifications as closeout
 from bot.concerns import notifications as concerns
 from bot.impact import notifications as impact
+from bot.induction import notifications as induction
 from bot.journey import notifications as journey
 from bot.matching import notifications as matching
 from bot.outbox import Kind
@@ -31,6 +32,7 @@ FEATURE_KINDS: tuple[Mapping[str, Kind], ...] = (
     impact.KINDS,
     closeout.KINDS,
     speed_events.KINDS,
+    induction.KINDS,
     outbox.KINDS,
 )
 

@@ -17,6 +17,7 @@ from handlers import (
     concerns,
     home,
     impact,
+    induction,
     journey,
     matching,
     programmes,
@@ -37,6 +38,7 @@ FEATURES: tuple[Listeners, ...] = (
     impact.LISTENERS,
     closeout.LISTENERS,
     speed_events.LISTENERS,
+    induction.LISTENERS,
     home.LISTENERS,
 )
 

@@ -82,6 +82,7 @@ def programme_form_input(values: dict[str, Any]) -> programme_service.ProgrammeI
         enrolment_open="open" in (values.get("enrolment_open") or []),
         retention_days=whole("retention_days") or 0,
         consent_days=whole("consent_days", default=3) or 0,
+        require_induction="required" in (values.get("require_induction") or []),
     )
     if errors:
         raise FieldErrors(errors)

@@ -27,6 +27,7 @@ FEATURES = (
     "impact",
     "closeout",
     "speed_events",
+    "induction",
     "home",
 )
 

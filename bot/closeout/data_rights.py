@@ -533,6 +533,8 @@ TOUCHED_TABLES = (
     "participation_pauses",
     "alert_actions",
     "data_keys",  # a destroyed key's wrapped bytes must not linger as a dead row version either
+    "induction_steps",
+    "induction_completions",
 )
 PG_LOCK_TIMEOUT = "5s"
 

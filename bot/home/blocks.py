@@ -20,6 +20,8 @@ from bot.content import Content
 from bot.home.service import LeadDashboard, PairRow, ParticipantView
 from bot.impact.survey_blocks import OPEN_SURVEY
 from bot.impact.surveys import SurveyTask
+from bot.induction.blocks import INDUCTION_OVERVIEW, INDUCTION_START, home_line
+from bot.induction.service import Scope
 from bot.programmes.pause_blocks import LEAD_PAUSE_PAIR, LEAD_RESUME_PAIR, pause_buttons
 from bot.sessions.blocks import CANCEL_ACTION, RESCHEDULE_ACTION, SCHEDULE_ACTION
 
@@ -128,6 +130,10 @@ def _summary_fields(board: LeadDashboard) -> list[dict[str, Any]]:
         mrkdwn("*Reflection completion*\n" + ("no sessions held yet" if rate is None else f"{rate:.0%}")),
         mrkdwn(f"*Open concerns*\n{board.open_concerns}"),
         mrkdwn("*Surveys answered*\n" + (survey_bits or "none sent yet")),
+        mrkdwn(
+            f"*Induction completed*\n{board.induction_completed:,} of {board.induction_people:,}"
+            + (" (required before matching)" if board.require_induction else "")
+        ),
     ]
 
 
@@ -177,6 +183,8 @@ def lead_blocks(board: LeadDashboard, now: datetime) -> list[Block]:
     if board.page + 1 < board.pages:
         controls.append(button("Next page", HOME_PAGE_NEXT, f"{pid}:{board.page + 1}"))
     controls.append(button("Send me the report", HOME_REPORT, str(pid)))
+    controls.append(button("Who has done the induction", INDUCTION_OVERVIEW, str(pid)))
+    controls.append(button("My lead induction", INDUCTION_START, Scope.programme(pid).key))
     controls.append(button("Export CSV", HOME_CSV, str(pid)))
     if board.status == "active":
         controls.append(button("Close programme", HOME_CLOSE, str(pid), style="danger"))
@@ -202,7 +210,7 @@ def participant_blocks(
             )
         )
     for view in views[:PARTICIPANT_PROGRAMMES_SHOWN]:
-        blocks.extend(_participant_programme(view, now))
+        blocks.extend(_participant_programme(view, now, content))
     role = views[0].role if views else None
     buttons: list[Block] = []
     if role:
@@ -214,13 +222,28 @@ def participant_blocks(
     return blocks
 
 
-def _participant_programme(view: ParticipantView, now: datetime) -> list[Block]:
+def _induction_line(view: ParticipantView, content: Content) -> list[Block]:
+    steps = {step.id for step in content.induction.for_role(view.role).steps}
+    required = view.require_induction and view.pair_id is None
+    return home_line(
+        content,
+        Scope.programme(view.programme_id),
+        len(view.induction_done & steps),
+        len(steps),
+        view.induction_completed,
+        required,
+    )
+
+
+def _participant_programme(view: ParticipantView, now: datetime, content: Content | None = None) -> list[Block]:
     closed = view.programme_status == "closed"
     blocks: list[Block] = [
         section(
             f"*{escape(view.programme_name)}*" + (" (closed)" if closed else "") + "\n" + ROLE_LINES.get(view.role, "")
         )
     ]
+    if content is not None and not closed and view.role in ("mentor", "mentee"):
+        blocks.extend(_induction_line(view, content))
     partner_word = "mentee" if view.role == "mentor" else "mentor"
     if view.pair_id is None:
         blocks.append(

@@ -20,9 +20,11 @@ from sqlalchemy.orm import Session
 from bot.clock import as_utc, now
 from bot.db import Database
 from bot.impact import surveys
+from bot.induction import service as induction
 from bot.models import (
     Concern,
     Enrolment,
+    InductionCompletion,
     MentoringSession,
     Pair,
     PairContract,
@@ -96,6 +98,9 @@ class LeadDashboard:
     page: int = 0
     page_size: int = DEFAULT_PAGE_SIZE
     rows: list[PairRow] = field(default_factory=list)
+    require_induction: bool = False
+    induction_people: int = 0  # participants taking part (not left)
+    induction_completed: int = 0  # of them, how many have completed the induction
 
     @property
     def pages(self) -> int:
@@ -154,7 +159,7 @@ def lead_dashboard(
     page_size: int = DEFAULT_PAGE_SIZE,
     at: datetime | None = None,
 ) -> LeadDashboard:
-    """The lead's view of one programme in a fixed number of queries (eleven), whatever its size."""
+    """The lead's view of one programme in a fixed number of queries (twelve), whatever its size."""
     at = at or now()
     # 1. The programme (columns only: no relationship loading).
     row = session.execute(
@@ -165,6 +170,7 @@ def lead_dashboard(
             Programme.planned_sessions,
             Programme.end_date,
             Programme.closed_at,
+            Programme.require_induction,
         ).where(Programme.id == programme_id)
     ).one()
     planned = roadmap(row.planned_sessions)
@@ -176,6 +182,7 @@ def lead_dashboard(
         end_date=row.end_date,
         closed_at=_aware(row.closed_at),
         page_size=max(1, page_size),
+        require_induction=bool(row.require_induction),
     )
     contract_agreed = PairContract.first_agreed_at.isnot(None)
     in_scope = and_(Pair.programme_id == programme_id, Pair.status.in_(SHOWN_PAIR_STATUSES))
@@ -296,17 +303,29 @@ def lead_dashboard(
             )
         )
 
-    # 7. People waiting for a match, by role.
-    board.waiting = {
-        role: int(count)
-        for role, count in session.execute(
-            select(Enrolment.role, func.count())
-            .where(Enrolment.programme_id == programme_id, Enrolment.status == "waiting")
-            .group_by(Enrolment.role)
-        ).all()
-    }
+    # 8. People waiting for a match, by role; and, in the same aggregate, everyone taking part and how
+    # many of them have completed the induction (an outer join on the completions of this programme).
+    done = InductionCompletion.id.isnot(None)
+    board.waiting = {}
+    for role, status, count, completed in session.execute(
+        select(Enrolment.role, Enrolment.status, func.count(Enrolment.id), func.sum(case((done, 1), else_=0)))
+        .select_from(Enrolment)
+        .outerjoin(
+            InductionCompletion,
+            and_(
+                InductionCompletion.scope == induction.Scope.programme(programme_id).key,
+                InductionCompletion.user_id == Enrolment.user_id,
+            ),
+        )
+        .where(Enrolment.programme_id == programme_id, Enrolment.status != "left")
+        .group_by(Enrolment.role, Enrolment.status)
+    ).all():
+        if status == "waiting":
+            board.waiting[role] = board.waiting.get(role, 0) + int(count)
+        board.induction_people += int(count)
+        board.induction_completed += int(completed or 0)
 
-    # 8. Open concerns by urgency and age: counts and dates only, never a word of what they say.
+    # 9. Open concerns by urgency and age: counts and dates only, never a word of what they say.
     buckets = session.execute(
         select(
             Concern.urgency,
@@ -323,7 +342,7 @@ def lead_dashboard(
         key=lambda bucket: order.get(bucket.urgency, len(order)),
     )
 
-    # 9. Reflection completion: reflections written for held sessions, out of two per held session.
+    # 10. Reflection completion: reflections written for held sessions, out of two per held session.
     board.reflections_written = int(
         session.scalar(
             select(func.count(Reflection.id))
@@ -334,8 +353,9 @@ def lead_dashboard(
     )
     board.reflections_expected = 2 * board.sessions_held
 
-    # 10 and 11. Surveys asked and answered (counts only).
+    # 11 and 12. Surveys asked and answered (counts only).
     board.surveys = surveys.response_counts(session, programme_id)
+
     return board
 
 
@@ -395,6 +415,9 @@ class ParticipantView:
     tz: str = "UTC"
     on_break: bool = False  # this person is taking a break of their own
     break_ends: datetime | None = None
+    induction_done: frozenset[str] = frozenset()  # the steps of their induction they have completed
+    induction_completed: bool = False
+    require_induction: bool = False
 
 
 def participant_views(db: Database, user_id: str, *, at: datetime | None = None) -> list[ParticipantView]:
@@ -431,6 +454,10 @@ def participant_views(db: Database, user_id: str, *, at: datetime | None = None)
             )
             if pair is not None and (pair.status != "ended" or programme.status == "closed"):
                 _fill_pair(session, view, pair, user_id, at)
+            scope = induction.Scope.programme(programme.id)
+            view.induction_done = frozenset(induction.steps_done_by(session, scope, [user_id]).get(user_id, ()))
+            view.induction_completed = bool(induction.completed_user_ids(session, scope, [user_id]))
+            view.require_induction = programme.require_induction
             own = pauses.open_pause_of(session, programme.id, user_id)
             if own is not None:
                 view.on_break, view.break_ends = True, as_utc(own.ends_at) if own.ends_at else None

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from bot.clock import now
 from bot.db import Database
 from bot.errors import FieldErrors, NotAllowed, NotFound, Problem
+from bot.induction import service as induction
 from bot.matching import consent
 from bot.models import Enrolment, MatchOffer, MatchRule, OutboxMessage, Pair, Programme, ProposedPair, WaitingNote
 from bot.programmes import pauses
@@ -26,6 +27,11 @@ if TYPE_CHECKING:
     from types import ModuleType
 
     from bot.matching.service import Candidate, MatchingContext, MatchingRules
+
+
+INDUCTION_REASON = (
+    "Left out: has not completed the induction for their role yet, which this programme asks for before matching."
+)
 
 
 def _engine() -> ModuleType:
@@ -164,14 +170,28 @@ def _candidate(enrolment: Enrolment) -> Candidate:
 
 
 def _waiting_enrolments(session: Session, programme_id: int, *, confirmed_only: bool = True) -> list[Enrolment]:
-    """People waiting for a match; only those who have confirmed the privacy notice can be matched.
+    """People waiting for a match; only those who have confirmed the privacy notice can be matched,
+    and, where the programme requires it, completed the induction for their role.
 
     Someone in an offer still waiting for its mentor's answer is not free to be proposed again."""
     query = select(Enrolment).where(Enrolment.programme_id == programme_id, Enrolment.status == "waiting")
     if confirmed_only:
         query = query.where(Enrolment.privacy_confirmed_at.isnot(None))
     offered = consent.pending_user_ids(session, programme_id) | pauses.paused_user_ids(session, programme_id)
-    return [e for e in session.scalars(query.order_by(Enrolment.id)) if e.user_id not in offered]
+    waiting = [e for e in session.scalars(query.order_by(Enrolment.id)) if e.user_id not in offered]
+    if confirmed_only:
+        missing = _without_induction(session, programme_id, [e.user_id for e in waiting])
+        waiting = [e for e in waiting if e.user_id not in missing]
+    return waiting
+
+
+def _without_induction(session: Session, programme_id: int, user_ids: list[str]) -> set[str]:
+    """Who of ``user_ids`` has not completed the induction, when the programme requires it (else nobody)."""
+    programme = session.get(Programme, programme_id)
+    if programme is None or not programme.require_induction or not user_ids:
+        return set()
+    done = induction.completed_user_ids(session, induction.Scope.programme(programme_id), user_ids)
+    return set(user_ids) - done
 
 
 @dataclass
@@ -286,10 +306,14 @@ def current_proposal(db: Database, programme_id: int, lead_id: str, *, admin: bo
                 select(WaitingNote.user_id, WaitingNote.reason).where(WaitingNote.programme_id == programme_id)
             ).all()
         )
-        for enrolment in _waiting_enrolments(session, programme_id, confirmed_only=False):
+        everyone = _waiting_enrolments(session, programme_id, confirmed_only=False)
+        no_induction = _without_induction(session, programme_id, [e.user_id for e in everyone])
+        for enrolment in everyone:
             if enrolment.user_id not in paired:
                 if enrolment.privacy_confirmed_at is None:
                     reason = "Added from a CSV and has not yet confirmed the privacy notice."
+                elif enrolment.user_id in no_induction:
+                    reason = INDUCTION_REASON
                 else:
                     reason = notes.get(enrolment.user_id, "Enrolled after the proposal was made: run matching again.")
                 proposal.waiting.append(

@@ -106,6 +106,14 @@ def programme_modal(current: ProgrammeInput | None, programme_id: int | None) ->
             number_input(data.consent_days, minimum=1, maximum=15),
             hint="Each mentor sees their proposed mentee privately first and has this long to say yes or no.",
         ),
+        input_block(
+            "require_induction",
+            "Induction",
+            checkbox("Require the induction before matching", "required", data.require_induction),
+            optional=True,
+            hint="Matching then leaves out anyone who has not completed the short induction for their role, "
+            "and the proposal says who and why.",
+        ),
     ]
     title = "Edit programme" if programme_id else "New programme"
     return modal(PROGRAMME_FORM, title, blocks, metadata={"programme_id": programme_id})

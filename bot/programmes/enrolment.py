@@ -12,6 +12,7 @@ from sqlalchemy import select
 from bot.clock import now
 from bot.db import Database
 from bot.errors import FieldErrors, NotFound, Problem
+from bot.induction import service as induction
 from bot.models import Enrolment, Programme
 from bot.programmes.access import is_lead
 
@@ -150,8 +151,11 @@ def enrol(db: Database, person: Person, data: EnrolmentInput, known_topics: Coll
         enrolment.inclusion_statement = data.inclusion_statement.strip() or None
         enrolment.understanding_gap = data.understanding_gap.strip() or None
         enrolment.do_not_pair_with = json.dumps(sorted(set(data.do_not_pair_with))) if data.do_not_pair_with else None
+        first_confirmation = joining or enrolment.privacy_confirmed_at is None
         enrolment.privacy_confirmed_at = now()
         session.flush()
+        if first_confirmation:
+            induction.enqueue_reminder(session, enrolment)
         return enrolment
 
 

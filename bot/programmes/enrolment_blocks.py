@@ -19,6 +19,8 @@ from bot.blockkit.forms import (
     users_select,
 )
 from bot.content import Content
+from bot.induction.blocks import INDUCTION_START
+from bot.induction.service import Scope
 from bot.models import Enrolment, Programme
 from bot.programmes.enrolment import EnrolmentInput, do_not_pair_list
 
@@ -211,9 +213,14 @@ def enrolment_confirmation(content: Content, programme: Programme, role: str) ->
     guide = content.guide_for(role)
     blocks: list[Block] = [
         section(text),
-        actions(button(f"Read the {ROLE_NAMES[role].lower()} guide", f"read_guide_{role}", role)),
-        context(f"Guide: {guide.title}"),
+        actions(
+            button(content.induction.start_label, INDUCTION_START, Scope.programme(programme.id).key, style="primary"),
+            button(f"Read the {ROLE_NAMES[role].lower()} guide", f"read_guide_{role}", role),
+        ),
+        context(f"Before you step in, please take the short induction for your role. Guide: {guide.title}"),
     ]
+    if programme.require_induction:
+        blocks.append(context(content.induction.required_note))
     return text, blocks
 
 

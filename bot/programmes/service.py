@@ -12,6 +12,7 @@ from bot import outbox
 from bot.clock import now
 from bot.db import Database
 from bot.errors import FieldErrors, NotAllowed, NotFound, Problem
+from bot.induction import service as induction
 from bot.models import Enrolment, Programme, ProgrammeLead
 from bot.programmes.access import asked_for_deletion, is_lead, led_programme_ids
 
@@ -35,6 +36,7 @@ class ProgrammeInput:
     enrolment_open: bool = True
     retention_days: int = 90
     consent_days: int = 3  # working days a mentor has to accept a proposed match
+    require_induction: bool = False  # matching leaves out anyone who has not completed the induction
 
 
 def validate_programme(session: Session, data: ProgrammeInput, *, programme_id: int | None = None) -> None:
@@ -119,6 +121,7 @@ def _apply(programme: Programme, data: ProgrammeInput) -> None:
     programme.enrolment_open = data.enrolment_open
     programme.retention_days = data.retention_days
     programme.consent_days = data.consent_days
+    programme.require_induction = data.require_induction
     leads = [ProgrammeLead(user_id=user, is_backup=False) for user in dict.fromkeys(data.lead_ids)]
     if data.backup_lead_id:
         leads.append(ProgrammeLead(user_id=data.backup_lead_id, is_backup=True))
@@ -163,12 +166,23 @@ def update_programme(db: Database, programme_id: int, data: ProgrammeInput, *, b
             raise NotAllowed("programmes.change_lead_only")
         validate_programme(session, data, programme_id=programme_id)
         before = {lead.user_id for lead in programme.leads}
+        newly_requires_induction = data.require_induction and not programme.require_induction
         session.flush()  # drop the old lead rows before adding the new ones
         programme.leads.clear()
         session.flush()
         _apply(programme, data)
         session.flush()
         _send_guides_to_new_leads(session, programme, before, by)
+        if newly_requires_induction:  # those already waiting get the one reminder too
+            session.flush()
+            for enrolment in session.scalars(
+                select(Enrolment).where(
+                    Enrolment.programme_id == programme_id,
+                    Enrolment.status == "waiting",
+                    Enrolment.privacy_confirmed_at.isnot(None),
+                )
+            ):
+                induction.enqueue_reminder(session, enrolment)
         return programme
 
 
@@ -190,6 +204,7 @@ def programme_input(programme: Programme) -> ProgrammeInput:
         enrolment_open=programme.enrolment_open,
         retention_days=programme.retention_days,
         consent_days=programme.consent_days,
+        require_induction=programme.require_induction,
     )
 
 

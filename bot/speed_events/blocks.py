@@ -30,6 +30,8 @@ from bot.blockkit.forms import (
     users_select,
 )
 from bot.content import Content, fill
+from bot.induction.blocks import INDUCTION_START
+from bot.induction.service import Scope
 from bot.models import SpeedEvent, SpeedEventParticipant
 from bot.speed_events.feedback import EventSummary
 from bot.speed_events.plans import PlanOverview, readable_summary
@@ -259,7 +261,10 @@ def rsvp_yes_confirmation(
             f"{_where(event)}\nYou'll hear who you are meeting once the lead publishes the rounds."
         ),
         *guide_blocks,
-        actions(button("I can no longer come", "speed_rsvp_no", str(event.id))),
+        actions(
+            button(content.induction.event_start_label, INDUCTION_START, Scope.event(event.id).key, style="primary"),
+            button("I can no longer come", "speed_rsvp_no", str(event.id)),
+        ),
         context("If your plans change, tell us here: nobody needs a reason."),
     ]
     return f"{text} {title}", blocks
@@ -329,6 +334,7 @@ def briefing_reminder(content: Content, event: SpeedEvent, reader: SpeedEventPar
         header(brief.title),
         section(brief.intro),
         *[section(part.as_mrkdwn()) for part in brief.sections],
+        actions(button(content.induction.event_start_label, INDUCTION_START, Scope.event(event.id).key)),
     ]
     return first, blocks
 
@@ -498,6 +504,13 @@ def plan_view(overview: PlanOverview, *, notice: str | None = None) -> dict[str,
             f"*Not answered yet:* {len(overview.waiting)}. *Not coming:* {len(overview.declined)}."
         ),
     ]
+    invited = [*overview.attending, *overview.waiting]
+    if invited:
+        not_yet = [p for p in invited if p.user_id not in overview.briefing_read]
+        line = f"*Briefing read:* {len(invited) - len(not_yet)} of {len(invited)}."
+        if not_yet:
+            line += " Not yet: " + ", ".join(name_or_mention(p.real_name, p.user_id) for p in not_yet[:40])
+        blocks.append(context(line[:2000]))
     if notice:
         blocks.append(section(f":information_source: {notice}"))
     if overview.plan is None:

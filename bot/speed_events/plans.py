@@ -19,6 +19,7 @@ from bot import outbox
 from bot.clock import now
 from bot.db import Database
 from bot.errors import FieldErrors, NotAllowed
+from bot.induction import service as induction
 from bot.models import (
     SpeedEvent,
     SpeedEventParticipant,
@@ -76,6 +77,7 @@ class PlanOverview:
     waiting: list[SpeedEventParticipant]  # invited, not answered yet
     declined: list[SpeedEventParticipant]  # said no, or marked absent
     next_round: int | None
+    briefing_read: set[str] = field(default_factory=set)  # who has read every step of the briefing
 
     @property
     def published(self) -> bool:
@@ -195,6 +197,7 @@ def _overview(session: Session, event: SpeedEvent, participants: list[SpeedEvent
         waiting=[p for p in participants if p.rsvp == "invited"],
         declined=[p for p in participants if p.rsvp in ("no", "absent") or p.dropped_from_round is not None],
         next_round=timeline(event).next_round(now()),
+        briefing_read=induction.completed_user_ids(session, induction.Scope.event(event.id)),
     )
 
 
