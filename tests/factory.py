@@ -337,6 +337,9 @@ class ConcernWorld:
         return [self.mentor, self.mentee, self.lead, self.backup]
 
 
+AROUND_THE_CLOCK: dict[str, Any] = {"work_start": time(0, 0), "work_end": time(23, 59), "work_days": list(range(7))}
+
+
 def build_world(
     slack: LocalSlack,
     db: Database,
@@ -381,6 +384,10 @@ def build_world(
                     department="Finance",
                     off_limits=secret or None,
                     privacy_confirmed_at=now(),
+                    # These worlds are not about timing and run on the real clock: their people work
+                    # around the clock, so prompts are not held for a working morning (see
+                    # tests/test_humane_timing.py for that).
+                    **AROUND_THE_CLOCK,
                 )
             )
         pair = Pair(
