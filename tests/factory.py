@@ -340,6 +340,13 @@ class ConcernWorld:
 AROUND_THE_CLOCK: dict[str, Any] = {"work_start": time(0, 0), "work_end": time(23, 59), "work_days": list(range(7))}
 
 
+def work_around_the_clock(db: Database) -> None:
+    """For stories on the real clock that are not about timing: everyone enrolled so far works at any
+    hour, so their prompts are not held for a working morning (tests/test_humane_timing.py is)."""
+    with db.session() as session:
+        session.execute(update(Enrolment).values(**AROUND_THE_CLOCK))
+
+
 def build_world(
     slack: LocalSlack,
     db: Database,
