@@ -361,6 +361,16 @@ class ConcernWorld:
         return [self.mentor, self.mentee, self.lead, self.backup]
 
 
+AROUND_THE_CLOCK: dict[str, Any] = {"work_start": time(0, 0), "work_end": time(23, 59), "work_days": list(range(7))}
+
+
+def work_around_the_clock(db: Database) -> None:
+    """For stories on the real clock that are not about timing: everyone enrolled so far works at any
+    hour, so their prompts are not held for a working morning (tests/test_humane_timing.py is)."""
+    with db.session() as session:
+        session.execute(update(Enrolment).values(**AROUND_THE_CLOCK))
+
+
 def build_world(
     slack: LocalSlack,
     db: Database,
@@ -404,6 +414,9 @@ def build_world(
             inclusion_statement="x" if role == "mentee" else "",
             understanding_gap="y" if role == "mentee" else "",
             privacy_confirmed=True,
+            # These worlds are not about timing and run on the real clock: their people work around
+            # the clock, so prompts are not held for a working morning (tests/test_humane_timing.py is).
+            **AROUND_THE_CLOCK,
         )
         people.append((person, real, data))
     programme_id, pair_id = approve_pair_through_services(

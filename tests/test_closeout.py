@@ -103,25 +103,28 @@ def test_a_programme_runs_to_close_out(
             programme_id = session.scalar(select(Programme.id))
         assert programme_id is not None
 
-        # Stage 1: enrolled, nobody matched. Baseline surveys go out.
+        # Stage 1: enrolled, nobody matched. No survey yet: the baseline comes with the match.
         shown = lead_home(lead)
         assert "Inclusive Leadership: programme lead" in shown
         assert "5 mentor(s), 5 mentee(s)" in shown
-        assert surveys.schedule_due_surveys(db) == 10
-        slack.deliver()
-        assert "Before you start" in texts_seen(people["amara"])
-        for name in MENTEES:
-            answer_survey(db, programme_id, people[name].user_id, "baseline", "mentee", 2)
-        for name in MENTORS[:4]:  # only four mentors answer: their group is never shown
-            answer_survey(db, programme_id, people[name].user_id, "baseline", "mentor", 2)
+        assert surveys.schedule_due_surveys(db) == 0
 
-        # Stage 2: matched.
+        # Stage 2: matched. Baseline surveys go out as each mentor says yes, before any session.
         lead.command("/mentoring", "match")
         assert lead.submit().ok
         assert accept_offers(slack, *(people[name] for name in MENTORS)) == 5
         shown = lead_home(lead)
         assert "*Pairs*\n5 (5 active)" in shown
         assert "0 mentor(s), 0 mentee(s)" in shown
+        assert surveys.schedule_due_surveys(db) == 0  # all ten were asked on the mentors' yes
+        clock.tick(timedelta(days=1))  # the next working morning
+        slack.deliver()
+        assert "Before you start" in texts_seen(people["amara"])
+        assert "Before you start" in texts_seen(people["diana"])
+        for name in MENTEES:
+            answer_survey(db, programme_id, people[name].user_id, "baseline", "mentee", 2)
+        for name in MENTORS[:4]:  # only four mentors answer: their group is never shown
+            answer_survey(db, programme_id, people[name].user_id, "baseline", "mentor", 2)
 
         # Stage 3: two sessions each, a concern, the lead's report.
         clock.tick(timedelta(days=10))

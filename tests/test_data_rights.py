@@ -16,7 +16,7 @@ from bot.impact import surveys
 from bot.local_slack import LocalSlack, Person
 from bot.models import Base, DataDeletion, Enrolment, MentoringSession, Pair, Reflection, SurveyResponse
 from tests.conftest import TEST_KEY, raw_sqlite_bytes
-from tests.factory import CONTENT, accept_offers, create_programme, enrol, texts_seen
+from tests.factory import CONTENT, accept_offers, create_programme, enrol, texts_seen, work_around_the_clock
 
 MARKERS = {
     "name": "Zanele Quixotic-Marker",
@@ -42,6 +42,7 @@ def world(slack: LocalSlack, db: Database) -> tuple[Person, Person, Person, int]
         **{"Topics that are off limits for me": MARKERS["off_limits"]},
     )
     enrol(diana, "mentee", "Globex", "Strategy", **{"Topics that are off limits for me": "DIANA-PRIVATE"})
+    work_around_the_clock(slack.db)
     lead.command("/mentoring", "match")
     assert lead.submit().ok
     assert accept_offers(slack, zanele) == 1

@@ -20,7 +20,7 @@ from bot.models import (
     Enrolment,
     Pair,
 )
-from tests.factory import accept_offers, create_programme, enrol, seed_programme, texts_seen
+from tests.factory import accept_offers, create_programme, enrol, seed_programme, texts_seen, work_around_the_clock
 
 START = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
 
@@ -111,6 +111,7 @@ def matched_world(slack: LocalSlack) -> dict[str, Person]:
     create_programme(cast["admin"], [cast["lead"]], name="Inclusive Leadership")
     enrol(cast["amara"], "mentor", "Acme", "Finance")
     enrol(cast["diana"], "mentee", "Globex", "Strategy")
+    work_around_the_clock(slack.db)
     cast["lead"].command("/mentoring", "match")
     assert cast["lead"].submit().ok
     assert accept_offers(slack, cast["amara"]) == 1

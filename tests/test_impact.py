@@ -6,7 +6,7 @@ import itertools
 import random
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot.content import load_content
 from bot.db import Database
@@ -15,9 +15,9 @@ from bot.errors import error_text
 from bot.impact import surveys
 from bot.impact.service import ALL, Cell, ResponseRow, aggregate, effective_min_group, report_csv, suppress
 from bot.local_slack import LocalSlack
-from bot.models import SurveyResponse
+from bot.models import Enrolment, SurveyResponse
 from bot.settings import SettingsError, load_settings
-from tests.factory import create_programme, enrol, texts_seen
+from tests.factory import AROUND_THE_CLOCK, accept_offers, create_programme, enrol, texts_seen
 
 CONTENT = load_content()
 MENTEE_QS = [q.id for q in CONTENT.survey("baseline", "mentee").questions]
@@ -107,11 +107,19 @@ def test_a_survey_goes_out_privately_with_one_reminder_and_is_answered_in_a_moda
     admin = slack.person("olu", real_name="Olu Admin", is_admin=True)
     lead = slack.person("lena", real_name="Lena Lead")
     amara = slack.person("amara", real_name="Amara Okafor")
+    diana = slack.person("diana", real_name="Diana Reyes")
     create_programme(admin, [lead], name="Pilot")
     enrol(amara, "mentor", "Acme", "Finance")
-    assert surveys.schedule_due_surveys(db) == 1
-    assert surveys.schedule_due_surveys(db) == 0  # once
+    enrol(diana, "mentee", "Globex", "Strategy")
+    assert surveys.schedule_due_surveys(db) == 0, "not at enrolment: the baseline comes with the match"
+    lead.command("/mentoring", "match")
+    assert lead.submit().ok
+    with db.session() as session:  # this story runs on the real clock: nothing waits for a working morning
+        session.execute(update(Enrolment).values(**AROUND_THE_CLOCK))
+    assert accept_offers(slack, amara) == 1
+    assert surveys.schedule_due_surveys(db) == 0  # asked once, on the mentor's yes
     slack.deliver()
+    assert any("Before you start" in s.text for s in diana.dms())
     invitation = next(s for s in amara.dms() if "Before you start" in s.text)
     assert invitation.kind == "im"
     amara.click("Take the survey", in_message=invitation)

@@ -7,7 +7,7 @@ programme lead learns that it exists and when it was agreed, never what it says.
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -267,6 +267,7 @@ def test_contract_prompts_after_the_first_session_and_a_midpoint_review(
         with db.session() as session:
             assert journey.enqueue_contract_prompt(session, pair_id, later)
             assert not journey.enqueue_contract_prompt(session, pair_id, later), "once per pair"
+            # due on a Saturday: held for the pair's Monday morning (Europe/London, 09:00)
             assert journey.enqueue_contract_review(session, pair_id, later + timedelta(days=60))
         before = len(pair_messages(cast))
         slack.deliver()
@@ -279,6 +280,9 @@ def test_contract_prompts_after_the_first_session_and_a_midpoint_review(
         assert cast.mentee.modal is not None and cast.mentee.modal["callback_id"] == "contract_form"
         cast.mentee.close_modal()
         clock.move_to(later + timedelta(days=60))
+        slack.deliver()
+        assert "halfway through" not in view_text({"blocks": pair_messages(cast)[-1].blocks}), "not at a weekend"
+        clock.move_to(datetime(2027, 5, 24, 9, tzinfo=UTC))
         slack.deliver()
     review = pair_messages(cast)[-1]
     assert "halfway through" in view_text({"blocks": review.blocks})

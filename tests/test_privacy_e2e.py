@@ -25,10 +25,10 @@ from bot.clock import now
 from bot.db import Database
 from bot.journey import service as journey
 from bot.local_slack import LocalSlack, Person
-from bot.models import Base, Concern, MentoringSession, Pair
+from bot.models import Base, Concern, Enrolment, MentoringSession, Pair
 from bot.sessions import service as sessions
 from tests.conftest import raw_sqlite_bytes
-from tests.factory import accept_offers, create_programme, enrol
+from tests.factory import AROUND_THE_CLOCK, accept_offers, create_programme, enrol
 
 RUN = uuid.uuid4().hex[:8]
 
@@ -162,6 +162,10 @@ def play_programme(slack: LocalSlack, db: Database) -> Cast:
         programme="Privacy Programme",
         **{"Topics that are off limits for me": MARKERS["OFFLIMITS-DIANA"]},
     )
+    with db.session() as session:  # this story runs on the real clock: nothing waits for a working morning
+        for enrolment in session.scalars(select(Enrolment)):
+            for name, value in AROUND_THE_CLOCK.items():
+                setattr(enrolment, name, value)
     amara.command("/mentoring", "profile")
     lead.command("/mentoring", "match Privacy Programme")
     assert lead.submit().ok

@@ -330,6 +330,7 @@ def request_export(db: Database, user_id: str) -> None:
             key=f"data-export:{user_id}:{now().isoformat()}",
             recipient_user_id=user_id,
             payload={},
+            any_hour=True,  # they have just asked for it
         )
 
 

@@ -339,6 +339,7 @@ def _enqueue_raised(session: Session, concern: Concern, programme: Programme, ad
         key=f"concern:{concern.id}:receipt",
         recipient_user_id=concern.reporter_user_id,
         payload=payload,
+        any_hour=True,  # the reporter has just raised it: the receipt and support come at once
         **common,
     )
     for lead_id in _first_line(programme):

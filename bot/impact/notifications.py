@@ -1,6 +1,7 @@
 """Impact survey invitations and their one reminder, rendered when sent.
 
-Nothing is sent to someone who has answered, left the programme or deleted their data.
+Nothing is sent to someone who has answered, left the programme or deleted their data, and no
+baseline ("before you start") once the person's sessions have started.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ def _render(session: Session, row: OutboxMessage, content: Content, *, reminder:
         return Skip("the programme has closed")
     if surveys.has_answered(session, programme_id, user_id, kind):
         return Skip("already answered")
+    if kind == "baseline" and surveys.sessions_started(session, programme_id, user_id):
+        return Skip("sessions have started: a 'before you start' survey would no longer be true")
     task = SurveyTask(programme_id, programme.name, kind, enrolment.role)
     text, blocks = invitation_message(
         content, task, reminder=reminder, min_group=int(row.payload.get("min_group") or 5)

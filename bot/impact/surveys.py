@@ -1,11 +1,15 @@
-"""Impact surveys: a baseline at enrolment, a pulse at the midpoint and an end survey.
+"""Impact surveys: a baseline when a match is approved, a pulse at the midpoint and an end survey.
 
 Each is different for mentors and mentees (``content/surveys.yml``), delivered privately through
 the outbox with one reminder, and answered in a modal. The invitation and the reminder are rendered
 when they are sent, so someone who has answered, left or deleted their data is not asked again.
 
-:func:`schedule_due_surveys` is the periodic job (run by the worker) that invites people to the
-baseline and midpoint surveys; the end survey goes out at close-out (:mod:`bot.closeout.service`).
+The baseline ("before you start") is asked of both people as their match is confirmed
+(:func:`invite_baseline`, from the mentor's acceptance), so it arrives before their first session;
+it is never sent, nor its reminder, once a session of theirs has started
+(:func:`sessions_started`). :func:`schedule_due_surveys` is the periodic job (run by the worker)
+that catches up baselines for pairs made any other way and invites people to the midpoint survey;
+the end survey goes out at close-out (:mod:`bot.closeout.service`).
 """
 
 from __future__ import annotations
@@ -74,6 +78,31 @@ def invite(session: Session, programme_id: int, user_id: str, kind: str, *, at: 
     return new
 
 
+def invite_baseline(session: Session, pair: Pair) -> int:
+    """Ask both people of a newly confirmed pair for the baseline survey (each once, ever)."""
+    return sum(
+        invite(session, pair.programme_id, user_id, "baseline")
+        for user_id in (pair.mentor_user_id, pair.mentee_user_id)
+    )
+
+
+def sessions_started(session: Session, programme_id: int, user_id: str, at: datetime | None = None) -> bool:
+    """Whether any session of this person's pairs in the programme has started (booked, held or missed)."""
+    pairs = select(Pair.id).where(
+        Pair.programme_id == programme_id, (Pair.mentor_user_id == user_id) | (Pair.mentee_user_id == user_id)
+    )
+    started = session.scalar(
+        select(MentoringSession.id)
+        .where(
+            MentoringSession.pair_id.in_(pairs),
+            MentoringSession.status.in_(["booked", "held", "missed"]),
+            MentoringSession.starts_at <= (at or now()),
+        )
+        .limit(1)
+    )
+    return started is not None
+
+
 def _not_invited(programme_id: int, kind: str) -> object:
     return ~exists().where(
         OutboxMessage.topic == topic(programme_id, kind), OutboxMessage.recipient_user_id == Enrolment.user_id
@@ -83,7 +112,8 @@ def _not_invited(programme_id: int, kind: str) -> object:
 def schedule_due_surveys(db: Database, at: datetime | None = None) -> int:
     """Invite everyone now due a baseline or midpoint survey (idempotent); returns how many were invited.
 
-    - Baseline: everyone enrolled (privacy notice confirmed, not left) in an active programme.
+    - Baseline: both people of an active pair whose sessions have not started, if not yet asked
+      (a pair made through consent was asked on confirmation; this catches up the others).
     - Midpoint: both people of an active pair once it has held half its planned sessions or, for a
       programme with an end date and no session plan, once half the time from matching to the end
       date has passed.
@@ -93,16 +123,20 @@ def schedule_due_surveys(db: Database, at: datetime | None = None) -> int:
     with db.session() as session:
         programmes = session.scalars(select(Programme).where(Programme.status == "active")).all()
         for programme in programmes:
+            active = (Pair.programme_id == programme.id, Pair.status == "active")
+            paired = select(Pair.mentor_user_id).where(*active).union(select(Pair.mentee_user_id).where(*active))
             baseline_due = session.scalars(
                 select(Enrolment.user_id).where(
                     Enrolment.programme_id == programme.id,
                     Enrolment.status != "left",
                     Enrolment.privacy_confirmed_at.isnot(None),
+                    Enrolment.user_id.in_(paired),
                     _not_invited(programme.id, "baseline"),  # type: ignore[arg-type]
                 )
             ).all()
             for user_id in baseline_due:
-                invited += invite(session, programme.id, user_id, "baseline", at=at)
+                if not sessions_started(session, programme.id, user_id, at):
+                    invited += invite(session, programme.id, user_id, "baseline", at=at)
             for user_id in _midpoint_due(session, programme, at):
                 invited += invite(session, programme.id, user_id, "midpoint", at=at)
     return invited

@@ -11,6 +11,7 @@ from datetime import timedelta
 from sqlalchemy.orm import Session
 
 from bot.blockkit import Block
+from bot.clock import as_utc, now
 from bot.content import Content
 from bot.journey import service as journey
 from bot.journey.blocks import (
@@ -114,6 +115,8 @@ def render_agenda_request(session: Session, row: OutboxMessage, content: Content
         starts_at = journey.session_starts_at(session, session_id, people.pair_id)
         if starts_at is None:
             return Skip("the session is no longer booked")
+        if as_utc(starts_at) <= now():
+            return Skip("the session has started: too late to ask for its agenda")
         if journey.agenda_exists_for_session(session, people.pair_id, session_id):
             return Skip("the mentee has already set this session's agenda")
     text, blocks = agenda_request_message(content, people, session_id=session_id, starts_at=starts_at)

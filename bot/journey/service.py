@@ -477,6 +477,7 @@ def agree_to_contract(db: Database, pair_id: int, user_id: str, version: int) ->
                 payload={"pair_id": pair_id, "version": version},
                 programme_id=people.pair.programme_id,
                 pair_id=pair_id,
+                any_hour=True,  # the agreement they have just made, pinned for them
             )
         session.flush()
         return ContractAgreement(_state(people, user_id, contract), newly_agreed)

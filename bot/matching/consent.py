@@ -26,6 +26,7 @@ from bot import outbox
 from bot.clock import as_utc, now
 from bot.db import Database
 from bot.errors import NotAllowed, NotFound
+from bot.impact import surveys
 from bot.journey import service as journey
 from bot.models import Enrolment, MatchOffer, MatchRule, Pair, Programme, ProposedPair
 
@@ -239,6 +240,7 @@ def accept_offer(db: Database, offer_id: int, user_id: str) -> Answer:
         offer.status, offer.answered_at, offer.pair_id = "accepted", now(), pair.id
         outbox.cancel(session, topic=offer_topic(offer.id), reason="the mentor accepted")
         journey.schedule_introduction(session, pair, mentor, mentee)
+        surveys.invite_baseline(session, pair)  # "before you start": before the first session
         introduced_at = journey.next_working_morning(now(), mentee.tz, mentee.work_days)
         for person, when in ((mentor, now()), (mentee, introduced_at)):
             outbox.enqueue(
@@ -250,6 +252,7 @@ def accept_offer(db: Database, offer_id: int, user_id: str) -> Answer:
                 recipient_user_id=person.user_id,
                 programme_id=pair.programme_id,
                 pair_id=pair.id,
+                any_hour=person is mentor,  # the mentor has just said yes; the mentee hears in the morning
             )
         return Answer(offer.id, programme.name, True, False, pair.id)
 

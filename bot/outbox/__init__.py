@@ -23,10 +23,11 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from bot.clock import now
+from bot.clock import as_utc, now
 from bot.content import Content
 from bot.db import Database
 from bot.models import OutboxMessage
+from bot.outbox import timing
 
 LEASE = timedelta(minutes=2)
 MAX_ATTEMPTS = 12  # with backoff capped at 10 minutes: about an hour of a Slack outage
@@ -87,21 +88,43 @@ def enqueue(
     programme_id: int | None = None,
     pair_id: int | None = None,
     topic: str | None = None,
+    about: datetime | None = None,
+    any_hour: bool = False,
 ) -> bool:
     """Schedule a message once: a second call with the same ``key`` does nothing. True if new.
 
+    The row is delivered no earlier than ``send_at`` and inside its people's working hours
+    (:mod:`bot.outbox.timing`): ``about`` is the time of the event the message is about (a session
+    reminder may fall outside working hours when its session does), ``any_hour`` marks an answer to
+    something the recipient has just done. A held row records when it was first due
+    (``payload["held_from"]``).
+
     The kind is not looked up here: which kinds exist is decided at start (:mod:`bot.registry`),
     and a test holds every ``enqueue`` call in the code against that list."""
+    due = as_utc(send_at or now())
+    deliver = timing.deliver_at(
+        session,
+        due,
+        programme_id=programme_id,
+        recipient_user_id=recipient_user_id,
+        channel_id=channel_id,
+        pair_id=pair_id,
+        about=about,
+        any_hour=any_hour,
+    )
+    payload = dict(payload or {})
+    if deliver != due:
+        payload["held_from"] = as_utc(due).isoformat()
     values = {
         "key": key,
         "kind": kind,
-        "payload": payload or {},
+        "payload": payload,
         "recipient_user_id": recipient_user_id,
         "channel_id": channel_id,
         "programme_id": programme_id,
         "pair_id": pair_id,
         "topic": topic,
-        "send_at": send_at or now(),
+        "send_at": deliver,
         "status": "pending",
         "attempts": 0,
         "created_at": now(),

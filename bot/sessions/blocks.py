@@ -195,7 +195,7 @@ def session_notice(
 def reminder(
     which: str, number: int, starts: datetime, ends: datetime, people: list[tuple[str, WorkingHours]], session_id: int
 ) -> tuple[str, list[Block]]:
-    when = "tomorrow" if which == "day" else "in an hour"
+    when = {"day": "tomorrow", "hour": "in an hour"}.get(which, "coming up")  # "ahead": after a weekend
     times = " · ".join(f"{name}: {local_when(starts, ends, hours)}" for name, hours in people)
     text = f"Reminder: session {number} is {when}. {times}"
     return text, [

@@ -105,8 +105,15 @@ def _render_reminder(which: str) -> outbox.Renderer:
             return Skip("the pair is not active")
         if now() >= as_utc(record.starts_at):
             return Skip("the session has already started")
+        # The day-before reminder of a session after a day off goes on the last working day before it.
+        ahead = which == "day" and as_utc(record.starts_at) - now() > timedelta(hours=36)
         text, body = blocks.reminder(
-            which, record.number, as_utc(record.starts_at), as_utc(record.ends_at), _times(people), record.id
+            "ahead" if ahead else which,
+            record.number,
+            as_utc(record.starts_at),
+            as_utc(record.ends_at),
+            _times(people),
+            record.id,
         )
         return Rendered(text=text, blocks=body, **_pair_target(people.pair, row))  # type: ignore[arg-type]
 

@@ -36,6 +36,7 @@ from bot.clock import as_utc, now
 from bot.db import Database
 from bot.errors import FieldErrors, NotAllowed, NotFound
 from bot.models import Enrolment, MentoringSession, OutboxMessage, Pair, PairSchedule, Programme
+from bot.outbox import timing
 from bot.sessions.slots import WorkingHours, find_slots, overlap_per_week
 
 log = logging.getLogger(__name__)
@@ -45,6 +46,8 @@ EARLIEST_NOTICE = timedelta(hours=24)  # offered slots start at least a day ahea
 AT_RISK_GRACE = timedelta(days=14)  # no session for the window plus this: at risk
 AGENDA_LEAD_TIME = timedelta(days=3)
 DID_YOU_MEET_AFTER = timedelta(hours=1)
+REMINDER_DAY_AT_LEAST = timedelta(hours=12)  # a held day-before reminder still comes this far ahead
+REMINDER_HOUR_AT_LEAST = timedelta(minutes=15)
 DEFAULT_ROADMAP = 6
 ANSWERS = ("yes", "moved", "no")
 
@@ -212,14 +215,15 @@ def booking_window(people: PairPeople, sessions: list[MentoringSession], at: dat
     past = [s for s in sessions if s.status in {"held", "missed"} or (s.status == "cancelled" and s.cancel_reason)]
     last_held = _last_held(sessions)
     latest_past = past[-1] if past else None
+    # "In the next two weeks" means from now, not from the first time that may be offered.
     if last_held is None or (latest_past is not None and latest_past.status != "held"):
-        return Window(soonest, soonest + FIRST_SESSION_WINDOW, first=last_held is None)
+        return Window(soonest, at + FIRST_SESSION_WINDOW, first=last_held is None)
     programme = people.programme
     base = as_utc(last_held.starts_at)
     earliest = base + timedelta(days=programme.cadence_min_days)
     latest = base + timedelta(days=programme.cadence_max_days)
     if latest < soonest:
-        return Window(soonest, soonest + FIRST_SESSION_WINDOW, first=False, late=True)
+        return Window(soonest, at + FIRST_SESSION_WINDOW, first=False, late=True)
     return Window(max(earliest, soonest), latest, first=False)
 
 
@@ -426,20 +430,20 @@ def _schedule_around(
         key=f"session:{row.id}:s{seq}:{event}",
         payload={**payload, "event": event, "previous": previous.isoformat() if previous else None},
         channel_id=pair.group_dm_channel_id,
+        any_hour=True,  # the confirmation and invite of what one of them has just done
         **common,
     )
-    reminders = ((KIND_REMINDER_DAY, timedelta(days=1), "day"), (KIND_REMINDER_HOUR, timedelta(hours=1), "hour"))
-    for kind, before, name in reminders:
-        if starts - before > at:
-            outbox.enqueue(
-                session,
-                kind=kind,
-                key=f"session:{row.id}:s{seq}:reminder-{name}",
-                send_at=starts - before,
-                payload=payload,
-                channel_id=pair.group_dm_channel_id,
-                **common,
-            )
+    for kind, send_at, name in reminder_times(session, pair, starts, at):
+        outbox.enqueue(
+            session,
+            kind=kind,
+            key=f"session:{row.id}:s{seq}:reminder-{name}",
+            send_at=send_at,
+            payload=payload,
+            channel_id=pair.group_dm_channel_id,
+            about=starts,
+            **common,
+        )
     _ask_for_agenda(session, pair, row)
     for person in people.people:
         outbox.enqueue(
@@ -451,6 +455,34 @@ def _schedule_around(
             recipient_user_id=person.user_id,
             **common,
         )
+
+
+def reminder_times(session: Session, pair: Pair, starts: datetime, at: datetime) -> list[tuple[str, datetime, str]]:
+    """When to remind the pair of a session starting at ``starts``: the day before and an hour before.
+
+    Both keep to the pair's working hours (:mod:`bot.outbox.timing`) unless the session itself falls
+    outside them. The day-before reminder of a session after a day off goes on the last working day
+    before it (Friday for a Monday); the hour-before one is left out when working hours would hold it
+    until the session is about to start (a 09:00 session: the day-before reminder is enough)."""
+
+    def held(when: datetime) -> datetime:
+        return timing.deliver_at(
+            session, when, programme_id=pair.programme_id, recipient_user_id=None,
+            channel_id=pair.group_dm_channel_id, pair_id=pair.id, about=starts,
+        )
+
+    found: list[tuple[str, datetime, str]] = []
+    for days in range(1, 5):  # the same time one, two, three or four days before
+        when = starts - timedelta(days=days)
+        if when <= at:
+            break
+        if held(when) <= starts - REMINDER_DAY_AT_LEAST:
+            found.append((KIND_REMINDER_DAY, when, "day"))
+            break
+    hour = starts - timedelta(hours=1)
+    if hour > at and held(hour) <= starts - REMINDER_HOUR_AT_LEAST:
+        found.append((KIND_REMINDER_HOUR, hour, "hour"))
+    return found
 
 
 def _ask_for_agenda(session: Session, pair: Pair, row: MentoringSession) -> None:
@@ -469,7 +501,10 @@ def _ask_for_agenda(session: Session, pair: Pair, row: MentoringSession) -> None
     if pending:  # already asked, or asking: a pending prompt moves with the session
         for request in pending:
             if request.status == "pending":
-                request.send_at = when
+                request.send_at = timing.deliver_at(
+                    session, when, programme_id=request.programme_id, recipient_user_id=request.recipient_user_id,
+                    channel_id=request.channel_id, pair_id=request.pair_id,
+                )
         return
     if starts - at < timedelta(hours=12):
         return  # too close to be useful
@@ -501,6 +536,7 @@ def cancel_session(db: Database, session_id: int, user_id: str, *, reason: str =
             payload={"session_id": row.id, "sequence": row.ics_sequence, "pair_id": row.pair_id, "event": "cancelled",
                      "by": user_id},
             channel_id=people.pair.group_dm_channel_id,
+            any_hour=True,  # the calendar cancellation of what one of them has just done
             programme_id=people.pair.programme_id,
             pair_id=row.pair_id,
             topic=session_topic(row.id),
@@ -719,7 +755,22 @@ def window_still_open(session: Session, pair_id: int, window_ends: str) -> bool:
         return False
     if as_utc(state.window_ends).isoformat() != window_ends:
         return False
-    return upcoming_session(session, pair_id) is None
+    return not booked_in_window(session, pair_id, as_utc(state.window_starts))
+
+
+def booked_in_window(session: Session, pair_id: int, window_starts: datetime) -> bool:
+    """Whether the pair has a session booked: one still to come, or one in this window that has
+    taken place and is waiting for its "Did you meet?" answers (it is booked, not missing)."""
+    found = session.scalar(
+        select(MentoringSession.id)
+        .where(
+            MentoringSession.pair_id == pair_id,
+            MentoringSession.status == "booked",
+            or_(MentoringSession.ends_at > now(), MentoringSession.starts_at >= window_starts),
+        )
+        .limit(1)
+    )
+    return found is not None
 
 
 def mark_at_risk(session: Session, people: PairPeople, reason: str, *, key_suffix: str) -> None:
