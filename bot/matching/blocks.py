@@ -18,6 +18,7 @@ from bot.models import Enrolment, Programme
 from bot.programmes.enrolment_blocks import ROLE_NAMES
 
 PROPOSAL_VIEW = "match_proposal"
+WORKING_VIEW = "match_working"
 SWAP_FORM = "swap_partners"
 RULE_FORM = "match_rule"
 PAIRS_SHOWN = 40
@@ -79,6 +80,13 @@ def proposal_modal(proposal: Proposal) -> dict[str, Any]:
         metadata={"programme_id": proposal.programme_id},
     )
     return view
+
+
+def working_modal(text: str) -> dict[str, Any]:
+    """The small modal `/mentoring match` opens at once (trigger ids expire in 3 seconds), before the
+    proposal is worked out; ``text`` is app-authored mrkdwn (people's words escaped): "working on it",
+    or why there is no proposal."""
+    return modal(WORKING_VIEW, "Proposed matches", [section(text)], submit=None, close="Close")
 
 
 def swap_modal(proposal: Proposal, parent_view_id: str) -> dict[str, Any]:
