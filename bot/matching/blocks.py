@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.blockkit import Block, actions, button, context, escape, header, mrkdwn, plain, section
+from bot.blockkit import Block, actions, button, context, escape, header, mrkdwn, plain, section, sections
 from bot.blockkit.forms import input_block, modal, option, radio, static_select, user_select
 from bot.journey.blocks import when_text
 from bot.matching.consent import Answer, OfferView
@@ -62,7 +62,7 @@ def proposal_modal(proposal: Proposal) -> dict[str, Any]:
         if len(waiting) > WAITING_SHOWN:
             lines.append(f"And {len(waiting) - WAITING_SHOWN} more.")
         text = "*Waiting for a match*\n" + "\n".join(lines)
-        blocks.append(section(text[:2990]))
+        blocks += sections(text)
         blocks.append(context("On approval, everyone waiting is told privately that they are on the waiting list."))
     blocks.append(
         actions(

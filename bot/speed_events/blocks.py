@@ -15,7 +15,18 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.blockkit import Block, actions, button, context, divider, escape, header, name_or_mention, section
+from bot.blockkit import (
+    Block,
+    actions,
+    button,
+    context,
+    divider,
+    escape,
+    header,
+    name_or_mention,
+    section,
+    sections,
+)
 from bot.blockkit.forms import (
     checkbox,
     date_picker,
@@ -641,11 +652,8 @@ def summary_blocks(content: Content, summary: EventSummary) -> tuple[str, list[B
         )
     elif summary.interested:
         names = ", ".join(escape(name) for _, name in summary.interested[:50])
-        blocks.append(
-            section(
-                f"*{len(summary.interested)} attendee(s) asked to be invited to a longer programme:* {names}"[:2990]
-            )
-        )
+        asked = f"*{len(summary.interested)} attendee(s) asked to be invited to a longer programme:*"
+        blocks += sections(f"{asked} {names}")
         blocks.append(
             actions(
                 button(
