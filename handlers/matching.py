@@ -84,27 +84,38 @@ def show_new_proposal(runtime: Runtime, trigger_id: str, programme_id: int, prog
         return
     try:
         admin = user_is_admin(runtime, user_id)
-        view = proposal_modal(proposals.compute_proposal(runtime.db, programme_id, user_id, admin=admin))
+    except Exception:
+        log.warning("Could not look the lead up in Slack", exc_info=True)
+        admin = False
+    _fill_proposal_modal(runtime, view_id, _new_proposal_view(runtime, programme_id, user_id, admin))
+
+
+def _new_proposal_view(runtime: Runtime, programme_id: int, user_id: str, admin: bool) -> dict[str, Any]:
+    """Work out a new proposal: its modal, or a modal that says why there is none."""
+    try:
+        return proposal_modal(proposals.compute_proposal(runtime.db, programme_id, user_id, admin=admin))
     except (NotAllowed, NotFound) as error:
-        view = working_modal(escape(refusal_text(error, LEAD_ONLY)))
+        return working_modal(escape(refusal_text(error, LEAD_ONLY)))
     except Exception:
         log.exception("Could not work out a match proposal")
-        view = working_modal(content.message("match_failed"))
-    _fill_proposal_modal(runtime, view_id, view)
+        return working_modal(runtime.content.message("match_failed"))
 
 
-def _fill_proposal_modal(runtime: Runtime, view_id: str, view: dict[str, Any]) -> None:
+def _fill_proposal_modal(runtime: Runtime, view_id: str, view: dict[str, Any]) -> bool:
+    """Show ``view`` in the lead's modal; False when it could not be shown (never raises)."""
     try:
         runtime.gateway.update_view(view_id, view)
+        return True
     except SlackApiError as error:
         if error_code(error) == "not_found":  # the lead closed the modal meanwhile: nothing to show
             log.info("The lead closed the proposal modal before it was ready")
-            return
+            return False
         log.warning("Could not show the proposal in its modal", exc_info=True)
         if view.get("callback_id") == PROPOSAL_VIEW:
-            _fill_proposal_modal(runtime, view_id, working_modal(runtime.content.message("match_failed")))
+            return _fill_proposal_modal(runtime, view_id, working_modal(runtime.content.message("match_failed")))
     except Exception:
         log.warning("Could not show the proposal in its modal", exc_info=True)
+    return False
 
 
 # ------------------------------------------------------------------------ the lead's proposal modal
@@ -120,8 +131,16 @@ def lead_action(runtime: Runtime, body: dict[str, Any]) -> tuple[str, int, bool]
 def refresh(
     runtime: Runtime, view_id: str, programme_id: int, user_id: str, admin: bool, *, rerun: bool = False
 ) -> None:
-    get = proposals.compute_proposal if rerun else proposals.current_proposal
-    runtime.gateway.update_view(view_id, proposal_modal(get(runtime.db, programme_id, user_id, admin=admin)))
+    if not rerun:
+        runtime.gateway.update_view(
+            view_id, proposal_modal(proposals.current_proposal(runtime.db, programme_id, user_id, admin=admin))
+        )
+        return
+    # Matching again takes as long as the first time: say so in the modal while it works.
+    programme = proposals.programme_to_match(runtime.db, programme_id, user_id, admin=admin)  # refuses non-leads
+    working = working_modal(runtime.content.message("match_working", programme=escape(programme.name)))
+    if _fill_proposal_modal(runtime, view_id, working):
+        _fill_proposal_modal(runtime, view_id, _new_proposal_view(runtime, programme_id, user_id, admin))
 
 
 def answer_refusal(runtime: Runtime, body: dict[str, Any], respond: Respond | None, error: Exception) -> None:

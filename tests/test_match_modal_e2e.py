@@ -192,3 +192,26 @@ def test_a_big_programme_gets_its_proposal_in_the_modal(world: LocalSlack, db: D
     assert f"{size} pair(s) proposed, 10 person(s) waiting" in view_text(lead.modal)
     assert f"And {size - 40} more pairs, which are approved with these." in view_text(lead.modal)
     assert proposed_count(db) == size
+
+
+def test_running_matching_again_says_it_is_working_then_shows_the_new_proposal(
+    world: LocalSlack, db: Database, clock: MovableClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lead = world.person("lena", real_name="Lena Lead")
+    programme_of(db, lead, 3, 3)
+    assert lead.command("/mentoring", "match").ok
+    first = lead.modal
+    assert first is not None and first["callback_id"] == PROPOSAL_VIEW
+    seen_while_working: list[dict[str, Any] | None] = []
+
+    def slow_solve() -> None:
+        seen_while_working.append(lead.modal)
+        clock.advance(30)
+
+    while_matching(monkeypatch, slow_solve)
+    assert lead.click("Run matching again").ok
+    (working,) = seen_while_working
+    assert working is not None and working["callback_id"] == WORKING_VIEW and working["id"] == first["id"]
+    assert lead.modal is not None and lead.modal["callback_id"] == PROPOSAL_VIEW
+    assert "3 pair(s) proposed" in view_text(lead.modal)
+    assert all(c.ok for c in world.emulator.calls), [c.error for c in world.emulator.calls if not c.ok]
