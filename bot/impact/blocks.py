@@ -73,7 +73,7 @@ COMMENT_EXCERPT = 300
 
 
 def _excerpt(text: str) -> str:
-    """A survey comment on one line, shortened visibly (the whole comment is in the CSV export)."""
+    """A survey comment on one line, shortened visibly (with "…") to keep the report to one message."""
     flat = " ".join(text.split())
     return flat if len(flat) <= COMMENT_EXCERPT else flat[: COMMENT_EXCERPT - 1].rstrip() + "…"
 
