@@ -836,6 +836,13 @@ class MessagesFile(_Model):
     """To the person who declined a match (no reason needed)."""
     match_declined_partner: _Programme
     """The neutral notice to the other person when a match is declined."""
+    match_working: _Programme
+    """The small modal `/mentoring match` opens at once, while the proposal is worked out."""
+    match_failed: _Plain
+    """That modal, when working out the proposal failed."""
+    match_not_opened: _Programme
+    """A DM to the lead when the modal could not be opened at all (Slack refused or was too slow)."""
+    """That modal, when working out the proposal failed."""
     leaving_confirmation: _Programme
     leaving_partner_notice: _Programme
     leaving_lead_notice: Annotated[Text, AfterValidator(_allowing("person", "programme"))]

@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from slack_bolt import Ack, Respond
+from slack_sdk.errors import SlackApiError
 
 from bot.blockkit import escape
 from bot.blockkit.forms import metadata, read_values
@@ -26,9 +27,11 @@ from bot.matching.blocks import (
     proposal_modal,
     rule_modal,
     swap_modal,
+    working_modal,
 )
 from bot.programmes.access import LEAD_ONLY
 from bot.runtime import Runtime
+from bot.slack_gateway import error_code
 from handlers.commands import CommandCall
 from handlers.common import (
     Listeners,
@@ -63,9 +66,62 @@ def match(call: CommandCall) -> None:
         ephemeral(call.ack, programme)
         return
     call.ack()
-    admin = user_is_admin(runtime, call.user_id)
-    proposal = proposals.compute_proposal(runtime.db, programme.id, call.user_id, admin=admin)
-    runtime.gateway.open_view(call.trigger_id, proposal_modal(proposal, runtime.content.topic_label))
+    show_new_proposal(runtime, call.trigger_id, programme.id, programme.name, call.user_id)
+
+
+def show_new_proposal(runtime: Runtime, trigger_id: str, programme_id: int, programme_name: str, user_id: str) -> None:
+    """Open a small "working on it" modal at once, then work out the proposal and show it there.
+
+    The trigger id is good for 3 seconds after the click, and a big programme takes longer than that
+    to match (numpy and scipy load cold, then the solve): so the modal opens first, whatever the size,
+    and ``views.update`` (which needs no trigger) fills it. A failure says so in the modal. Never raises:
+    this runs after ``ack()``.
+    """
+    content = runtime.content
+    try:
+        view_id = runtime.gateway.open_view(
+            trigger_id, working_modal(content.message("match_working", programme=escape(programme_name)))
+        )
+    except Exception:
+        log.warning("Could not open the match proposal modal", exc_info=True)
+        tell(runtime, user_id, content.message("match_not_opened", programme=escape(programme_name)))
+        return
+    try:
+        admin = user_is_admin(runtime, user_id)
+    except Exception:
+        log.warning("Could not look the lead up in Slack", exc_info=True)
+        admin = False
+    _fill_proposal_modal(runtime, view_id, _new_proposal_view(runtime, programme_id, user_id, admin))
+
+
+def _new_proposal_view(runtime: Runtime, programme_id: int, user_id: str, admin: bool) -> dict[str, Any]:
+    """Work out a new proposal: its modal, or a modal that says why there is none."""
+    try:
+        return proposal_modal(
+            proposals.compute_proposal(runtime.db, programme_id, user_id, admin=admin), runtime.content.topic_label
+        )
+    except (NotAllowed, NotFound) as error:
+        return working_modal(escape(refusal_text(error, LEAD_ONLY)))
+    except Exception:
+        log.exception("Could not work out a match proposal")
+        return working_modal(runtime.content.message("match_failed"))
+
+
+def _fill_proposal_modal(runtime: Runtime, view_id: str, view: dict[str, Any]) -> bool:
+    """Show ``view`` in the lead's modal; False when it could not be shown (never raises)."""
+    try:
+        runtime.gateway.update_view(view_id, view)
+        return True
+    except SlackApiError as error:
+        if error_code(error) == "not_found":  # the lead closed the modal meanwhile: nothing to show
+            log.info("The lead closed the proposal modal before it was ready")
+            return False
+        log.warning("Could not show the proposal in its modal", exc_info=True)
+        if view.get("callback_id") == PROPOSAL_VIEW:
+            return _fill_proposal_modal(runtime, view_id, working_modal(runtime.content.message("match_failed")))
+    except Exception:
+        log.warning("Could not show the proposal in its modal", exc_info=True)
+    return False
 
 
 # ------------------------------------------------------------------------ the lead's proposal modal
@@ -81,9 +137,19 @@ def lead_action(runtime: Runtime, body: dict[str, Any]) -> tuple[str, int, bool]
 def refresh(
     runtime: Runtime, view_id: str, programme_id: int, user_id: str, admin: bool, *, rerun: bool = False
 ) -> None:
-    get = proposals.compute_proposal if rerun else proposals.current_proposal
-    proposal = get(runtime.db, programme_id, user_id, admin=admin)
-    runtime.gateway.update_view(view_id, proposal_modal(proposal, runtime.content.topic_label))
+    if not rerun:
+        runtime.gateway.update_view(
+            view_id,
+            proposal_modal(
+                proposals.current_proposal(runtime.db, programme_id, user_id, admin=admin), runtime.content.topic_label
+            ),
+        )
+        return
+    # Matching again takes as long as the first time: say so in the modal while it works.
+    programme = proposals.programme_to_match(runtime.db, programme_id, user_id, admin=admin)  # refuses non-leads
+    working = working_modal(runtime.content.message("match_working", programme=escape(programme.name)))
+    if _fill_proposal_modal(runtime, view_id, working):
+        _fill_proposal_modal(runtime, view_id, _new_proposal_view(runtime, programme_id, user_id, admin))
 
 
 def answer_refusal(runtime: Runtime, body: dict[str, Any], respond: Respond | None, error: Exception) -> None:
@@ -271,13 +337,13 @@ def open_next_proposal(ack: Ack, body: dict[str, Any], respond: Respond, runtime
     """From the lead's "did not go ahead" alert: run matching again and show the new proposal."""
     ack()
     user_id = acting_user(body)
-    admin = user_is_admin(runtime, user_id)
     try:
-        proposal = proposals.compute_proposal(runtime.db, parse_int(action_value(body)), user_id, admin=admin)
+        admin = user_is_admin(runtime, user_id)
+        programme = proposals.programme_to_match(runtime.db, parse_int(action_value(body)), user_id, admin=admin)
     except (NotAllowed, NotFound) as error:
         answer_privately(runtime, body, respond, str(error) if isinstance(error, NotFound) else LEAD_ONLY)
         return
-    runtime.gateway.open_view(str(body["trigger_id"]), proposal_modal(proposal, runtime.content.topic_label))
+    show_new_proposal(runtime, str(body.get("trigger_id") or ""), programme.id, programme.name, user_id)
 
 
 def next_proposal_from_alert(ack: Ack, body: dict[str, Any], respond: Respond, runtime: Runtime) -> None:
@@ -288,13 +354,13 @@ def next_proposal_from_alert(ack: Ack, body: dict[str, Any], respond: Respond, r
     alert = parse_int(action_value(body))
     try:
         outcome = pair_alerts.next_proposal(runtime.db, alert, user_id, PAIR_ALERT_TEXTS)
-        proposal = proposals.compute_proposal(
+        programme = proposals.programme_to_match(
             runtime.db, pair_alerts.alert_programme(runtime.db, alert), user_id, admin=user_is_admin(runtime, user_id)
         )
     except (NotAllowed, NotFound) as error:
         answer_privately(runtime, body, respond, str(error))
         return
-    runtime.gateway.open_view(str(body["trigger_id"]), proposal_modal(proposal, runtime.content.topic_label))
+    show_new_proposal(runtime, str(body.get("trigger_id") or ""), programme.id, programme.name, user_id)
     update_alert_copies(runtime, outcome)
 
 

@@ -209,7 +209,8 @@ def test_no_persons_words_become_markup_on_any_programme_surface(slack: LocalSla
     posts_to = {who: sent_to(slack, "chat.postMessage", in_dm(slack, who)) for who in (mentor, mentee, lead)}
     assert SHOWN in posts_to[mentor] and "You've been matched" in posts_to[mentor], "the match notice"
     assert "Meet your reverse mentoring partner" in sent_to(slack, "chat.postMessage", lambda a: SHOWN in str(a))
-    assert SHOWN in sent_to(slack, "views.open", lambda a: a["view"].get("callback_id") == "match_proposal")
+    assert SHOWN in sent_to(slack, "views.open", lambda a: a["view"].get("callback_id") == "match_working")
+    assert SHOWN in sent_to(slack, "views.update", lambda a: a["view"].get("callback_id") == "match_proposal")
     for person in (mentor, mentee, lead):
         assert SHOWN in sent_to(slack, "views.publish", lambda a, p=person: a.get("user_id") == p.user_id)
     assert "A concern has been raised in" in posts_to[lead] and SHOWN in posts_to[lead], "the concern alert"

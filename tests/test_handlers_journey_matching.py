@@ -26,7 +26,7 @@ from bot.journey.blocks import (
     SHOW_ICEBREAKER,
 )
 from bot.matching import consent, proposals
-from bot.matching.blocks import PROPOSAL_VIEW
+from bot.matching.blocks import PROPOSAL_VIEW, WORKING_VIEW
 from bot.models import Agenda, Enrolment, Pair, ProposedPair
 from bot.programmes import enrolment as enrolments
 from bot.programmes import service as programmes
@@ -344,9 +344,16 @@ def test_the_lead_matches_and_approves_and_both_people_are_told_privately(db: Da
     call, ack = command(world, LEAD, "match")
     matching_handlers.match(call)
     assert ack.calls == [{}]
+    # A small "working on it" modal opens first (the trigger id expires in 3 s), then the proposal fills it.
     (opened,) = world.gateway.calls_to("open_view")
-    assert opened["view"]["callback_id"] == PROPOSAL_VIEW
-    assert f"*{MENTOR.title()}* (mentor) with *{MENTEE.title()}* (mentee)" in json.dumps(opened["view"]["blocks"])
+    assert opened["view"]["callback_id"] == WORKING_VIEW and opened["trigger_id"] == "T-command"
+    assert "Working out the best matches for *Inclusive Leadership*" in json.dumps(opened["view"]["blocks"])
+    (updated,) = world.gateway.calls_to("update_view")
+    assert updated["view_id"] == world.gateway.results_of("open_view")[0]
+    assert updated["view"]["callback_id"] == PROPOSAL_VIEW
+    assert f"*{MENTOR.title()}* (mentor) with *{MENTEE.title()}* (mentee)" in json.dumps(updated["view"]["blocks"])
+    assert [c.method for c in world.gateway.calls].index("open_view") < [
+        c.method for c in world.gateway.calls].index("update_view")
 
     ack = Recorder()
     body = proposal_body(world, LEAD)

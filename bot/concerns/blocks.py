@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.blockkit import (
+    VIEW_BLOCK_LIMIT,
     Block,
     actions,
     button,
@@ -21,9 +22,11 @@ from bot.blockkit import (
     divider,
     escape,
     header,
+    limit_blocks,
     mention,
     section,
-    verbatim,
+    sections,
+    verbatims,
 )
 from bot.blockkit.forms import input_block, modal, option, radio, static_select, text_input
 from bot.concerns.service import (
@@ -64,9 +67,10 @@ STATUS_LABELS = {"open": "Open, not yet acknowledged", "acknowledged": "Acknowle
 AUDIT_SHOWN = 25
 
 
-def user_text(text: str) -> Block:
-    """A section showing what someone typed, exactly as typed (plain text, never formatting)."""
-    return verbatim(text)
+def user_text(text: str) -> list[Block]:
+    """What someone typed, exactly as typed (plain text, never formatting), in as many sections as it
+    takes: nothing is cut."""
+    return verbatims(text)
 
 
 def when(at: datetime) -> str:
@@ -81,7 +85,7 @@ def raise_concern_button(programme_id: int | None = None, label: str = "Raise a 
 def support_blocks(content: Content, programme_resources: str) -> list[Block]:
     blocks: list[Block] = [section(content.concern.support_intro)]
     if programme_resources.strip():
-        blocks.append(section("*From your programme*\n" + escape(programme_resources.strip())))
+        blocks += sections("*From your programme*\n" + escape(programme_resources.strip()))
     for resource in content.support[:8]:
         blocks.append(section(resource.as_mrkdwn()))
     blocks.append(context(content.concern.emergency_note))
@@ -239,7 +243,7 @@ def reporter_update_message(
     blocks: list[Block] = [section(f"*About the concern you raised in {name}*\n{body}")]
     if what == "closed" and closing_message:
         text += f" {copy.closing_message_intro} {escape(closing_message)}"
-        blocks += [section(f"*{copy.closing_message_intro}*"), user_text(closing_message)]
+        blocks += [section(f"*{copy.closing_message_intro}*"), *user_text(closing_message)]
     if what == "closed" and concern_id and closed_at is not None:
         blocks += [
             actions(button(copy.reopen_button, REOPEN, str(concern_id))),
@@ -401,12 +405,12 @@ def lead_concern_modal(view: LeadConcernView) -> dict[str, Any]:
             + (f" · pair {view.pair_status}" if view.pair_status else "")
         ),
         section("*What is happening*"),
-        user_text(view.details),
+        *user_text(view.details),
     ]
     if view.what_would_help:
-        blocks += [section("*What would help*"), user_text(view.what_would_help)]
+        blocks += [section("*What would help*"), *user_text(view.what_would_help)]
     if view.outcome_note:
-        blocks += [section("*Outcome note* (leads only)"), user_text(view.outcome_note)]
+        blocks += [section("*Outcome note* (leads only)"), *user_text(view.outcome_note)]
     buttons: list[Block] = []
     if view.status == "open":
         buttons.append(button("Acknowledge", ACKNOWLEDGE, str(view.id), style="primary"))
@@ -433,8 +437,9 @@ def lead_concern_modal(view: LeadConcernView) -> dict[str, Any]:
     for entry in entries:
         blocks.append(context(f"{when(entry.at)} · {entry.label} · {_actor(entry.actor_user_id)}"))
         if entry.note:
-            blocks.append(user_text(entry.note))
-    return modal(LEAD_VIEW, "Concern", blocks[:100], submit=None, close="Close", metadata={"concern_id": view.id})
+            blocks += user_text(entry.note)
+    blocks = limit_blocks(blocks, VIEW_BLOCK_LIMIT, more="_(The audit trail goes on: there is more than fits here.)_")
+    return modal(LEAD_VIEW, "Concern", blocks, submit=None, close="Close", metadata={"concern_id": view.id})
 
 
 def close_form(concern_id: int, parent_view_id: str, content: Content) -> dict[str, Any]:

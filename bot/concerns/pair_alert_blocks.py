@@ -136,7 +136,7 @@ def check_in_delivery(message: CheckInMessage) -> tuple[str, list[Block]]:
     text = f"A private message from your programme lead in {message.programme_name}"
     return text, [
         section(intro),
-        user_text(message.message),
+        *user_text(message.message),
         context(
             "Only you can see this; your partner hasn't been told. Reply to your programme lead directly."
             if message.has_partner

@@ -12,7 +12,19 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from bot.blockkit import Block, actions, button, channel_mention, context, escape, header, mention, plain, section
+from bot.blockkit import (
+    Block,
+    actions,
+    button,
+    channel_mention,
+    context,
+    escape,
+    header,
+    mention,
+    plain,
+    section,
+    sections,
+)
 from bot.blockkit.forms import input_block, modal
 from bot.home.blocks import when
 from bot.impact.service import ALL, ImpactReport, ProgrammeReport
@@ -57,6 +69,15 @@ def _impact_lines(impact: ImpactReport) -> list[str]:
     return lines
 
 
+COMMENT_EXCERPT = 300
+
+
+def _excerpt(text: str) -> str:
+    """A survey comment on one line, shortened visibly (with "…") to keep the report to one message."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= COMMENT_EXCERPT else flat[: COMMENT_EXCERPT - 1].rstrip() + "…"
+
+
 def _chunks(lines: Sequence[str], limit: int = 2900) -> list[str]:
     out: list[str] = []
     current = ""
@@ -96,7 +117,7 @@ def report_message(report: ProgrammeReport, ratings: Sequence[str] = ()) -> tupl
     if comments:
         lines = ["*Survey comments* (only from groups large enough to show, in alphabetical order)"]
         lines += [
-            f"• _{KIND_TITLES.get(kind, kind)}, {role}s_: {escape(' '.join(text.split())[:300])}"
+            f"• _{KIND_TITLES.get(kind, kind)}, {role}s_: {escape(_excerpt(text))}"
             for kind, role, text in comments
         ]
         for chunk in _chunks(lines)[:4]:
@@ -242,7 +263,7 @@ def journey_summary(
         lines.append(f"*Your goals*: {escape(goals)}")
     lines.append("Your reflections stay yours: `/mentoring reflections` shows them until they are deleted.")
     return f"Your journey in {programme}: {len(sessions)} session(s)", [
-        section("\n".join(lines)[:2900]),
+        *sections("\n".join(lines)),
         context("`/mentoring my-data` sends you everything held about you; `/mentoring delete-my-data` deletes it."),
     ]
 

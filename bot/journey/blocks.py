@@ -12,7 +12,21 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.blockkit import Block, actions, button, context, date, divider, escape, header, section
+from bot.blockkit import (
+    MESSAGE_BLOCK_LIMIT,
+    VIEW_BLOCK_LIMIT,
+    Block,
+    actions,
+    button,
+    context,
+    date,
+    divider,
+    escape,
+    header,
+    limit_blocks,
+    section,
+    sections,
+)
 from bot.blockkit.forms import input_block, modal, text_input
 from bot.clock import as_utc
 from bot.content import Content, fill
@@ -123,7 +137,7 @@ def introduction_message(content: Content, people: PairPeople) -> tuple[str, lis
             hopes.append(f"_What I hope to get out of it:_ {escape(person.hope_to_get)}")
         if hopes:
             name = escape(person.real_name or ROLE_WORDS[person.role])
-            blocks.append(section(clip(f"*{name} in their own words*\n" + "\n".join(hopes))))
+            blocks += sections(f"*{name} in their own words*\n" + "\n".join(hopes))
     blocks.append(section(f"*How the programme works*\n{programme_shape(programme)}"))
     guidance = content.first_meeting
     blocks += [divider(), section(clip(f"*{guidance.title}*\n{guidance.intro}"))]
@@ -137,6 +151,7 @@ def introduction_message(content: Content, people: PairPeople) -> tuple[str, lis
         )
     )
     blocks.append(context("Only the two of you can see this conversation. Your programme lead can't."))
+    blocks = limit_blocks(blocks, MESSAGE_BLOCK_LIMIT, keep_last=2)
     text = (
         f"Meet your reverse mentoring partner: {escape(mentor.real_name)} (mentor) and "
         f"{escape(mentee.real_name)} (mentee), in {escape(programme.name)}"
@@ -172,8 +187,9 @@ def role_briefing_message(content: Content, people: PairPeople, role: str) -> tu
     blocks += [section(part.as_mrkdwn()) for part in guide.sections]
     notes = _partner_notes(people, role)
     if notes:
-        blocks.append(section(clip("*Before you meet*\n" + notes)))
+        blocks += sections("*Before you meet*\n" + notes)
     blocks.append(context("Only you can see this message. What your partner shared privately stays between you."))
+    blocks = limit_blocks(blocks, MESSAGE_BLOCK_LIMIT, keep_last=1)
     return f"{guide.title}: your briefing for {escape(people.programme.name)}", blocks
 
 
@@ -249,7 +265,7 @@ def contract_view(content: Content, state: ContractState, notice: str | None = N
     blocks.append(context(_status_line(state)))
     for prompt in contracting.prompts:
         answer = state.terms.get(prompt.id) or ""
-        blocks.append(section(clip(f"*{prompt.title}*\n{escape(answer) if answer else '_Nothing written yet_'}")))
+        blocks += sections(f"*{prompt.title}*\n{escape(answer) if answer else '_Nothing written yet_'}")
     buttons = []
     if not state.viewer_agreed:
         buttons.append(button(contracting.confirm_button, AGREE_CONTRACT, f"{pair}:{state.version}", style="primary"))
@@ -259,7 +275,7 @@ def contract_view(content: Content, state: ContractState, notice: str | None = N
     return modal(
         CONTRACT_VIEW,
         contracting.modal_title,
-        blocks,
+        limit_blocks(blocks, VIEW_BLOCK_LIMIT, keep_last=2),
         submit=None,
         close="Close",
         metadata={"pair_id": state.people.pair_id, "version": state.version},
@@ -319,7 +335,7 @@ def agreed_contract_message(
     blocks: list[Block] = [header("Our mentoring contract"), section(contracting.recorded)]
     for prompt in contracting.prompts:
         answer = terms.get(prompt.id) or ""
-        blocks.append(section(clip(f"*{prompt.title}*\n{escape(answer) if answer else '_Nothing agreed_'}")))
+        blocks += sections(f"*{prompt.title}*\n{escape(answer) if answer else '_Nothing agreed_'}")
     blocks.append(
         context(
             f"Agreed by <@{people.mentor.user_id}> and <@{people.mentee.user_id}> on "
@@ -327,6 +343,7 @@ def agreed_contract_message(
         )
     )
     blocks.append(actions(button("Open our contract", OPEN_CONTRACT, str(people.pair_id))))
+    blocks = limit_blocks(blocks, MESSAGE_BLOCK_LIMIT, keep_last=2)
     return "Your mentoring contract is agreed and pinned in this conversation", blocks
 
 
@@ -399,19 +416,16 @@ def agenda_form(
 
 
 def _entries(view: AgendaView) -> list[Block]:
-    return [
-        section(
-            clip(
-                f"*{escape(entry.author_name)}* ({ROLE_WORDS.get(entry.author_role, 'partner')})\n{escape(entry.text)}"
-            )
-        )
-        for entry in view.entries
-    ]
+    blocks: list[Block] = []
+    for entry in view.entries:
+        role = ROLE_WORDS.get(entry.author_role, "partner")
+        blocks += sections(f"*{escape(entry.author_name)}* ({role})\n{escape(entry.text)}")
+    return blocks
 
 
 def agenda_addition_form(content: Content, view: AgendaView, role: str) -> dict[str, Any]:
     side = content.agenda.for_role(role)
-    blocks: list[Block] = [section("*The agenda so far*"), *_entries(view)[:30]]
+    blocks: list[Block] = [section("*The agenda so far*"), *limit_blocks(_entries(view), VIEW_BLOCK_LIMIT - 3)]
     blocks += [
         context(clip(_ideas(side.ideas), 2000)),
         input_block(
@@ -448,6 +462,7 @@ def agenda_message(view: AgendaView) -> tuple[str, list[Block]]:
             "you'd like to talk about too."
         )
     )
+    blocks = limit_blocks(blocks, MESSAGE_BLOCK_LIMIT, keep_last=2)
     return f"{title}, from {escape(people.mentee.real_name)}", blocks
 
 

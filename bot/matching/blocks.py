@@ -10,7 +10,20 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from bot.blockkit import Block, actions, button, context, divider, escape, header, mrkdwn, plain, section, verbatim
+from bot.blockkit import (
+    Block,
+    actions,
+    button,
+    context,
+    divider,
+    escape,
+    header,
+    mrkdwn,
+    plain,
+    section,
+    sections,
+    verbatim,
+)
 from bot.blockkit.forms import input_block, modal, option, radio, static_select, user_select
 from bot.journey.blocks import when_text
 from bot.matching.consent import Answer, OfferView
@@ -19,6 +32,7 @@ from bot.models import Enrolment, Programme
 from bot.programmes.enrolment_blocks import ROLE_NAMES
 
 PROPOSAL_VIEW = "match_proposal"
+WORKING_VIEW = "match_working"
 SWAP_FORM = "swap_partners"
 RULE_FORM = "match_rule"
 PAIRS_SHOWN = 40
@@ -147,7 +161,7 @@ def proposal_modal(proposal: Proposal, label: TopicLabel = _same) -> dict[str, A
         if len(waiting) > WAITING_SHOWN:
             lines.append(f"And {len(waiting) - WAITING_SHOWN} more.")
         text = "*Waiting for a match*\n" + "\n".join(lines)
-        blocks.append(section(text[:2990]))
+        blocks += sections(text)
         blocks.append(context("On approval, everyone waiting is told privately that they are on the waiting list."))
     blocks.append(
         actions(
@@ -165,6 +179,13 @@ def proposal_modal(proposal: Proposal, label: TopicLabel = _same) -> dict[str, A
         metadata={"programme_id": proposal.programme_id},
     )
     return view
+
+
+def working_modal(text: str) -> dict[str, Any]:
+    """The small modal `/mentoring match` opens at once (trigger ids expire in 3 seconds), before the
+    proposal is worked out; ``text`` is app-authored mrkdwn (people's words escaped): "working on it",
+    or why there is no proposal."""
+    return modal(WORKING_VIEW, "Proposed matches", [section(text)], submit=None, close="Close")
 
 
 def swap_modal(proposal: Proposal, parent_view_id: str) -> dict[str, Any]:

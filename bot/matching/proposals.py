@@ -243,6 +243,12 @@ def _programme_for_lead(session: Session, programme_id: int, lead_id: str, admin
     return programme
 
 
+def programme_to_match(db: Database, programme_id: int, lead_id: str, *, admin: bool = False) -> Programme:
+    """The programme a lead is about to match (a quick check, before the slow proposal): refuses non-leads."""
+    with db.session() as session:
+        return _programme_for_lead(session, programme_id, lead_id, admin)
+
+
 def compute_proposal(db: Database, programme_id: int, lead_id: str, *, admin: bool = False) -> Proposal:
     """Run the optimal matching over everyone waiting and store it as the current proposal."""
     with db.session() as session:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from bot.blockkit import Block, actions, button, context, divider, escape, header, mention, section
+from bot.blockkit import Block, actions, button, context, divider, escape, header, mention, section, sections
 from bot.blockkit.forms import (
     checkbox,
     input_block,
@@ -51,7 +51,7 @@ def enrolment_modal(
     else:
         programme = programmes[0]
         description = f"\n{escape(programme.description)}" if programme.description else ""
-        blocks.append(section(f"*{escape(programme.name)}*{description}"))
+        blocks += sections(f"*{escape(programme.name)}*{description}")
     topics = [option(label, topic_id) for topic_id, label in content.topic_options()]
     blocks += [
         input_block("role", "I am joining as", radio(ROLE_OPTIONS, data.role if data else None)),
@@ -200,8 +200,8 @@ def profile_blocks(content: Content, enrolment: Enrolment, programme: Programme)
     status = {"waiting": "waiting for a match", "matched": "matched", "left": "left"}[enrolment.status]
     blocks: list[Block] = [
         header(f"Your profile in {programme.name}"[:150]),
-        section("\n".join(lines)),
-        section("\n".join(private)),
+        *sections("\n".join(lines)),
+        *sections("\n".join(private)),
         context(f"Status: {status}. Only you can see this. The private part is shared only with your partner."),
         actions(button("Edit my profile", "edit_profile", str(programme.id))),
     ]
@@ -230,7 +230,7 @@ def invitation(programme: Programme, inviter: str) -> tuple[str, list[Block]]:
         "junior colleagues mentor senior leaders, so leaders learn how work is really experienced."
     )
     blocks: list[Block] = [
-        section(text + (f"\n{escape(programme.description)}" if programme.description else "")),
+        *sections(text + (f"\n{escape(programme.description)}" if programme.description else "")),
         actions(
             button("Join", "join_programme", str(programme.id), style="primary"),
             button("Read the mentor guide", "read_guide_mentor", "mentor"),

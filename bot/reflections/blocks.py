@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from bot.blockkit import Block, actions, button, context, divider, escape, plain, section
+from bot.blockkit import MESSAGE_BLOCK_LIMIT, Block, actions, button, context, divider, escape, plain, section
 from bot.blockkit.forms import checkbox, input_block, modal, option, radio, text_input
 from bot.concerns.blocks import raise_concern_button, user_text, when
 from bot.content import Content, fill
@@ -137,33 +137,41 @@ def my_reflections_message(reflections: Sequence[MyReflection]) -> tuple[str, li
     blocks: list[Block] = [
         section(f"*Your reflections* ({len(reflections)}). Only you can read them."),
     ]
+    shown = 0
     for item in reflections[:SHOWN_IN_LIST]:
-        target, data = item.target, item.reflection
-        blocks.append(divider())
-        shared = " · takeaways shared with your partner" if data.shared_at else ""
-        blocks.append(section(f"*{_session_line(target)}*{shared}"))
-        blocks.append(section("*Key takeaways*"))
-        blocks.append(user_text(data.takeaways))
-        blocks.append(section("*What I will do differently*"))
-        blocks.append(user_text(data.do_differently))
-        if data.explore_next:
-            blocks.append(section("*What I want to explore next time*"))
-            blocks.append(user_text(data.explore_next))
-        delete = button("Delete", DELETE_REFLECTION, str(data.id), style="danger")
-        delete["confirm"] = {
-            "title": plain("Delete this reflection?"),
-            "text": plain(
-                "It will be gone for good, ratings included. Anything already shared stays with your partner."
-            ),
-            "confirm": plain("Delete"),
-            "deny": plain("Keep it"),
-        }
-        blocks.append(actions(button("Edit", EDIT_REFLECTION, str(data.id)), delete))
-    if len(reflections) > SHOWN_IN_LIST:
-        blocks.append(context(f"Showing your latest {SHOWN_IN_LIST} of {len(reflections)} reflections."))
-    return f"Your reflections ({len(reflections)}). Only you can read them.", blocks[:50]
+        group = _reflection_blocks(item)
+        if len(blocks) + len(group) > MESSAGE_BLOCK_LIMIT - 1:  # room for the line that says what is left out
+            break
+        blocks += group
+        shown += 1
+    if shown < len(reflections):
+        blocks.append(context(
+            f"Showing your latest {shown} of {len(reflections)} reflections (a message holds only so much). "
+            "Older ones are kept and stay yours: `/mentoring my-data` sends you all of them."
+        ))
+    return f"Your reflections ({len(reflections)}). Only you can read them.", blocks
+
+
+def _reflection_blocks(item: MyReflection) -> list[Block]:
+    """One reflection, whole: what the author wrote is never cut."""
+    target, data = item.target, item.reflection
+    shared = " · takeaways shared with your partner" if data.shared_at else ""
+    blocks: list[Block] = [divider(), section(f"*{_session_line(target)}*{shared}")]
+    blocks += [section("*Key takeaways*"), *user_text(data.takeaways)]
+    blocks += [section("*What I will do differently*"), *user_text(data.do_differently)]
+    if data.explore_next:
+        blocks += [section("*What I want to explore next time*"), *user_text(data.explore_next)]
+    delete = button("Delete", DELETE_REFLECTION, str(data.id), style="danger")
+    delete["confirm"] = {
+        "title": plain("Delete this reflection?"),
+        "text": plain("It will be gone for good, ratings included. Anything already shared stays with your partner."),
+        "confirm": plain("Delete"),
+        "deny": plain("Keep it"),
+    }
+    blocks.append(actions(button("Edit", EDIT_REFLECTION, str(data.id)), delete))
+    return blocks
 
 
 def shared_takeaways_message(content: Content, author_name: str, takeaways: str) -> tuple[str, list[Block]]:
     intro = fill(content.reflection.share.shared_intro, partner=escape(author_name))
-    return f"{intro} {escape(takeaways)}"[:3000], [section(intro), user_text(takeaways)]
+    return f"{intro} {escape(takeaways)}"[:3000], [section(intro), *user_text(takeaways)]

@@ -15,7 +15,20 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.blockkit import Block, actions, button, context, divider, escape, header, name_or_mention, section
+from bot.blockkit import (
+    VIEW_BLOCK_LIMIT,
+    Block,
+    actions,
+    button,
+    context,
+    divider,
+    escape,
+    header,
+    limit_blocks,
+    name_or_mention,
+    section,
+    sections,
+)
 from bot.blockkit.forms import (
     checkbox,
     date_picker,
@@ -473,6 +486,9 @@ def feedback_thanks(event: SpeedEvent, first: bool) -> str:
 # --------------------------------------------------------------------------------------------
 
 
+NAMES_LISTED = 40
+
+
 def _chunks(text: str, size: int = SECTION_CHUNK) -> list[str]:
     chunks, current = [], ""
     for line in text.splitlines():
@@ -520,12 +536,11 @@ def plan_view(overview: PlanOverview, *, notice: str | None = None) -> dict[str,
         # Plain text built from names and organisations: escaped as a whole, then fitted to sections.
         chunks = _chunks(escape(summary), SECTION_CHUNK - 10)
         blocks += [section(f"```{chunk.rstrip()}```") for chunk in chunks][:40]
-    if overview.waiting:
-        names = ", ".join(name_or_mention(p.real_name, p.user_id) for p in overview.waiting[:40])
-        blocks.append(context(f"Not answered yet (not in the plan): {names}"[:2000]))
-    if overview.declined:
-        names = ", ".join(name_or_mention(p.real_name, p.user_id) for p in overview.declined[:40])
-        blocks.append(context(f"Not coming: {names}"[:2000]))
+    for label, people in (("Not answered yet (not in the plan)", overview.waiting), ("Not coming", overview.declined)):
+        if people:
+            names = ", ".join(name_or_mention(p.real_name, p.user_id) for p in people[:NAMES_LISTED])
+            more = f", and {len(people) - NAMES_LISTED} more" if len(people) > NAMES_LISTED else ""
+            blocks += sections(f"_{label}:_ {names}{more}")
     editable = event.status == "draft" or (event.status == "published" and overview.next_round is not None)
     if editable:
         blocks.append(
@@ -539,7 +554,7 @@ def plan_view(overview: PlanOverview, *, notice: str | None = None) -> dict[str,
     return modal(
         PLAN_VIEW,
         "Speed event plan",
-        blocks[:100],
+        limit_blocks(blocks, VIEW_BLOCK_LIMIT, keep_last=1 if editable else 0),
         submit=submit,
         close="Close" if submit else "Done",
         metadata={"event_id": event.id},
@@ -656,11 +671,8 @@ def summary_blocks(content: Content, summary: EventSummary) -> tuple[str, list[B
         )
     elif summary.interested:
         names = ", ".join(escape(name) for _, name in summary.interested[:50])
-        blocks.append(
-            section(
-                f"*{len(summary.interested)} attendee(s) asked to be invited to a longer programme:* {names}"[:2990]
-            )
-        )
+        asked = f"*{len(summary.interested)} attendee(s) asked to be invited to a longer programme:*"
+        blocks += sections(f"{asked} {names}")
         blocks.append(
             actions(
                 button(
