@@ -25,6 +25,7 @@ Files and their models::
     surveys.yml            SurveysFile         baseline, midpoint and end surveys per role
     speed_event.yml        SpeedEventFile      reverse speed mentoring event copy
     messages.yml           MessagesFile        other reusable messages
+    promises.yml           PromisesFile        every "who will see this" label, with its audience
     errors.yml             ErrorsFile          the words of every error a service raises, by code
 
 Programme content folders
@@ -817,6 +818,15 @@ class SpeedEventFile(_Model):
     def guide_for(self, role: Role | str) -> Document:
         return self.mentee_guide if _role_value(role) == "mentee" else self.mentor_guide
 
+    @model_validator(mode="after")
+    def _briefing_placeholders(self) -> SpeedEventFile:
+        """The briefing is filled with the event's round length: ``{minutes}`` is its only placeholder."""
+        check = _allowing("minutes")
+        for part in self.briefing.sections:
+            check(part.heading)
+            check(part.body)
+        return self
+
 
 # --------------------------------------------------------------------------------------------
 # messages.yml
@@ -845,6 +855,40 @@ class MessagesFile(_Model):
     not_enrolled: _Plain
     data_export_ready: _Plain
     data_deletion_confirmed: _Plain
+
+
+# --------------------------------------------------------------------------------------------
+# promises.yml
+
+Audience = Literal["author", "partner", "lead"]
+
+
+class Promise(_Model):
+    """A label that tells a person who will see something: its words and the audience it names."""
+
+    id: Id
+    about: Heading
+    visibility: tuple[Audience, ...] = Field(min_length=1)
+    text: Annotated[InputLabel, AfterValidator(_allowing())]
+
+    @field_validator("visibility")
+    @classmethod
+    def _author_first(cls, visibility: tuple[str, ...]) -> tuple[str, ...]:
+        if "author" not in visibility:
+            raise ValueError("the author always sees what they gave: list `author`")
+        if len(set(visibility)) != len(visibility):
+            raise ValueError("an audience is listed twice")
+        return visibility
+
+
+class PromisesFile(_Model):
+    promises: tuple[Promise, ...] = Field(min_length=1)
+
+    @field_validator("promises")
+    @classmethod
+    def _unique_ids(cls, promises: tuple[Promise, ...]) -> tuple[Promise, ...]:
+        _unique(promises)
+        return promises
 
 
 # --------------------------------------------------------------------------------------------
@@ -941,6 +985,7 @@ class Content(_Model):
     surveys: SurveysFile
     speed_event: SpeedEventFile
     messages: MessagesFile
+    promises: PromisesFile
     errors: ErrorsFile
     folders: tuple[Path, ...] = ()
     """The folders this content was loaded from: the base folder, then any extra folders."""
@@ -954,6 +999,15 @@ class Content(_Model):
             if guide.role == wanted:
                 return guide
         raise KeyError(wanted)
+
+    # Visibility promises ---------------------------------------------------------------------
+
+    def promise(self, promise_id: str) -> str:
+        """The words of the visibility promise ``promise_id`` (content/promises.yml)."""
+        for promise in self.promises.promises:
+            if promise.id == promise_id:
+                return promise.text
+        raise KeyError(promise_id)
 
     # Icebreakers ----------------------------------------------------------------------------
 
@@ -1097,6 +1151,7 @@ CONTENT_FILES: dict[str, type[_Model]] = {
     "surveys": SurveysFile,
     "speed_event": SpeedEventFile,
     "messages": MessagesFile,
+    "promises": PromisesFile,
     "errors": ErrorsFile,
 }
 """File stem -> model. Each file is ``<stem>.yml`` in a content folder."""

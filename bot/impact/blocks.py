@@ -52,7 +52,7 @@ def _impact_lines(impact: ImpactReport) -> list[str]:
                 parts.append(f"{KIND_TITLES[kind]} {cell.describe(impact.min_group)}")
         change = f" · *change {result.change:+.1f}*" if result.change is not None else ""
         lines.append(
-            f"• `{result.question_id}` ({GROUP_TITLES.get(result.group, result.group)}): " + "; ".join(parts) + change
+            f"• {escape(result.text)} ({GROUP_TITLES.get(result.group, result.group)}): " + "; ".join(parts) + change
         )
     return lines
 

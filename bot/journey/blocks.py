@@ -148,16 +148,21 @@ def introduction_message(content: Content, people: PairPeople) -> tuple[str, lis
 # Role briefings and guides
 
 
-def _partner_notes(people: PairPeople, role: str) -> str:
+def _partner_notes(people: PairPeople, role: str) -> list[str]:
     """What the partner shared privately at enrolment, for this person's eyes only."""
     partner = people.mentee if role == "mentor" else people.mentor
     name = escape(partner.real_name or "Your partner")
     notes = []
     if partner.off_limits and partner.off_limits.strip():
         notes.append(f"{name} has asked not to discuss: {escape(partner.off_limits.strip())}")
+    if role == "mentor" and partner.inclusion_statement and partner.inclusion_statement.strip():
+        notes.append(
+            f"How {name} sees the state of inclusion in their part of the business today: "
+            f"{escape(partner.inclusion_statement.strip())}"
+        )
     if role == "mentor" and partner.understanding_gap and partner.understanding_gap.strip():
         notes.append(f"The gap in understanding {name} hopes to close: {escape(partner.understanding_gap.strip())}")
-    return "\n".join(notes)
+    return notes
 
 
 def role_briefing_message(content: Content, people: PairPeople, role: str) -> tuple[str, list[Block]]:
@@ -172,7 +177,10 @@ def role_briefing_message(content: Content, people: PairPeople, role: str) -> tu
     blocks += [section(part.as_mrkdwn()) for part in guide.sections]
     notes = _partner_notes(people, role)
     if notes:
-        blocks.append(section(clip("*Before you meet*\n" + notes)))
+        # One section per note: each may be up to 2,000 characters, so together they could be cut short.
+        first, *rest = notes
+        blocks.append(section(clip("*Before you meet*\n" + first)))
+        blocks += [section(clip(note)) for note in rest]
     blocks.append(context("Only you can see this message. What your partner shared privately stays between you."))
     return f"{guide.title}: your briefing for {escape(people.programme.name)}", blocks
 

@@ -326,7 +326,7 @@ def briefing_reminder(content: Content, event: SpeedEvent, reader: SpeedEventPar
         section(f"*{first}*\n{_where(event)}\nRound 1 starts at {clock(times.round_start(1), reader.tz)}."),
         header(brief.title),
         section(brief.intro),
-        *[section(part.as_mrkdwn()) for part in brief.sections],
+        *[section(fill(part.as_mrkdwn(), minutes=event.round_minutes)) for part in brief.sections],
     ]
     return first, blocks
 
