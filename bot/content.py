@@ -451,10 +451,20 @@ class IcebreakerKind(_Model):
     label: OptionLabel
 
 
+Depth = Literal["light", "personal", "deeper"]
+DEPTHS: tuple[Depth, ...] = ("light", "personal", "deeper")
+FIRST_MEETING_DEPTHS: frozenset[str] = frozenset({"light", "personal"})
+"""What a pair that has not met yet is drawn from: questions that seek differences come later."""
+MIN_FIRST_MEETING_ICEBREAKERS = 10
+
+
 class Icebreaker(_Model):
     id: Id
     kind: Id
     text: Text
+    depth: Depth = "deeper"
+    """light, personal or deeper (seeks differences). Untagged questions count as deeper, so a
+    programme's own question is never drawn for a first meeting unless it says it is light."""
 
 
 class IcebreakersFile(_Model):
@@ -480,6 +490,12 @@ class IcebreakersFile(_Model):
         used = {q.kind for q in self.questions}
         if len(used) < MIN_ICEBREAKER_KINDS:
             raise ValueError(f"questions must cover at least {MIN_ICEBREAKER_KINDS} kinds, found {len(used)}")
+        gentle = [q for q in self.questions if q.depth in FIRST_MEETING_DEPTHS]
+        if len(gentle) < MIN_FIRST_MEETING_ICEBREAKERS:
+            raise ValueError(
+                f"at least {MIN_FIRST_MEETING_ICEBREAKERS} light or personal questions are needed for first "
+                f"meetings, found {len(gentle)}"
+            )
         return self
 
 
@@ -1030,11 +1046,13 @@ class Content(_Model):
         count: int | None = None,
         exclude: Iterable[str] = (),
         seed: int | str | None = None,
+        depths: Iterable[str] | None = None,
     ) -> list[Icebreaker]:
         """Icebreakers to offer a pair.
 
         ``kinds`` limits the kinds (default: all, in file order); ``exclude`` drops ids the pair
-        has already seen. Without ``count`` every matching question is returned, in file order
+        has already seen; ``depths`` limits the depths (default: all). Without ``count`` every
+        matching question is returned, in file order
         unless ``seed`` is given. With ``count`` the questions are picked at random, taking one
         kind after another so a pair sees a spread of kinds; pass a ``seed`` (a pair id, say) for
         a repeatable pick. Fewer than ``count`` (possibly none) come back when the bank runs out.
@@ -1045,7 +1063,10 @@ class Content(_Model):
         if unknown:
             raise KeyError(f"unknown icebreaker kind(s): {', '.join(unknown)}")
         excluded = set(exclude)
-        pool = [q for q in self.icebreakers.questions if q.kind in wanted and q.id not in excluded]
+        deep = set(DEPTHS if depths is None else depths)
+        pool = [
+            q for q in self.icebreakers.questions if q.kind in wanted and q.id not in excluded and q.depth in deep
+        ]
         if count is None and seed is None:
             return pool
         rng = random.Random(seed)

@@ -35,6 +35,7 @@ AGENDA_ADDITION_FORM = "agenda_addition_form"
 SCHEDULE_SESSION = "schedule_session"  # handled by the sessions feature
 SHOW_ICEBREAKER = "show_icebreaker"
 ANOTHER_ICEBREAKER = "another_icebreaker"
+DEPTH_ICEBREAKER = {depth: f"icebreaker_{depth}" for depth in ("light", "personal", "deeper")}
 READ_MY_GUIDE = "read_my_guide"
 START_CONTRACTING = "start_contracting"
 OPEN_CONTRACT = "open_contract"
@@ -197,24 +198,55 @@ def guide_message(content: Content, role: str) -> tuple[str, list[Block]]:
 # Icebreakers
 
 
-def icebreaker_message(content: Content, pick: IcebreakerPick) -> tuple[str, list[Block]]:
+DEPTH_WORDS = {"light": "light", "personal": "personal", "deeper": "deeper"}
+DEPTH_BUTTONS = {"light": "A light one", "personal": "A personal one", "deeper": "A deeper one"}
+
+
+def _depth_buttons(pick: IcebreakerPick, *, with_another: bool) -> list[Block]:
+    """"Another one" (the gentle default draw) and one button per depth that still has questions."""
     pair = str(pick.people.pair_id)
-    if pick.icebreaker is None:
+    buttons = [button("Another one", ANOTHER_ICEBREAKER, pair)] if with_another else []
+    buttons += [
+        button(DEPTH_BUTTONS[depth], DEPTH_ICEBREAKER[depth], pair)
+        for depth in DEPTH_BUTTONS
+        if pick.left.get(depth, 0) > 0
+    ]
+    return [actions(*buttons)] if buttons else []
+
+
+def icebreaker_message(content: Content, pick: IcebreakerPick) -> tuple[str, list[Block]]:
+    remaining = sum(pick.left.values())
+    if pick.icebreaker is None and remaining == 0:
         text = (
             f"You've explored all {pick.total} icebreakers I have. That's a lot of getting to know each other! "
             "From here, your own questions will be better than mine: what would you like to understand about "
             "each other's lives and work that you haven't asked yet?"
         )
         return "You've used every icebreaker", [section(text)]
+    if pick.icebreaker is None:
+        if pick.depth is not None:
+            text = f"You've had every {DEPTH_WORDS[pick.depth]} icebreaker I have. Pick another kind below."
+        else:
+            text = (
+                "You've had every light and personal icebreaker I have. The deeper ones bring out your differences "
+                "and are usually best once you've met. Ask for one whenever you're both ready."
+            )
+        return text, [section(text), *_depth_buttons(pick, with_another=False)]
     question = pick.icebreaker
     kind = content.icebreaker_kind_label(question.kind)
+    if question.depth == "deeper":
+        why = "Take turns to answer: differences are where the learning is."
+    elif pick.met or pick.depth is not None:
+        why = "Take turns to answer."
+    else:
+        why = (
+            "Take turns to answer. Until you've met, I pick light and personal questions; ones that bring out your "
+            "differences come after your first session."
+        )
     blocks: list[Block] = [
-        section(f"*Icebreaker* · {kind}\n>{question.text}"),
-        context(
-            f"Asked for by <@{pick.asked_by}>. Take turns to answer: differences are where the learning is. "
-            f"Question {pick.seen} of {pick.total}."
-        ),
-        actions(button("Another one", ANOTHER_ICEBREAKER, pair)),
+        section(f"*Icebreaker* · {kind} · {DEPTH_WORDS[question.depth]}\n>{question.text}"),
+        context(f"Asked for by <@{pick.asked_by}>. {why} Question {pick.seen} of {pick.total}."),
+        *_depth_buttons(pick, with_another=True),
     ]
     return f"Icebreaker: {question.text}", blocks
 
