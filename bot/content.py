@@ -642,7 +642,9 @@ class ConcernFile(_Model):
     reopen_note: Text = "If it isn't resolved for you, press the button by {date} and it goes back to the lead."
     reopened: Text = "Your concern is open again, and the programme lead has been told it isn't resolved."
     already_open: Text = "Your concern is already open: the programme lead knows it isn't resolved."
-    reopen_too_late: Text = "This concern was closed over 30 days ago. You can raise a new one at any time."
+    reopen_too_late: Annotated[Text, AfterValidator(_allowing("days"))] = (
+        "This concern was closed over {days} days ago. You can raise a new one at any time."
+    )
     low_safety_offer: Text = "Thank you for being honest about how safe you felt. You don't have to carry this alone."
     low_safety_start: Text = "I haven't felt safe to speak openly in my mentoring sessions."
 
@@ -826,7 +828,7 @@ class SpeedEventFile(_Model):
     mentor_guide: Document
     mentee_guide: Document
     round_start: Annotated[Text, AfterValidator(_allowing("round", "minutes"))]
-    round_ending: Text
+    round_ending: Annotated[Text, AfterValidator(_allowing("minutes"))]
     swap: Text
     closing: Text
     feedback: SpeedFeedbackForm

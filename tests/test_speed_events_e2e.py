@@ -54,7 +54,7 @@ def kind_of(text: str) -> str:
         return "briefing"
     if text.startswith("Round ") and " has started" in text:
         return "start:" + text.split()[1]
-    if text.startswith("Round ") and "Five minutes left" in text:
+    if text.startswith("Round ") and "5 minutes left" in text:
         return "wrap:" + text.split()[1].rstrip(":")
     if text.startswith("Time to swap") or (text.startswith("Round ") and " is over." in text):
         return "swap"

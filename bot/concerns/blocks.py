@@ -37,7 +37,7 @@ from bot.concerns.service import (
     ProgrammeChoice,
     ReporterConcern,
 )
-from bot.content import Content
+from bot.content import Content, fill
 
 CONCERN_FORM = "concern_form"
 CLOSE_FORM = "concern_close_form"
@@ -255,8 +255,9 @@ def reopen_answer(content: Content, outcome: str, programme_id: int) -> tuple[st
         return copy.reopened, [section(copy.reopened)]
     if outcome == "already_open":
         return copy.already_open, [section(copy.already_open)]
-    return copy.reopen_too_late, [
-        section(copy.reopen_too_late),
+    too_late = fill(copy.reopen_too_late, days=REOPEN_WINDOW.days)
+    return too_late, [
+        section(too_late),
         actions(raise_concern_button(programme_id, "Raise a new concern")),
     ]
 
@@ -442,8 +443,8 @@ def close_form(concern_id: int, parent_view_id: str, content: Content) -> dict[s
     blocks = [
         section(
             "Closing sends the reporter your message, privately, with a button to say it isn't resolved "
-            "(for 30 days). Your outcome note is kept (encrypted) for the programme's leads only; the "
-            "reporter never sees it."
+            f"(for {REOPEN_WINDOW.days} days). Your outcome note is kept (encrypted) for the programme's leads "
+            "only; the reporter never sees it."
         ),
         input_block(
             "outcome_note",

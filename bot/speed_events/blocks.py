@@ -32,7 +32,14 @@ from bot.blockkit.forms import (
 from bot.content import Content, fill
 from bot.models import SpeedEvent, SpeedEventParticipant
 from bot.speed_events.rotation import Meeting, Unplaced
-from bot.speed_events.service import EventSummary, PlanOverview, Timeline, readable_summary, timeline
+from bot.speed_events.service import (
+    WRAP_UP_MINUTES,
+    EventSummary,
+    PlanOverview,
+    Timeline,
+    readable_summary,
+    timeline,
+)
 
 EVENT_FORM = "speed_event_new"
 RSVP_FORM = "speed_rsvp"
@@ -376,10 +383,11 @@ def round_start(
 def wrap_up(
     content: Content, event: SpeedEvent, reader: SpeedEventParticipant, round_number: int
 ) -> tuple[str, list[Block]]:
-    text = f"Round {round_number}: {content.speed_event.round_ending}"
+    ending = fill(content.speed_event.round_ending, minutes=WRAP_UP_MINUTES)
+    text = f"Round {round_number}: {ending}"
     ends = clock(timeline(event).round_end(round_number), reader.tz)
     return text, [
-        section(f"*Round {round_number}:* {content.speed_event.round_ending}"),
+        section(f"*Round {round_number}:* {ending}"),
         context(f"It ends at {ends}."),
     ]
 
