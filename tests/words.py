@@ -86,7 +86,8 @@ def internal_keys() -> frozenset[str]:
     keys.update(p.id for p in content.promises.promises)
     prose = " ".join(_prose(content.model_dump(exclude={"folders"})))
     # A key that is also an ordinary word in the content's own prose ("off-limits") is English.
-    return frozenset(key for key in keys if "-" in key and not re.search(rf"(?<![\w-]){re.escape(key)}(?![\w-])", prose))
+    in_prose = {key for key in keys if re.search(rf"(?<![\w-]){re.escape(key)}(?![\w-])", prose)}
+    return frozenset(key for key in keys - in_prose if "-" in key)
 
 
 def _prose(value: Any, key: str = "") -> Iterator[str]:
