@@ -389,7 +389,7 @@ def test_the_lead_removes_a_proposed_pair_and_the_modal_is_refreshed(db: Databas
     body = proposal_body(world, LEAD, "proposal_pair", f"remove:{row.id}")
     matching_handlers.edit_pair(Recorder(), body, Recorder(), world.runtime)
     (updated,) = world.gateway.calls_to("update_view")
-    assert updated["view_id"] == "V-proposal" and "0 pair(s) proposed" in json.dumps(updated["view"]["blocks"])
+    assert updated["view_id"] == "V-proposal" and "0 pairs proposed" in json.dumps(updated["view"]["blocks"])
     assert proposals.current_proposal(db, world.programme_id, LEAD).pairs == []
 
 

@@ -28,6 +28,7 @@ from sqlalchemy import select
 from bot.clock import now
 from bot.content import load_content
 from bot.db import Database
+from bot.journey import service as journey
 from bot.local_slack import LocalSlack, Person
 from bot.models import MentoringSession, Pair
 from bot.sessions import service as sessions
@@ -194,6 +195,17 @@ def hold_a_session_and_reflect(cast: Cast, db: Database) -> None:
     cast.slack.deliver()
     cast.mentor.command("/mentoring", "reflections")
     cast.mentee.command("/mentoring", "reflections")
+    # Their contract: Amara drafts it, both agree (it is pinned in their DM), both open it.
+    assert cast.slack.runtime is not None
+    content = cast.slack.runtime.content
+    answers = {prompt.id: f"{marker('CONTRACT')} {prompt.title}" for prompt in content.contracting.prompts}
+    saved = journey.save_contract(db, content, pair.id, cast.mentor.user_id, answers, opened_version=0)
+    for person in (cast.mentor, cast.mentee):
+        journey.agree_to_contract(db, pair.id, person.user_id, saved.state.version)
+    cast.slack.deliver()
+    for person in (cast.mentor, cast.mentee):
+        person.command("/mentoring", "contract")
+        person.close_modal()
 
 
 # For each promise: the data it is about, as (author, needle) pairs: a marker they typed, or the id
@@ -224,6 +236,7 @@ def about(cast: Cast, promise_id: str) -> list[tuple[Person, str]]:
         "profile-shared-part": shared,
         "profile-own-part": own,
         "reflection-takeaways": [(cast.mentor, marker("REFLECT-SHARED"))],
+        "contract": [(cast.mentor, marker("CONTRACT"))],
     }[promise_id]
 
 
@@ -247,6 +260,7 @@ CHECKED = (
     "profile-shared-part",
     "profile-own-part",
     "reflection-takeaways",
+    "contract",
 )
 
 

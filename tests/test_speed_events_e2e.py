@@ -204,7 +204,7 @@ def test_a_whole_speed_event_with_a_drop_out_before_round_two(slack: LocalSlack,
     clock.move_to(event_start + timedelta(minutes=80) + service.SUMMARY_AFTER)
     slack.deliver()
     summary_message = next(s for s in lead.dms() if s.text.startswith("Summary of Spring Speed Mentoring"))
-    assert "2 attendee(s) asked to be invited to a longer programme:* Ben Hughes, Diana Reyes" in summary_message.text
+    assert "2 attendees asked to be invited to a longer programme:* Ben Hughes, Diana Reyes" in summary_message.text
     lead.click("Create a programme and invite 2", in_message=summary_message)
     assert "Created *Spring Speed Mentoring programme*" in texts_seen(lead)
     slack.deliver()

@@ -41,14 +41,19 @@ MESSAGE_METHODS = frozenset(
 )  # fmt: skip
 
 # What is not read for ids: the app's own mentions, links and dates (<@U1>, <#C1>, <https://...|x>,
-# <!date^...>), escaped spans a person typed (&lt;@U1&gt;), code spans and bare addresses.
-MARKUP = re.compile(r"<[^<>\n]*>|&lt;.*?&gt;|`[^`\n]*`|https?://\S+|\S+@\S+")
+# <!date^...>), escaped spans a person typed (&lt;@U1&gt;), code spans, bare addresses and emoji.
+MARKUP = re.compile(r"<[^<>\n]*>|&lt;.*?&gt;|`[^`\n]*`|https?://\S+|\S+@\S+|:[a-z0-9_+-]+:")
 RAW_ID = re.compile(r"(?<![A-Za-z0-9_])[UWBCGDF][A-Z0-9]{7,}(?![A-Za-z0-9_])")
 SNAKE_KEY = re.compile(r"(?<![A-Za-z0-9_.@/-])[a-z]+(?:_[a-z0-9]+)+(?![A-Za-z0-9_@/-])(?!\.[a-z])")
 PLACEHOLDER = re.compile(r"\{[A-Za-z_][A-Za-z0-9_]*\}")
 # Python's None shown as a value; "None of us" / "None is booked" are English.
 NONE = re.compile(r"(?<![A-Za-z])None(?![A-Za-z])(?! [a-z])")
 DOUBLED = re.compile(r"(?<![A-Za-z'’])([A-Za-z]+)[ \t]+\1(?![A-Za-z'’])", re.IGNORECASE)
+COUNTED = ("person", "people", "session", "day", "minute", "hour", "week", "pair", "round", "question",
+           "concern", "mentor", "mentee", "reflection", "participant")
+# "1 sessions", "2 session": a count and its noun disagree (one and many).
+NOUNS = sorted({*COUNTED, *(f"{w}s" for w in COUNTED if w != "people")})
+ONE_MANY = re.compile(r"(?<![\d.,:/-])(\d+) (" + "|".join(NOUNS) + r")(?![\w-])")
 NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8}
 
 
@@ -181,6 +186,13 @@ def text_problems(text: str, settings: Settings | None = None) -> list[str]:
         problems.append("None shown as a value")
     for match in DOUBLED.finditer(plain):
         problems.append(f"doubled word {match.group()!r}")
+    if re.search(r"[a-z]\(s\)", plain):
+        problems.append("one and many: '(s)' instead of a count that agrees")
+    for match in ONE_MANY.finditer(plain):
+        count, noun = int(match.group(1)), match.group(2)
+        plural = noun == "people" or (noun.endswith("s") and noun[:-1] in COUNTED)
+        if (count == 1) == plural:
+            problems.append(f"one and many: {match.group()!r}")
     problems += number_problems(plain, settings or Settings())
     return problems
 

@@ -17,6 +17,7 @@ from bot.blockkit import (
     button,
     channel_mention,
     context,
+    counted,
     date,
     divider,
     escape,
@@ -276,7 +277,7 @@ def reporter_concerns_list(concerns: Sequence[ReporterConcern]) -> tuple[str, li
         f"• {when(c.created_at)} in *{escape(c.programme_name)}*: {STATUS_LABELS.get(c.status, c.status)}"
         for c in concerns[:20]
     ]
-    text = f"You have raised {len(concerns)} concern(s)."
+    text = f"You have raised {counted(len(concerns), 'concern')}."
     return text, [section("*Concerns you have raised*\n" + "\n".join(lines)), actions(raise_concern_button())]
 
 
@@ -378,7 +379,7 @@ def lead_concerns_list(summaries: Sequence[ConcernSummary]) -> tuple[str, list[B
                 accessory=button("Open", OPEN, str(summary.id)),
             )
         )
-    return f"{len(summaries)} open concern(s) in the programmes you lead.", blocks
+    return f"{counted(len(summaries), 'open concern')} in the programmes you lead.", blocks
 
 
 def _actor(user_id: str | None) -> str:

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.blockkit import Block, actions, button, context, date, divider, escape, header, section
+from bot.blockkit import Block, actions, button, context, counted, date, divider, escape, header, section
 from bot.blockkit.forms import input_block, modal, text_input
 from bot.clock import as_utc
 from bot.content import Content, fill
@@ -87,7 +87,11 @@ def programme_shape(programme: Programme) -> str:
     """'Six sessions, every three to four weeks, about an hour each' from the programme's settings."""
     low, high = programme.cadence_min_days, programme.cadence_max_days
     if low % 7 == 0 and high % 7 == 0:
-        every = f"every {_weeks(low)} weeks" if low == high else f"every {_weeks(low)} to {_weeks(high)} weeks"
+        every = (
+            ("every week" if low == 7 else f"every {_weeks(low)} weeks")
+            if low == high
+            else f"every {_weeks(low)} to {_weeks(high)} weeks"
+        )
     else:
         every = f"every {low} days" if low == high else f"every {low} to {high} days"
     minutes = programme.session_minutes
@@ -99,7 +103,7 @@ def programme_shape(programme: Programme) -> str:
         length = f"about {minutes // 60} hour{'s' if minutes >= 120 else ''} {minutes % 60} minutes"
     else:
         length = f"about {minutes} minutes"
-    sessions = f"{programme.planned_sessions} sessions" if programme.planned_sessions else "A series of sessions"
+    sessions = counted(programme.planned_sessions, "session") if programme.planned_sessions else "A series of sessions"
     shape = f"{sessions}, {every}, {length} each"
     if programme.end_date:
         shape += f", until {programme.end_date.day} {programme.end_date:%B %Y}"
@@ -295,7 +299,7 @@ def contract_view(content: Content, state: ContractState, notice: str | None = N
         buttons.append(button(contracting.confirm_button, AGREE_CONTRACT, f"{pair}:{state.version}", style="primary"))
     buttons.append(button("Edit the contract", EDIT_CONTRACT, pair))
     blocks.append(actions(*buttons))
-    blocks.append(context("Only the two of you can see your contract. Any change needs you both to agree again."))
+    blocks.append(context(content.promise("contract")))
     return modal(
         CONTRACT_VIEW,
         contracting.modal_title,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.blockkit import Block, actions, button, context, escape, header, mrkdwn, plain, section
+from bot.blockkit import Block, actions, button, context, counted, escape, header, mrkdwn, plain, section
 from bot.blockkit.forms import input_block, modal, option, radio, static_select, user_select
 from bot.journey.blocks import when_text
 from bot.matching.consent import Answer, OfferView
@@ -44,7 +44,8 @@ def _pair_block(row: Any) -> Block:
 def proposal_modal(proposal: Proposal) -> dict[str, Any]:
     pairs, waiting = proposal.pairs, proposal.waiting
     summary = (
-        f"{len(pairs)} pair(s) proposed, {len(waiting)} person(s) waiting. The match is optimal: "
+        f"{counted(len(pairs), 'pair')} proposed, {counted(len(waiting), 'person', 'people')} waiting. "
+        "The match is optimal: "
         "as many pairs as the rules allow, then the best total fit. Nobody is paired within their own "
         "reporting line or department, with someone they were paired with before, or against a private request."
     )

@@ -15,7 +15,18 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.blockkit import Block, actions, button, context, divider, escape, header, name_or_mention, section
+from bot.blockkit import (
+    Block,
+    actions,
+    button,
+    context,
+    counted,
+    divider,
+    escape,
+    header,
+    name_or_mention,
+    section,
+)
 from bot.blockkit.forms import (
     checkbox,
     date_picker,
@@ -160,8 +171,8 @@ def event_created(event: SpeedEvent, invited: int) -> tuple[str, list[Block]]:
     name = escape(event.name)
     text = (
         f"*{name}* is set up for {day_and_time(times.starts_at, event.tz)}. "
-        f"Invitations are on their way to {invited} people. When people have answered, review the rotation "
-        f"and publish it: `/mentoring event plan {name}`."
+        f"Invitations are on their way to {counted(invited, 'person', 'people')}. When people have answered, "
+        f"review the rotation and publish it: `/mentoring event plan {name}`."
     )
     return text, [section(text), actions(button("Open the plan", "speed_open_plan", str(event.id), style="primary"))]
 
@@ -500,7 +511,7 @@ def plan_view(overview: PlanOverview, *, notice: str | None = None) -> dict[str,
         header(f"Rotation for {event.name}"[:150]),
         context(f"{day_and_time(times.starts_at, event.tz)}. {status}"),
         section(
-            f"*Coming:* {mentors} mentor(s) and {mentees} mentee(s). "
+            f"*Coming:* {counted(mentors, 'mentor')} and {counted(mentees, 'mentee')}. "
             f"*Not answered yet:* {len(overview.waiting)}. *Not coming:* {len(overview.declined)}."
         ),
     ]
@@ -573,7 +584,8 @@ def absent_modal(event_id: int, parent_view_id: str) -> dict[str, Any]:
 
 def published_notice(event: SpeedEvent, attending: int) -> str:
     return (
-        f"*{escape(event.name)}* is published. {attending} people have been sent their rounds; each gets the briefing "
+        f"*{escape(event.name)}* is published. {counted(attending, 'person', 'people')} "
+        f"{'has' if attending == 1 else 'have'} been sent their rounds; each gets the briefing "
         "reminder and a message as each round starts, in their own time zone."
     )
 
@@ -594,7 +606,7 @@ def lead_update(event: SpeedEvent, payload: Mapping[str, Any], names: Mapping[st
     notified = int(payload.get("notified") or 0)
     joined = [escape(names.get(p, p)) for p in payload.get("joined") or []]
     rest = f" I re-planned round {from_round} onwards; earlier rounds are unchanged. "
-    rest += f"{notified} person(s) were told about their new rounds."
+    rest += f"{counted(notified, 'person', 'people')} {'was' if notified == 1 else 'were'} told about their new rounds."
     if joined:
         rest += " Newly placed: " + ", ".join(joined) + "."
     text = first + rest
@@ -651,7 +663,8 @@ def summary_blocks(content: Content, summary: EventSummary) -> tuple[str, list[B
         names = ", ".join(escape(name) for _, name in summary.interested[:50])
         blocks.append(
             section(
-                f"*{len(summary.interested)} attendee(s) asked to be invited to a longer programme:* {names}"[:2990]
+                f"*{counted(len(summary.interested), 'attendee')} asked to be invited to a longer programme:* "
+                f"{names}"[:2990]
             )
         )
         blocks.append(
@@ -666,5 +679,8 @@ def summary_blocks(content: Content, summary: EventSummary) -> tuple[str, list[B
         )
     else:
         blocks.append(context("Nobody has asked to be invited to a longer programme yet."))
-    text = f"Summary of {escape(event.name)}: {summary.attended} took part, {summary.rounds_held} round(s) held."
+    text = (
+        f"Summary of {escape(event.name)}: {summary.attended} took part, "
+        f"{counted(summary.rounds_held, 'round')} held."
+    )
     return text, blocks
