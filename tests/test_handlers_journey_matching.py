@@ -358,7 +358,7 @@ def test_the_lead_matches_and_approves_and_both_people_are_told_privately(db: Da
     # timed message, and the mentee hears nothing until the mentor accepts.
     assert world.gateway.dm_texts(MENTOR) == [] and world.gateway.dm_texts(MENTEE) == []
     (to_lead,) = world.gateway.dm_texts(LEAD)
-    assert to_lead.startswith("Approved 1 match(es) in *Inclusive Leadership*: each mentor is asked privately first")
+    assert to_lead.startswith("Approved 1 match in *Inclusive Leadership*: each mentor is asked privately first")
 
 
 def test_someone_who_is_not_a_lead_cannot_rerun_or_edit_the_proposal(db: Database) -> None:

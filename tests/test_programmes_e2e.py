@@ -98,7 +98,7 @@ def test_a_whole_programme_from_creation_to_approved_pairs(
         assert "Your mentee is" in texts_seen(mentor)
         assert "Your mentor is" in texts_seen(mentee)
         assert all(s.kind == "im" for s in mentor.seen() if "You've been matched in" in s.text)
-    assert "Approved 3 match(es)" in texts_seen(lead)
+    assert "Approved 3 matches" in texts_seen(lead)
 
 
 def test_the_enrolment_form_checks_each_field(slack: LocalSlack, db: Database, cast: dict[str, Person]) -> None:
