@@ -149,7 +149,9 @@ def test_a_programme_runs_to_close_out(
         report_text = texts_seen(lead)
         assert "Report: Inclusive Leadership" in report_text
         assert "Baseline 2.0 (n=5)" in report_text  # mentees: five answered
-        assert "felt-heard` (mentors): Baseline hidden" in report_text  # four mentors: hidden
+        # Four mentors: hidden. The lead reads the question's words, never its id.
+        assert "I feel heard by senior leaders in this organisation. (mentors): Baseline hidden" in report_text
+        assert "felt-heard" not in report_text
         assert COMMENT_MARKER in report_text  # mentee comments: a group of five
         assert f"{COMMENT_MARKER} {people['amara'].user_id}" not in report_text  # mentor comments: hidden
         pngs = [content for name, content in dm_files(slack, lead) if name.endswith(".png")]
