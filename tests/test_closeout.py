@@ -40,7 +40,7 @@ OFF_LIMITS_MARKER = "OFF-LIMITS-MARKER"
 def answer_survey(db: Database, programme_id: int, user_id: str, kind: str, role: str, value: int) -> None:
     questions = CONTENT.survey(kind, role).questions
     answers: dict[str, int | None] = {q.id: value for q in questions}
-    surveys.record_response(db, CONTENT, programme_id, user_id, kind, answers, f"{COMMENT_MARKER} {user_id}")
+    surveys.record_response(db, CONTENT, programme_id, user_id, kind, answers, f"{COMMENT_MARKER} {user_id.lower()}")
 
 
 def hold_sessions(db: Database, pair_ids: list[int], count: int, first: datetime) -> None:
@@ -153,7 +153,7 @@ def test_a_programme_runs_to_close_out(
         assert "I feel heard by senior leaders in this organisation. (mentors): Baseline hidden" in report_text
         assert "felt-heard" not in report_text
         assert COMMENT_MARKER in report_text  # mentee comments: a group of five
-        assert f"{COMMENT_MARKER} {people['amara'].user_id}" not in report_text  # mentor comments: hidden
+        assert f"{COMMENT_MARKER} {people['amara'].user_id.lower()}" not in report_text  # mentor comments: hidden
         pngs = [content for name, content in dm_files(slack, lead) if name.endswith(".png")]
         assert pngs and pngs[0].startswith(b"\x89PNG")
         # Someone outside the programme cannot ask for it.
