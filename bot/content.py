@@ -26,6 +26,7 @@ Files and their models::
     speed_event.yml        SpeedEventFile      reverse speed mentoring event copy
     induction.yml          InductionFile       the induction in steps per role (and an event's briefing)
     messages.yml           MessagesFile        other reusable messages
+    promises.yml           PromisesFile        every "who will see this" label, with its audience
     errors.yml             ErrorsFile          the words of every error a service raises, by code
 
 Programme content folders
@@ -451,10 +452,20 @@ class IcebreakerKind(_Model):
     label: OptionLabel
 
 
+Depth = Literal["light", "personal", "deeper"]
+DEPTHS: tuple[Depth, ...] = ("light", "personal", "deeper")
+FIRST_MEETING_DEPTHS: frozenset[str] = frozenset({"light", "personal"})
+"""What a pair that has not met yet is drawn from: questions that seek differences come later."""
+MIN_FIRST_MEETING_ICEBREAKERS = 10
+
+
 class Icebreaker(_Model):
     id: Id
     kind: Id
     text: Text
+    depth: Depth = "deeper"
+    """light, personal or deeper (seeks differences). Untagged questions count as deeper, so a
+    programme's own question is never drawn for a first meeting unless it says it is light."""
 
 
 class IcebreakersFile(_Model):
@@ -480,6 +491,12 @@ class IcebreakersFile(_Model):
         used = {q.kind for q in self.questions}
         if len(used) < MIN_ICEBREAKER_KINDS:
             raise ValueError(f"questions must cover at least {MIN_ICEBREAKER_KINDS} kinds, found {len(used)}")
+        gentle = [q for q in self.questions if q.depth in FIRST_MEETING_DEPTHS]
+        if len(gentle) < MIN_FIRST_MEETING_ICEBREAKERS:
+            raise ValueError(
+                f"at least {MIN_FIRST_MEETING_ICEBREAKERS} light or personal questions are needed for first "
+                f"meetings, found {len(gentle)}"
+            )
         return self
 
 
@@ -626,7 +643,9 @@ class ConcernFile(_Model):
     reopen_note: Text = "If it isn't resolved for you, press the button by {date} and it goes back to the lead."
     reopened: Text = "Your concern is open again, and the programme lead has been told it isn't resolved."
     already_open: Text = "Your concern is already open: the programme lead knows it isn't resolved."
-    reopen_too_late: Text = "This concern was closed over 30 days ago. You can raise a new one at any time."
+    reopen_too_late: Annotated[Text, AfterValidator(_allowing("days"))] = (
+        "This concern was closed over {days} days ago. You can raise a new one at any time."
+    )
     low_safety_offer: Text = "Thank you for being honest about how safe you felt. You don't have to carry this alone."
     low_safety_start: Text = "I haven't felt safe to speak openly in my mentoring sessions."
 
@@ -810,13 +829,22 @@ class SpeedEventFile(_Model):
     mentor_guide: Document
     mentee_guide: Document
     round_start: Annotated[Text, AfterValidator(_allowing("round", "minutes"))]
-    round_ending: Text
+    round_ending: Annotated[Text, AfterValidator(_allowing("minutes"))]
     swap: Text
     closing: Text
     feedback: SpeedFeedbackForm
 
     def guide_for(self, role: Role | str) -> Document:
         return self.mentee_guide if _role_value(role) == "mentee" else self.mentor_guide
+
+    @model_validator(mode="after")
+    def _briefing_placeholders(self) -> SpeedEventFile:
+        """The briefing is filled with the event's round length: ``{minutes}`` is its only placeholder."""
+        check = _allowing("minutes")
+        for part in self.briefing.sections:
+            check(part.heading)
+            check(part.body)
+        return self
 
 
 # --------------------------------------------------------------------------------------------
@@ -952,6 +980,40 @@ class InductionFile(_Model):
         raise KeyError(role)
 
 # --------------------------------------------------------------------------------------------
+# promises.yml
+
+Audience = Literal["author", "partner", "lead"]
+
+
+class Promise(_Model):
+    """A label that tells a person who will see something: its words and the audience it names."""
+
+    id: Id
+    about: Heading
+    visibility: tuple[Audience, ...] = Field(min_length=1)
+    text: Annotated[InputLabel, AfterValidator(_allowing())]
+
+    @field_validator("visibility")
+    @classmethod
+    def _author_first(cls, visibility: tuple[str, ...]) -> tuple[str, ...]:
+        if "author" not in visibility:
+            raise ValueError("the author always sees what they gave: list `author`")
+        if len(set(visibility)) != len(visibility):
+            raise ValueError("an audience is listed twice")
+        return visibility
+
+
+class PromisesFile(_Model):
+    promises: tuple[Promise, ...] = Field(min_length=1)
+
+    @field_validator("promises")
+    @classmethod
+    def _unique_ids(cls, promises: tuple[Promise, ...]) -> tuple[Promise, ...]:
+        _unique(promises)
+        return promises
+
+
+# --------------------------------------------------------------------------------------------
 # errors.yml
 
 _ErrorName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
@@ -1046,6 +1108,7 @@ class Content(_Model):
     speed_event: SpeedEventFile
     induction: InductionFile
     messages: MessagesFile
+    promises: PromisesFile
     errors: ErrorsFile
     folders: tuple[Path, ...] = ()
     """The folders this content was loaded from: the base folder, then any extra folders."""
@@ -1059,6 +1122,15 @@ class Content(_Model):
             if guide.role == wanted:
                 return guide
         raise KeyError(wanted)
+
+    # Visibility promises ---------------------------------------------------------------------
+
+    def promise(self, promise_id: str) -> str:
+        """The words of the visibility promise ``promise_id`` (content/promises.yml)."""
+        for promise in self.promises.promises:
+            if promise.id == promise_id:
+                return promise.text
+        raise KeyError(promise_id)
 
     # Icebreakers ----------------------------------------------------------------------------
 
@@ -1081,11 +1153,13 @@ class Content(_Model):
         count: int | None = None,
         exclude: Iterable[str] = (),
         seed: int | str | None = None,
+        depths: Iterable[str] | None = None,
     ) -> list[Icebreaker]:
         """Icebreakers to offer a pair.
 
         ``kinds`` limits the kinds (default: all, in file order); ``exclude`` drops ids the pair
-        has already seen. Without ``count`` every matching question is returned, in file order
+        has already seen; ``depths`` limits the depths (default: all). Without ``count`` every
+        matching question is returned, in file order
         unless ``seed`` is given. With ``count`` the questions are picked at random, taking one
         kind after another so a pair sees a spread of kinds; pass a ``seed`` (a pair id, say) for
         a repeatable pick. Fewer than ``count`` (possibly none) come back when the bank runs out.
@@ -1096,7 +1170,10 @@ class Content(_Model):
         if unknown:
             raise KeyError(f"unknown icebreaker kind(s): {', '.join(unknown)}")
         excluded = set(exclude)
-        pool = [q for q in self.icebreakers.questions if q.kind in wanted and q.id not in excluded]
+        deep = set(DEPTHS if depths is None else depths)
+        pool = [
+            q for q in self.icebreakers.questions if q.kind in wanted and q.id not in excluded and q.depth in deep
+        ]
         if count is None and seed is None:
             return pool
         rng = random.Random(seed)
@@ -1203,6 +1280,7 @@ CONTENT_FILES: dict[str, type[_Model]] = {
     "speed_event": SpeedEventFile,
     "induction": InductionFile,
     "messages": MessagesFile,
+    "promises": PromisesFile,
     "errors": ErrorsFile,
 }
 """File stem -> model. Each file is ``<stem>.yml`` in a content folder."""

@@ -26,6 +26,7 @@ from bot.journey.blocks import (
     AGREE_CONTRACT,
     ANOTHER_ICEBREAKER,
     CONTRACT_FORM,
+    DEPTH_ICEBREAKER,
     EDIT_CONTRACT,
     OPEN_AGENDA,
     OPEN_CONTRACT,
@@ -61,7 +62,8 @@ log = logging.getLogger(__name__)
 
 NOT_MATCHED = "You don't have a partner yet. Once your programme lead has matched you, this is where {what}."
 REFUSALS = (NotAllowed, NotFound, ValueError)
-ICEBREAKER_BUTTONS = re.compile(f"^({SHOW_ICEBREAKER}|{ANOTHER_ICEBREAKER})$")
+ICEBREAKER_BUTTONS = re.compile(f"^({SHOW_ICEBREAKER}|{ANOTHER_ICEBREAKER}|{'|'.join(DEPTH_ICEBREAKER.values())})$")
+DEPTH_OF_ACTION = {action_id: depth for depth, action_id in DEPTH_ICEBREAKER.items()}
 
 
 def id_from(value: str, position: int = 0) -> int:
@@ -94,8 +96,8 @@ def post_to_pair(runtime: Runtime, people: PairPeople, text: str, blocks: list[B
 # ------------------------------------------------------------------------ icebreakers
 
 
-def post_icebreaker(runtime: Runtime, pair_id: int, user_id: str) -> PairPeople:
-    pick = journey.next_icebreaker(runtime.db, runtime.content, pair_id, user_id)
+def post_icebreaker(runtime: Runtime, pair_id: int, user_id: str, depth: str | None = None) -> PairPeople:
+    pick = journey.next_icebreaker(runtime.db, runtime.content, pair_id, user_id, depth)
     text, blocks = icebreaker_message(runtime.content, pick)
     post_to_pair(runtime, pick.people, text, blocks)
     return pick.people
@@ -114,7 +116,10 @@ def icebreaker_command(call: CommandCall) -> None:
 def show_icebreaker(ack: Ack, body: dict[str, Any], respond: Respond, runtime: Runtime) -> None:
     ack()
     try:
-        post_icebreaker(runtime, id_from(action_value(body)), acting_user(body))
+        actions = body.get("actions") or [{}]
+        clicked = actions[0] if isinstance(actions, list) and isinstance(actions[0], dict) else {}
+        depth = DEPTH_OF_ACTION.get(str(clicked.get("action_id")))
+        post_icebreaker(runtime, id_from(action_value(body)), acting_user(body), depth)
     except REFUSALS as error:
         answer_refusal(runtime, body, respond, error)
 

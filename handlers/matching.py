@@ -8,7 +8,7 @@ from typing import Any
 from slack_bolt import Ack, Respond
 from slack_sdk.errors import SlackApiError
 
-from bot.blockkit import escape
+from bot.blockkit import counted, escape
 from bot.blockkit.forms import metadata, read_values
 from bot.concerns import pair_alerts
 from bot.concerns.pair_alert_blocks import NEXT_PROPOSAL
@@ -275,9 +275,10 @@ def approve(ack: Ack, body: dict[str, Any], view: dict[str, Any], runtime: Runti
     tell(
         runtime,
         user_id,
-        f"Approved {len(approval.offers)} match(es) in *{escape(approval.programme.name)}*: each mentor is asked "
+        f"Approved {counted(len(approval.offers), 'match', 'matches')} in *{escape(approval.programme.name)}*: "
+        "each mentor is asked "
         "privately first, and the mentee hears nothing until their mentor says yes. "
-        f"{len(approval.waiting)} person(s) told they are on the waiting list.",
+        f"{counted(len(approval.waiting), 'person', 'people')} told they are on the waiting list.",
     )
 
 

@@ -11,7 +11,7 @@ from typing import Any
 from slack_bolt import Ack, Respond
 from slack_sdk.errors import SlackApiError
 
-from bot.blockkit import escape
+from bot.blockkit import counted, escape
 from bot.blockkit.forms import date_value, int_value, metadata, read_values, text_value
 from bot.errors import FieldErrors, NotAllowed, NotFound, Problem
 from bot.models import Programme
@@ -285,7 +285,7 @@ def invite(call: CommandCall) -> None:
         except Exception:
             log.warning("Could not invite a person", exc_info=True)
             failed.append(user_id)
-    answer = f"Invited {len(invited)} person(s) to {escape(programme.name)}." if invited else ""
+    answer = f"Invited {counted(len(invited), 'person', 'people')} to {escape(programme.name)}." if invited else ""
     if said_no:
         answer += (
             f" Not invited again: {', '.join(f'<@{user}>' for user in sorted(said_no))} "

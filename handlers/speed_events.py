@@ -9,7 +9,7 @@ from typing import Any
 from slack_bolt import Ack, Respond
 
 from bot import submissions
-from bot.blockkit import escape
+from bot.blockkit import counted, escape
 from bot.blockkit.forms import date_value, int_value, metadata, read_values, text_value
 from bot.clock import now
 from bot.errors import FieldErrors, NotAllowed, NotFound, error_text
@@ -112,7 +112,11 @@ def plan_context(runtime: Runtime, body: dict[str, Any]) -> tuple[str, int, bool
 def change_notice(change: plans.PlanChange | None) -> str:
     if change is None or change.from_round is None:
         return ""
-    return f" Rounds {change.from_round} onwards are re-planned; {len(change.notified)} person(s) were told."
+    told = len(change.notified)
+    return (
+        f" Rounds {change.from_round} onwards are re-planned; {counted(told, 'person', 'people')} "
+        f"{'was' if told == 1 else 'were'} told."
+    )
 
 
 def refresh_plan(runtime: Runtime, view: dict[str, Any], overview: plans.PlanOverview, notice: str) -> None:
@@ -417,7 +421,8 @@ def create_programme(ack: Ack, body: dict[str, Any], respond: Respond, runtime: 
         body,
         respond,
         f"Created *{programme.name}*, a reverse mentoring programme across organisations that you lead. "
-        f"{len(invited)} interested attendee(s) are being invited to join it. Change its settings with "
+        f"{counted(len(invited), 'interested attendee')} {'is' if len(invited) == 1 else 'are'} being invited "
+        "to join it. Change its settings with "
         f"`/mentoring programme edit {programme.name}`.",
     )
 

@@ -24,6 +24,7 @@ from bot.emulator.core import LIVE_EMULATORS
 from bot.local_slack import LocalSlack
 from bot.models import Base
 from tests.conformance import Coverage, check_call
+from tests.words import Settings, Watch, WordsCoverage, problems_in, settings_from
 
 TEST_KEY = crypto.generate_key()
 # Fails a test when a simulated person met an answer Slack would have given up on (> 3 s).
@@ -150,6 +151,7 @@ def raw_sqlite_bytes(path: str, suffixes: tuple[str, ...] = ("", "-wal", "-journ
 # --- Conformance: every Web API call a test makes is held against Slack's published spec -----------
 
 CONFORMANCE = Coverage()
+WORDS = WordsCoverage()
 
 
 class ListenerFailures(logging.Handler):
@@ -177,9 +179,10 @@ def listener_failures() -> list[str]:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
-    """After each test, check the calls it made (tests/conformance.py) and that no listener raised
-    (before or after ``ack()``); a problem fails that test."""
+    """After each test, check the calls it made (tests/conformance.py), the words it showed people
+    (tests/words.py) and that no listener raised (before or after ``ack()``); a problem fails that test."""
     seen = {id(emulator): len(emulator.calls) for emulator in list(LIVE_EMULATORS)}
+    watches = [Watch(emulator) for emulator in list(LIVE_EMULATORS)]
     failures_before = len(LISTENER_FAILURES.seen)
     result = yield
     failed = LISTENER_FAILURES.seen[failures_before:]
@@ -188,13 +191,26 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
         pytest.fail(f"a listener raised (Slack would show an error, or nothing):\n{listed}", pytrace=False)
     problems: list[str] = []
     # The emulator's own tests send Slack bad calls on purpose, to see them refused.
-    if item.get_closest_marker("nonconforming_on_purpose") is None and "emulator" not in item.path.parts:
+    checked = "emulator" not in item.path.parts
+    if item.get_closest_marker("nonconforming_on_purpose") is None and checked:
         for emulator in list(LIVE_EMULATORS):
             for call in emulator.calls[seen.get(id(emulator), 0):]:
                 problems += check_call(call.method, call.args, CONFORMANCE)
     if problems:
         listed = "\n".join(f"  - {problem}" for problem in dict.fromkeys(problems))
         pytest.fail(f"calls real Slack would refuse or that break its documented rules:\n{listed}", pytrace=False)
+    if checked and item.get_closest_marker("odd_words_on_purpose") is None:
+        # Emulators a test started itself (after the fixtures ran) are read from their beginning.
+        known = {id(watch.emulator) for watch in watches}
+        watches += [Watch.fresh(emulator) for emulator in list(LIVE_EMULATORS) if id(emulator) not in known]
+        funcargs = getattr(item, "funcargs", {})
+        database = funcargs.get("db") or funcargs.get("database")
+        settings = settings_from(database) if database is not None else Settings()
+        words = problems_in(watches, settings)
+        WORDS.shown += sum(1 for watch in watches for _ in watch.shown())
+        if words:
+            listed = "\n".join(f"  - {problem}" for problem in dict.fromkeys(map(str, words)))
+            pytest.fail(f"words people would read that are wrong (tests/words.py):\n{listed}", pytrace=False)
     return result
 
 
@@ -203,6 +219,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "listener_errors_expected: the test makes a listener raise on purpose (to test the error handler)"
     )
+    config.addinivalue_line("markers", "odd_words_on_purpose: the test shows people broken words on purpose")
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
@@ -210,4 +227,9 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         terminalreporter.write_line(
             f"Slack conformance: {CONFORMANCE.calls} Web API calls ({len(CONFORMANCE.methods)} methods) and "
             f"{CONFORMANCE.payloads} Block Kit payloads checked against the published spec and manifest.yml"
+        )
+    if WORDS.shown:
+        terminalreporter.write_line(
+            f"Words: {WORDS.shown} messages and views read for raw ids, internal keys, placeholders, "
+            "doubled words and numbers that contradict their settings"
         )

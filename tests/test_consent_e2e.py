@@ -176,7 +176,7 @@ def test_a_decline_never_reaches_the_mentee_and_the_next_proposal_pairs_someone_
     # The next proposal, from the alert's button, pairs Diana with the other mentor, never the same pair.
     lead.click("Open the next proposal", in_message=alert)
     shown = view_text(lead.modal or {})
-    assert "1 pair(s) proposed" in shown
+    assert "1 pair proposed" in shown
     names = {"amara": "Amara Okafor", "ben": "Ben Hughes"}
     other_name = names["ben" if offered is amara else "amara"]
     offered_name = names["amara" if offered is amara else "ben"]
@@ -224,7 +224,7 @@ def test_a_lapsed_offer_gets_one_reminder_then_closes_silently_for_the_mentee(
     assert_never_reaches(slack, diana, amara)
     # Rematching never proposes the same pair again.
     lead.command("/mentoring", "match")
-    assert "0 pair(s) proposed, 2 person(s) waiting" in view_text(lead.modal or {})
+    assert "0 pairs proposed, 2 people waiting" in view_text(lead.modal or {})
 
 
 def test_the_programme_sets_the_deadline_in_the_mentors_working_days(

@@ -365,7 +365,7 @@ def test_the_lead_matches_and_approves_and_both_people_are_told_privately(db: Da
     # timed message, and the mentee hears nothing until the mentor accepts.
     assert world.gateway.dm_texts(MENTOR) == [] and world.gateway.dm_texts(MENTEE) == []
     (to_lead,) = world.gateway.dm_texts(LEAD)
-    assert to_lead.startswith("Approved 1 match(es) in *Inclusive Leadership*: each mentor is asked privately first")
+    assert to_lead.startswith("Approved 1 match in *Inclusive Leadership*: each mentor is asked privately first")
 
 
 def test_someone_who_is_not_a_lead_cannot_rerun_or_edit_the_proposal(db: Database) -> None:
@@ -396,7 +396,7 @@ def test_the_lead_removes_a_proposed_pair_and_the_modal_is_refreshed(db: Databas
     body = proposal_body(world, LEAD, "proposal_pair", f"remove:{row.id}")
     matching_handlers.edit_pair(Recorder(), body, Recorder(), world.runtime)
     (updated,) = world.gateway.calls_to("update_view")
-    assert updated["view_id"] == "V-proposal" and "0 pair(s) proposed" in json.dumps(updated["view"]["blocks"])
+    assert updated["view_id"] == "V-proposal" and "0 pairs proposed" in json.dumps(updated["view"]["blocks"])
     assert proposals.current_proposal(db, world.programme_id, LEAD).pairs == []
 
 

@@ -152,7 +152,7 @@ def test_leaving_from_app_home_is_private_and_tells_partner_and_lead(slack: Loca
     # The lead's home shows the pair as ended and Amara waiting again.
     lead.open_home()
     shown = view_text(lead.home or {})
-    assert "1 mentor(s), 0 mentee(s)" in shown
+    assert "1 mentor, 0 mentees" in shown
 
 
 def test_leave_command_needs_no_reason_and_is_idempotent(slack: LocalSlack, db: Database) -> None:

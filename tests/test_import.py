@@ -63,7 +63,7 @@ def test_import_then_people_confirm_before_matching(slack: LocalSlack, db: Datab
     lead.command("/mentoring", "match")
     from bot.emulator import view_text
 
-    assert "0 pair(s) proposed, 2 person(s) waiting" in view_text(lead.modal or {})
+    assert "0 pairs proposed, 2 people waiting" in view_text(lead.modal or {})
     assert "has not yet confirmed the privacy notice" in view_text(lead.modal or {})
     lead.close_modal()
 
@@ -86,7 +86,7 @@ def test_import_then_people_confirm_before_matching(slack: LocalSlack, db: Datab
         person.fill(fields)
         assert not person.submit().errors
     lead.command("/mentoring", "match")
-    assert "1 pair(s) proposed" in view_text(lead.modal or {})
+    assert "1 pair proposed" in view_text(lead.modal or {})
 
 
 def _current_key() -> str:

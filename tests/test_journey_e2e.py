@@ -274,11 +274,16 @@ def test_icebreakers_never_repeat_for_a_pair_across_forty_requests(slack: LocalS
         match_pair(cast)
         slack.deliver()
         cast.mentor.click("Show an icebreaker")
-        for turn in range(38):
-            # They take turns asking for another, from the latest icebreaker in their conversation.
-            (cast.mentee if turn % 2 else cast.mentor).click("Another one")
+        for turn in range(39):
+            # They take turns asking for another, from the latest message in their conversation; once the
+            # light and personal ones (all a first meeting draws) run out, they ask for deeper ones.
+            latest = [s for s in cast.mentor.seen() if s.channel == cast.group_dm()][-1]
+            gentle_left = latest.has_button("A light one") or latest.has_button("A personal one")
+            (cast.mentee if turn % 2 else cast.mentor).click("Another one" if gentle_left else "A deeper one")
         answer = cast.mentee.command("/mentoring", "icebreaker")
     assert "I've posted it in your pair conversation" in answer.text
+    # They have not met yet, so the command's gentle draw finds none left and says so.
+    assert "every light and personal icebreaker" in slack.emulator.messages_in(cast.group_dm())[-1].text
     asked = icebreakers_posted(cast)
     assert len(asked) == 40
     assert len(set(asked)) == 40, "a pair never gets the same question twice"
@@ -302,7 +307,9 @@ def test_a_programme_can_extend_the_bank_and_running_out_is_said_kindly(
         match_pair(cast)
         pair_id = cast.pair_id(db)
         total = len(ours.icebreakers.questions)
-        picks = [journey.next_icebreaker(db, ours, pair_id, cast.mentor.user_id) for _ in range(total + 1)]
+        # Untagged, a programme's own question counts as deeper: drawn when asked for, not by default.
+        picks = [journey.next_icebreaker(db, ours, pair_id, cast.mentor.user_id, "deeper") for _ in range(26)]
+        picks += [journey.next_icebreaker(db, ours, pair_id, cast.mentor.user_id) for _ in range(total - 26 + 1)]
     shown = [p.icebreaker.id for p in picks if p.icebreaker]
     assert len(shown) == len(set(shown)) == total == 53
     assert "ours-01" in shown

@@ -91,7 +91,7 @@ def test_pin_forbid_and_remove(slack: LocalSlack, db: Database) -> None:
         selected_option={"value": "remove:" + overflow_block["block_id"][5:]},
     )
     shown = view_text(lead.modal or {})
-    assert "1 pair(s) proposed, 2 person(s) waiting" in shown
+    assert "1 pair proposed, 2 people waiting" in shown
     assert "Removed from the proposal by a lead." in shown
     # Forbid the remaining pair: it is never proposed again.
     remaining = next(b for b in (lead.modal or {})["blocks"] if b.get("block_id", "").startswith("pair-"))

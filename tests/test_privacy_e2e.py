@@ -177,7 +177,7 @@ def play_programme(slack: LocalSlack, db: Database) -> Cast:
     # The contract (the pair journey's): both agree, so it is posted and pinned in their DM.
     assert slack.runtime is not None
     content = slack.runtime.content
-    answers = {prompt.id: f"{MARKERS['CONTRACT']} {prompt.id}" for prompt in content.contracting.prompts}
+    answers = {prompt.id: f"{MARKERS['CONTRACT']} {prompt.title}" for prompt in content.contracting.prompts}
     saved = journey.save_contract(db, content, cast.pair_id, amara.user_id, answers, opened_version=0)
     for person in (amara, diana):
         journey.agree_to_contract(db, cast.pair_id, person.user_id, saved.state.version)

@@ -73,7 +73,7 @@ def test_a_whole_programme_from_creation_to_approved_pairs(
     from bot.emulator import view_text
 
     shown = view_text(proposal)
-    assert "3 pair(s) proposed, 0 person(s) waiting" in shown
+    assert "3 pairs proposed, 0 people waiting" in shown
     with freeze_time(MONDAY_MORNING) as clock:
         result = lead.submit()  # "Approve all"
         assert result.ok and not result.errors
@@ -99,7 +99,7 @@ def test_a_whole_programme_from_creation_to_approved_pairs(
         assert "Your mentee is" in texts_seen(mentor)
         assert "Your mentor is" in texts_seen(mentee)
         assert all(s.kind == "im" for s in mentor.seen() if "You've been matched in" in s.text)
-    assert "Approved 3 match(es)" in texts_seen(lead)
+    assert "Approved 3 matches" in texts_seen(lead)
 
 
 def test_the_enrolment_form_checks_each_field(slack: LocalSlack, db: Database, cast: dict[str, Person]) -> None:
@@ -193,7 +193,7 @@ def test_non_admins_and_non_leads_are_refused_every_lead_action(
     assert texts_seen(amara).count(error_text("programmes.lead_only")) >= 4
     assert amara.modal is None
     # The proposal is untouched.
-    assert "3 pair(s) proposed" in __import__("bot.emulator", fromlist=["view_text"]).view_text(lead.modal or {})
+    assert "3 pairs proposed" in __import__("bot.emulator", fromlist=["view_text"]).view_text(lead.modal or {})
 
 
 
@@ -235,7 +235,7 @@ def test_a_matched_person_can_decline_privately(slack: LocalSlack, db: Database,
     from bot.emulator import view_text
 
     shown = view_text(lead.modal or {})
-    assert "0 pair(s) proposed, 2 person(s) waiting" in shown
+    assert "0 pairs proposed, 2 people waiting" in shown
     assert "was paired with" in shown and "before" in shown
 
 
@@ -249,7 +249,7 @@ def test_unmatched_people_are_told_they_are_waiting(slack: LocalSlack, db: Datab
     from bot.emulator import view_text
 
     shown = view_text(lead.modal or {})
-    assert "1 pair(s) proposed, 1 person(s) waiting" in shown
+    assert "1 pair proposed, 1 person waiting" in shown
     assert "Amara Okafor" in shown.split("Waiting for a match")[1]
     lead.submit()
     assert "waiting list" in texts_seen(cast["amara"])
@@ -262,7 +262,7 @@ def test_lead_invites_people_with_a_join_button(slack: LocalSlack, db: Database,
     lead, amara = cast["lead"], cast["amara"]
     answer = lead.command("/mentoring", f"invite <@{amara.user_id}|amara>")
     assert answer.status == 200
-    assert "Invited 1 person(s) to Pilot" in texts_seen(lead)
+    assert "Invited 1 person to Pilot" in texts_seen(lead)
     assert "invited you to join *Pilot*" in texts_seen(amara)
     amara.click("Read the mentor guide")
     assert "experience is the expertise" in texts_seen(amara).lower() or "guide" in texts_seen(amara).lower()

@@ -45,6 +45,11 @@ _ENTITY_TAIL = re.compile(r"&[a-z]{0,4}$")  # a cut must never split &amp; &lt; 
 _SLACK_ID = re.compile(r"^[A-Za-z0-9_.-]+$")  # no markup can hide in an id
 
 
+def counted(count: int, noun: str, plural: str | None = None) -> str:
+    """``1 session`` / ``2 sessions`` (``plural`` for irregular nouns: ``counted(n, "person", "people")``)."""
+    return f"{count} {noun if count == 1 else (plural or noun + 's')}"
+
+
 def escape(text: object) -> str:
     """Words from a person or a Slack profile, made safe to put into mrkdwn.
 

@@ -18,6 +18,7 @@ from bot.blockkit import (
     button,
     channel_mention,
     context,
+    counted,
     date,
     divider,
     escape,
@@ -40,7 +41,7 @@ from bot.concerns.service import (
     ProgrammeChoice,
     ReporterConcern,
 )
-from bot.content import Content
+from bot.content import Content, fill
 
 CONCERN_FORM = "concern_form"
 CLOSE_FORM = "concern_close_form"
@@ -259,8 +260,9 @@ def reopen_answer(content: Content, outcome: str, programme_id: int) -> tuple[st
         return copy.reopened, [section(copy.reopened)]
     if outcome == "already_open":
         return copy.already_open, [section(copy.already_open)]
-    return copy.reopen_too_late, [
-        section(copy.reopen_too_late),
+    too_late = fill(copy.reopen_too_late, days=REOPEN_WINDOW.days)
+    return too_late, [
+        section(too_late),
         actions(raise_concern_button(programme_id, "Raise a new concern")),
     ]
 
@@ -279,7 +281,7 @@ def reporter_concerns_list(concerns: Sequence[ReporterConcern]) -> tuple[str, li
         f"• {when(c.created_at)} in *{escape(c.programme_name)}*: {STATUS_LABELS.get(c.status, c.status)}"
         for c in concerns[:20]
     ]
-    text = f"You have raised {len(concerns)} concern(s)."
+    text = f"You have raised {counted(len(concerns), 'concern')}."
     return text, [section("*Concerns you have raised*\n" + "\n".join(lines)), actions(raise_concern_button())]
 
 
@@ -381,7 +383,7 @@ def lead_concerns_list(summaries: Sequence[ConcernSummary]) -> tuple[str, list[B
                 accessory=button("Open", OPEN, str(summary.id)),
             )
         )
-    return f"{len(summaries)} open concern(s) in the programmes you lead.", blocks
+    return f"{counted(len(summaries), 'open concern')} in the programmes you lead.", blocks
 
 
 def _actor(user_id: str | None) -> str:
@@ -447,8 +449,8 @@ def close_form(concern_id: int, parent_view_id: str, content: Content) -> dict[s
     blocks = [
         section(
             "Closing sends the reporter your message, privately, with a button to say it isn't resolved "
-            "(for 30 days). Your outcome note is kept (encrypted) for the programme's leads only; the "
-            "reporter never sees it."
+            f"(for {REOPEN_WINDOW.days} days). Your outcome note is kept (encrypted) for the programme's leads "
+            "only; the reporter never sees it."
         ),
         input_block(
             "outcome_note",

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from bot.blockkit import Block, actions, button, context, date, divider, escape, header, mrkdwn, section
+from bot.blockkit import Block, actions, button, context, counted, date, divider, escape, header, mrkdwn, section
 from bot.concerns.blocks import RAISE_CONCERN
 from bot.content import Content
 from bot.home.service import LeadDashboard, PairRow, ParticipantView
@@ -67,8 +67,8 @@ def ago(at: datetime | None, now: datetime) -> str:
     days = max(0, (now - at).days)
     if days == 0:
         hours = max(0, int((now - at).total_seconds() // 3600))
-        return f"{hours} hour(s)" if hours else "under an hour"
-    return f"{days} day(s)"
+        return counted(hours, "hour") if hours else "under an hour"
+    return counted(days, "day")
 
 
 def pair_page_size(participant_blocks: int, lead_programmes: int) -> int:
@@ -125,8 +125,11 @@ def _summary_fields(board: LeadDashboard) -> list[dict[str, Any]]:
         mrkdwn(f"*Introduced*\n{board.introduced:,} of {board.pairs_total:,}"),
         mrkdwn(f"*Contract agreed*\n{board.contract_agreed:,} of {board.pairs_total:,}"),
         mrkdwn(f"*Sessions held*\n{board.sessions_held:,} of {board.sessions_planned:,} planned"),
-        mrkdwn(f"*At risk*\n{board.at_risk:,} pair(s)"),
-        mrkdwn(f"*Waiting for a match*\n{waiting.get('mentor', 0)} mentor(s), {waiting.get('mentee', 0)} mentee(s)"),
+        mrkdwn(f"*At risk*\n{board.at_risk:,} pair{'' if board.at_risk == 1 else 's'}"),
+        mrkdwn(
+            f"*Waiting for a match*\n{counted(waiting.get('mentor', 0), 'mentor')}, "
+            f"{counted(waiting.get('mentee', 0), 'mentee')}"
+        ),
         mrkdwn("*Reflection completion*\n" + ("no sessions held yet" if rate is None else f"{rate:.0%}")),
         mrkdwn(f"*Open concerns*\n{board.open_concerns}"),
         mrkdwn("*Surveys answered*\n" + (survey_bits or "none sent yet")),

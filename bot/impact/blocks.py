@@ -18,6 +18,7 @@ from bot.blockkit import (
     button,
     channel_mention,
     context,
+    counted,
     escape,
     header,
     mention,
@@ -64,7 +65,7 @@ def _impact_lines(impact: ImpactReport) -> list[str]:
                 parts.append(f"{KIND_TITLES[kind]} {cell.describe(impact.min_group)}")
         change = f" · *change {result.change:+.1f}*" if result.change is not None else ""
         lines.append(
-            f"• `{result.question_id}` ({GROUP_TITLES.get(result.group, result.group)}): " + "; ".join(parts) + change
+            f"• {escape(result.text)} ({GROUP_TITLES.get(result.group, result.group)}): " + "; ".join(parts) + change
         )
     return lines
 
@@ -137,7 +138,7 @@ def impact_respondents(impact: ImpactReport) -> str:
         mentors = impact.respondents.get((kind, "mentor"), 0)
         mentees = impact.respondents.get((kind, "mentee"), 0)
         if mentors or mentees:
-            bits.append(f"{KIND_TITLES[kind]}: {mentors} mentor(s), {mentees} mentee(s) answered")
+            bits.append(f"{KIND_TITLES[kind]}: {counted(mentors, 'mentor')}, {counted(mentees, 'mentee')} answered")
     return " · ".join(bits) or "No survey answers yet."
 
 
@@ -155,7 +156,7 @@ def csv_message(name: str) -> tuple[str, list[Block]]:
 def close_modal(programme_id: int, name: str, pairs: int, retention_days: int) -> dict[str, Any]:
     blocks: list[Block] = [
         section(
-            f"Closing *{escape(name)}* ends its {pairs} live pair(s) and cancels their booked sessions. "
+            f"Closing *{escape(name)}* ends its {counted(pairs, 'live pair')} and cancels their booked sessions. "
             "Everyone is asked for a final private reflection and the end survey; a day later each mentee "
             "is thanked with their mentor's name, each mentor is thanked, and everyone gets a summary of their journey."
         ),
@@ -170,7 +171,10 @@ def close_modal(programme_id: int, name: str, pairs: int, retention_days: int) -
             optional=True,
             hint="Each mentor is asked first; only those who say yes are named there.",
         ),
-        context(f"Sensitive text (reflections, concerns, contracts) is deleted {retention_days} day(s) after closing."),
+        context(
+            f"Sensitive text (reflections, concerns, contracts) is deleted {counted(retention_days, 'day')} "
+            "after closing."
+        ),
     ]
     return modal(
         CLOSE_FORM, "Close programme", blocks, submit="Close programme", metadata={"programme_id": programme_id}
@@ -182,7 +186,8 @@ def closed_for_lead(name: str, pairs: int, surveyed: int, by_end_date: bool, pur
     opening = f"*{name}* reached its end date and is now closed." if by_end_date else f"*{name}* is now closed."
     purge = f" Sensitive text will be deleted on {when(purge_after)}." if purge_after else ""
     return (
-        f"{opening} {pairs} pair(s) ended; {surveyed} end survey(s) sent. Mentors are thanked and mentees "
+        f"{opening} {counted(pairs, 'pair')} ended; {counted(surveyed, 'end survey')} sent. "
+        "Mentors are thanked and mentees "
         f"hear their mentor's name tomorrow, with a summary of their journey.{purge} "
         "`/mentoring report` shows the final figures."
     )
@@ -199,8 +204,9 @@ def final_reflection_intro(name: str) -> str:
 def mentee_thanks(programme: str, mentor_name: str, sessions: int) -> tuple[str, list[Block]]:
     programme, mentor_name = escape(programme), escape(mentor_name)
     text = (
-        f"Thank you for taking part in *{programme}*. Your mentor, *{mentor_name}*, gave you {sessions} "
-        f"session(s) of their time, and shared their experience so that you could see the organisation "
+        f"Thank you for taking part in *{programme}*. Your mentor, *{mentor_name}*, gave you "
+        f"{counted(sessions, 'session')} of their time, and shared their experience so that you could see the "
+        "organisation "
         f"through their eyes. Please thank {mentor_name} yourself, and tell them one thing you will do "
         "differently because of it."
     )
@@ -210,7 +216,7 @@ def mentee_thanks(programme: str, mentor_name: str, sessions: int) -> tuple[str,
 def mentor_thanks(programme: str, name: str, mentee_name: str, sessions: int) -> tuple[str, list[Block]]:
     programme, name, mentee_name = escape(programme), escape(name), escape(mentee_name)
     text = (
-        f"Thank you, {name}. Over {sessions} session(s) in *{programme}* you shared your experience with "
+        f"Thank you, {name}. Over {counted(sessions, 'session')} in *{programme}* you shared your experience with "
         f"{mentee_name}, and that is how leaders learn what really happens. Your mentee has been thanked "
         "with your name. What you wrote stays private to you."
     )
@@ -262,7 +268,7 @@ def journey_summary(
     if goals:
         lines.append(f"*Your goals*: {escape(goals)}")
     lines.append("Your reflections stay yours: `/mentoring reflections` shows them until they are deleted.")
-    return f"Your journey in {programme}: {len(sessions)} session(s)", [
+    return f"Your journey in {programme}: {counted(len(sessions), 'session')}", [
         *sections("\n".join(lines)),
         context("`/mentoring my-data` sends you everything held about you; `/mentoring delete-my-data` deletes it."),
     ]

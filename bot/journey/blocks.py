@@ -19,6 +19,7 @@ from bot.blockkit import (
     actions,
     button,
     context,
+    counted,
     date,
     divider,
     escape,
@@ -49,6 +50,7 @@ AGENDA_ADDITION_FORM = "agenda_addition_form"
 SCHEDULE_SESSION = "schedule_session"  # handled by the sessions feature
 SHOW_ICEBREAKER = "show_icebreaker"
 ANOTHER_ICEBREAKER = "another_icebreaker"
+DEPTH_ICEBREAKER = {depth: f"icebreaker_{depth}" for depth in ("light", "personal", "deeper")}
 READ_MY_GUIDE = "read_my_guide"
 START_CONTRACTING = "start_contracting"
 OPEN_CONTRACT = "open_contract"
@@ -100,7 +102,11 @@ def programme_shape(programme: Programme) -> str:
     """'Six sessions, every three to four weeks, about an hour each' from the programme's settings."""
     low, high = programme.cadence_min_days, programme.cadence_max_days
     if low % 7 == 0 and high % 7 == 0:
-        every = f"every {_weeks(low)} weeks" if low == high else f"every {_weeks(low)} to {_weeks(high)} weeks"
+        every = (
+            ("every week" if low == 7 else f"every {_weeks(low)} weeks")
+            if low == high
+            else f"every {_weeks(low)} to {_weeks(high)} weeks"
+        )
     else:
         every = f"every {low} days" if low == high else f"every {low} to {high} days"
     minutes = programme.session_minutes
@@ -112,7 +118,7 @@ def programme_shape(programme: Programme) -> str:
         length = f"about {minutes // 60} hour{'s' if minutes >= 120 else ''} {minutes % 60} minutes"
     else:
         length = f"about {minutes} minutes"
-    sessions = f"{programme.planned_sessions} sessions" if programme.planned_sessions else "A series of sessions"
+    sessions = counted(programme.planned_sessions, "session") if programme.planned_sessions else "A series of sessions"
     shape = f"{sessions}, {every}, {length} each"
     if programme.end_date:
         shape += f", until {programme.end_date.day} {programme.end_date:%B %Y}"
@@ -163,16 +169,21 @@ def introduction_message(content: Content, people: PairPeople) -> tuple[str, lis
 # Role briefings and guides
 
 
-def _partner_notes(people: PairPeople, role: str) -> str:
+def _partner_notes(people: PairPeople, role: str) -> list[str]:
     """What the partner shared privately at enrolment, for this person's eyes only."""
     partner = people.mentee if role == "mentor" else people.mentor
     name = escape(partner.real_name or "Your partner")
     notes = []
     if partner.off_limits and partner.off_limits.strip():
         notes.append(f"{name} has asked not to discuss: {escape(partner.off_limits.strip())}")
+    if role == "mentor" and partner.inclusion_statement and partner.inclusion_statement.strip():
+        notes.append(
+            f"How {name} sees the state of inclusion in their part of the business today: "
+            f"{escape(partner.inclusion_statement.strip())}"
+        )
     if role == "mentor" and partner.understanding_gap and partner.understanding_gap.strip():
         notes.append(f"The gap in understanding {name} hopes to close: {escape(partner.understanding_gap.strip())}")
-    return "\n".join(notes)
+    return notes
 
 
 def role_briefing_message(content: Content, people: PairPeople, role: str) -> tuple[str, list[Block]]:
@@ -187,7 +198,7 @@ def role_briefing_message(content: Content, people: PairPeople, role: str) -> tu
     blocks += [section(part.as_mrkdwn()) for part in guide.sections]
     notes = _partner_notes(people, role)
     if notes:
-        blocks += sections("*Before you meet*\n" + notes)
+        blocks += sections("*Before you meet*\n" + "\n\n".join(notes))
     blocks.append(context("Only you can see this message. What your partner shared privately stays between you."))
     blocks = limit_blocks(blocks, MESSAGE_BLOCK_LIMIT, keep_last=1)
     return f"{guide.title}: your briefing for {escape(people.programme.name)}", blocks
@@ -205,24 +216,55 @@ def guide_message(content: Content, role: str) -> tuple[str, list[Block]]:
 # Icebreakers
 
 
-def icebreaker_message(content: Content, pick: IcebreakerPick) -> tuple[str, list[Block]]:
+DEPTH_WORDS = {"light": "light", "personal": "personal", "deeper": "deeper"}
+DEPTH_BUTTONS = {"light": "A light one", "personal": "A personal one", "deeper": "A deeper one"}
+
+
+def _depth_buttons(pick: IcebreakerPick, *, with_another: bool) -> list[Block]:
+    """"Another one" (the gentle default draw) and one button per depth that still has questions."""
     pair = str(pick.people.pair_id)
-    if pick.icebreaker is None:
+    buttons = [button("Another one", ANOTHER_ICEBREAKER, pair)] if with_another else []
+    buttons += [
+        button(DEPTH_BUTTONS[depth], DEPTH_ICEBREAKER[depth], pair)
+        for depth in DEPTH_BUTTONS
+        if pick.left.get(depth, 0) > 0
+    ]
+    return [actions(*buttons)] if buttons else []
+
+
+def icebreaker_message(content: Content, pick: IcebreakerPick) -> tuple[str, list[Block]]:
+    remaining = sum(pick.left.values())
+    if pick.icebreaker is None and remaining == 0:
         text = (
             f"You've explored all {pick.total} icebreakers I have. That's a lot of getting to know each other! "
             "From here, your own questions will be better than mine: what would you like to understand about "
             "each other's lives and work that you haven't asked yet?"
         )
         return "You've used every icebreaker", [section(text)]
+    if pick.icebreaker is None:
+        if pick.depth is not None:
+            text = f"You've had every {DEPTH_WORDS[pick.depth]} icebreaker I have. Pick another kind below."
+        else:
+            text = (
+                "You've had every light and personal icebreaker I have. The deeper ones bring out your differences "
+                "and are usually best once you've met. Ask for one whenever you're both ready."
+            )
+        return text, [section(text), *_depth_buttons(pick, with_another=False)]
     question = pick.icebreaker
     kind = content.icebreaker_kind_label(question.kind)
+    if question.depth == "deeper":
+        why = "Take turns to answer: differences are where the learning is."
+    elif pick.met or pick.depth is not None:
+        why = "Take turns to answer."
+    else:
+        why = (
+            "Take turns to answer. Until you've met, I pick light and personal questions; ones that bring out your "
+            "differences come after your first session."
+        )
     blocks: list[Block] = [
-        section(f"*Icebreaker* · {kind}\n>{question.text}"),
-        context(
-            f"Asked for by <@{pick.asked_by}>. Take turns to answer: differences are where the learning is. "
-            f"Question {pick.seen} of {pick.total}."
-        ),
-        actions(button("Another one", ANOTHER_ICEBREAKER, pair)),
+        section(f"*Icebreaker* · {kind} · {DEPTH_WORDS[question.depth]}\n>{question.text}"),
+        context(f"Asked for by <@{pick.asked_by}>. {why} Question {pick.seen} of {pick.total}."),
+        *_depth_buttons(pick, with_another=True),
     ]
     return f"Icebreaker: {question.text}", blocks
 
@@ -271,7 +313,7 @@ def contract_view(content: Content, state: ContractState, notice: str | None = N
         buttons.append(button(contracting.confirm_button, AGREE_CONTRACT, f"{pair}:{state.version}", style="primary"))
     buttons.append(button("Edit the contract", EDIT_CONTRACT, pair))
     blocks.append(actions(*buttons))
-    blocks.append(context("Only the two of you can see your contract. Any change needs you both to agree again."))
+    blocks.append(context(content.promise("contract")))
     return modal(
         CONTRACT_VIEW,
         contracting.modal_title,

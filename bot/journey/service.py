@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from bot import outbox, submissions
 from bot.clock import as_utc, now
-from bot.content import Content, Icebreaker
+from bot.content import DEPTHS, FIRST_MEETING_DEPTHS, Content, Icebreaker
 from bot.db import Database
 from bot.errors import FieldErrors, NotAllowed, NotFound, Problem
 from bot.models import Agenda, AgendaItem, Enrolment, MentoringSession, Pair, PairContract, PairIcebreaker, Programme
@@ -222,13 +222,21 @@ def record_introduction_sent(session: Session, pair_id: int, channel_id: str | N
 
 @dataclass(frozen=True)
 class IcebreakerPick:
-    """The next icebreaker for a pair, or ``icebreaker=None`` when the bank is used up."""
+    """The next icebreaker for a pair, or ``icebreaker=None`` when nothing is left to draw.
+
+    ``depth`` is the depth that was asked for (``None``: the gentle default, see
+    :func:`next_icebreaker`); ``left`` counts the questions the pair has not seen, per depth, after
+    this one, so the message can offer a lighter or a deeper one only when there is one.
+    """
 
     people: PairPeople
     asked_by: str
     icebreaker: Icebreaker | None
     seen: int  # how many the pair has been shown, this one included
     total: int
+    depth: str | None = None
+    met: bool = False
+    left: dict[str, int] = field(default_factory=dict)
 
 
 def _insert_ignoring_duplicate(session: Session, model: Any, values: dict[str, Any], unique: list[str]) -> bool:
@@ -238,22 +246,48 @@ def _insert_ignoring_duplicate(session: Session, model: Any, values: dict[str, A
     return session.execute(statement).scalar() is not None
 
 
-def next_icebreaker(db: Database, content: Content, pair_id: int, user_id: str) -> IcebreakerPick:
+def pair_has_met(session: Session, pair_id: int) -> bool:
+    """True once the pair has held a session (someone said it happened)."""
+    held = select(MentoringSession.id).where(MentoringSession.pair_id == pair_id, MentoringSession.status == "held")
+    return session.scalar(held.limit(1)) is not None
+
+
+def icebreaker_depths(depth: str | None, met: bool) -> frozenset[str]:
+    """What a draw may pick from: the depth asked for, or by default light and personal questions
+    until the pair has met (questions that seek differences come after), then any depth."""
+    if depth is not None:
+        if depth not in DEPTHS:
+            raise ValueError(f"unknown icebreaker depth {depth!r}")
+        return frozenset({depth})
+    return frozenset(DEPTHS) if met else FIRST_MEETING_DEPTHS
+
+
+def next_icebreaker(
+    db: Database, content: Content, pair_id: int, user_id: str, depth: str | None = None
+) -> IcebreakerPick:
     """Pick an icebreaker this pair has never been shown, and record it as shown.
 
-    ``content`` is the programme's content, so a programme that replaces or extends the bank gets
-    its own questions. Two clicks at once cannot show the same question: the (pair, question)
-    pair is unique, and the loser of that race simply picks again.
+    Without ``depth`` the draw is gentle: light and personal questions only until the pair has
+    held a session, then any depth. With ``depth`` (the pair asked for a lighter or a deeper one)
+    only that depth, whether or not they have met. ``content`` is the programme's content, so a
+    programme that replaces or extends the bank gets its own questions. Two clicks at once cannot
+    show the same question: the (pair, question) pair is unique, and the loser of that race simply
+    picks again.
     """
     total = len(content.icebreakers.questions)
     for _attempt in range(5):
         with db.session() as session:
             people = _pair_for_member(session, pair_id, user_id)
+            met = pair_has_met(session, pair_id)
+            allowed = icebreaker_depths(depth, met)
             shown = set(session.scalars(select(PairIcebreaker.icebreaker_id).where(PairIcebreaker.pair_id == pair_id)))
             # Seeded by pair and progress: a spread of kinds, repeatable in tests, different per pair.
-            candidates = content.icebreakers_for(count=1, exclude=shown, seed=f"{pair_id}:{len(shown)}")
+            candidates = content.icebreakers_for(
+                count=1, exclude=shown, seed=f"{pair_id}:{len(shown)}", depths=allowed
+            )
             if not candidates:
-                return IcebreakerPick(people, user_id, None, len(shown & _ids(content)), total)
+                left = _left_by_depth(content, shown)
+                return IcebreakerPick(people, user_id, None, len(shown & _ids(content)), total, depth, met, left)
             question = candidates[0]
             inserted = _insert_ignoring_duplicate(
                 session,
@@ -262,8 +296,18 @@ def next_icebreaker(db: Database, content: Content, pair_id: int, user_id: str) 
                 ["pair_id", "icebreaker_id"],
             )
             if inserted:
-                return IcebreakerPick(people, user_id, question, len(shown & _ids(content)) + 1, total)
+                left = _left_by_depth(content, shown | {question.id})
+                seen = len(shown & _ids(content)) + 1
+                return IcebreakerPick(people, user_id, question, seen, total, depth, met, left)
     raise RuntimeError("could not pick an icebreaker after several attempts")
+
+
+def _left_by_depth(content: Content, shown: set[str]) -> dict[str, int]:
+    left: dict[str, int] = dict.fromkeys(DEPTHS, 0)
+    for question in content.icebreakers.questions:
+        if question.id not in shown:
+            left[question.depth] += 1
+    return left
 
 
 def _ids(content: Content) -> set[str]:

@@ -15,6 +15,7 @@ from bot.blockkit import (
     actions,
     button,
     context,
+    counted,
     divider,
     escape,
     header,
@@ -144,7 +145,8 @@ def profiles_modal(row: ProposalRow, label: TopicLabel = _same) -> dict[str, Any
 def proposal_modal(proposal: Proposal, label: TopicLabel = _same) -> dict[str, Any]:
     pairs, waiting = proposal.pairs, proposal.waiting
     summary = (
-        f"{len(pairs)} pair(s) proposed, {len(waiting)} person(s) waiting. The match is optimal: "
+        f"{counted(len(pairs), 'pair')} proposed, {counted(len(waiting), 'person', 'people')} waiting. "
+        "The match is optimal: "
         "as many pairs as the rules allow, then the best total fit. Nobody is paired within their own "
         "reporting line or department, with someone they were paired with before, or against a private request."
     )

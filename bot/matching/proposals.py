@@ -15,6 +15,7 @@ from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
 from bot.clock import now
+from bot.content import load_content
 from bot.db import Database
 from bot.errors import FieldErrors, NotAllowed, NotFound, Problem
 from bot.induction import service as induction
@@ -152,7 +153,10 @@ class Decline:
 
 
 def _candidate(enrolment: Enrolment) -> Candidate:
-    topics = frozenset(enrolment.topics)
+    # Topics by their words, not their ids: the reasons a lead and a mentor read name them
+    # ("Social mobility", never ``social-mobility``). Labels are unique, so matching is unchanged.
+    content = load_content()
+    topics = frozenset(content.topic_label(topic) for topic in enrolment.topics)
     return _engine().Candidate(
         person_id=enrolment.user_id,
         role="mentor" if enrolment.role == "mentor" else "mentee",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from bot.blockkit import Block, context, escape, header, section
+from bot.blockkit import Block, context, counted, escape, header, section
 from bot.blockkit.forms import (
     checkbox,
     date_picker,
@@ -122,7 +122,7 @@ def programme_modal(current: ProgrammeInput | None, programme_id: int | None) ->
 def programme_line(programme: Programme) -> str:
     mode = "across organisations" if programme.cross_organisation else "within one organisation"
     enrolment = "enrolment open" if programme.enrolment_open else "enrolment closed"
-    length = f"{programme.planned_sessions} sessions" if programme.planned_sessions else "sessions"
+    length = counted(programme.planned_sessions, "session") if programme.planned_sessions else "sessions"
     if programme.end_date:
         length += f" until {programme.end_date:%-d %B %Y}"
     leads = ", ".join(f"<@{lead.user_id}>" for lead in programme.leads if not lead.is_backup)

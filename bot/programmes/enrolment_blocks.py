@@ -63,7 +63,7 @@ def enrolment_modal(
             "Line manager",
             user_select(data.line_manager_id if data else None),
             optional=True,
-            hint="Used only to keep you apart from your own reporting line when matching.",
+            hint=content.promise("line-manager"),
         ),
         input_block("pronouns", "Pronouns", text_input(data.pronouns if data else None, max_length=40), optional=True),
         input_block(
@@ -89,28 +89,28 @@ def enrolment_modal(
             "Topics that are off limits for me",
             text_input(data.off_limits if data else None, multiline=True, max_length=2000),
             optional=True,
-            hint="Private: kept encrypted and shared only with your partner once you are matched.",
+            hint=content.promise("off-limits"),
         ),
         input_block(
             "inclusion_statement",
             "Mentees: the state of inclusion in my part of the business today",
             text_input(data.inclusion_statement if data else None, multiline=True, max_length=2000),
             optional=True,
-            hint="Required for mentees. Kept private to you and your partner.",
+            hint=content.promise("inclusion-statement"),
         ),
         input_block(
             "understanding_gap",
             "Mentees: the gap in understanding I hope to close",
             text_input(data.understanding_gap if data else None, multiline=True, max_length=2000),
             optional=True,
-            hint="Required for mentees.",
+            hint=content.promise("understanding-gap"),
         ),
         input_block(
             "do_not_pair_with",
             "Please don't pair me with",
             users_select(data.do_not_pair_with if data else ()),
             optional=True,
-            hint="Private. Nobody is told, and you don't need to give a reason.",
+            hint=content.promise("do-not-pair"),
         ),
         *working_hours_inputs(data),
         divider(),
@@ -179,7 +179,6 @@ def profile_blocks(content: Content, enrolment: Enrolment, programme: Programme)
         f"*Organisation:* {escape(enrolment.organisation)}",
         f"*Department:* {escape(enrolment.department)}",
         f"*Title:* {escape(enrolment.title) or 'not given'}",
-        f"*Line manager:* {f'<@{enrolment.line_manager_id}>' if enrolment.line_manager_id else 'not given'}",
         f"*Pronouns:* {escape(enrolment.pronouns) or 'not given'}",
         f"*Topics:* {topics}",
         f"*Working hours:* {enrolment.work_start:%H:%M}–{enrolment.work_end:%H:%M}, "
@@ -190,19 +189,22 @@ def profile_blocks(content: Content, enrolment: Enrolment, programme: Programme)
         lines.append(f"*What I can bring:* {escape(enrolment.can_bring)}")
     if enrolment.hope_to_get:
         lines.append(f"*What I hope to get:* {escape(enrolment.hope_to_get)}")
-    private = [f"*Off limits:* {escape(enrolment.off_limits) or 'nothing listed'}"]
+    shared = [f"*Off limits:* {escape(enrolment.off_limits) or 'nothing listed'}"]
     if enrolment.role == "mentee":
-        private.append(f"*State of inclusion:* {escape(enrolment.inclusion_statement)}")
-        private.append(f"*Gap I hope to close:* {escape(enrolment.understanding_gap)}")
+        shared.append(f"*State of inclusion:* {escape(enrolment.inclusion_statement)}")
+        shared.append(f"*Gap I hope to close:* {escape(enrolment.understanding_gap)}")
+    own = [f"*Line manager:* {mention(enrolment.line_manager_id) if enrolment.line_manager_id else 'not given'}"]
     avoid = do_not_pair_list(enrolment)
-    if avoid:
-        private.append("*Please don't pair me with:* " + ", ".join(f"<@{user}>" for user in avoid))
+    own.append("*Please don't pair me with:* " + (", ".join(mention(user) for user in avoid) or "nobody listed"))
     status = {"waiting": "waiting for a match", "matched": "matched", "left": "left"}[enrolment.status]
     blocks: list[Block] = [
         header(f"Your profile in {programme.name}"[:150]),
         *sections("\n".join(lines)),
-        *sections("\n".join(private)),
-        context(f"Status: {status}. Only you can see this. The private part is shared only with your partner."),
+        *sections("\n".join(shared)),
+        context(content.promise("profile-shared-part")),
+        *sections("\n".join(own)),
+        context(content.promise("profile-own-part")),
+        context(f"Status: {status}. {content.promise('profile-card')}"),
         actions(button("Edit my profile", "edit_profile", str(programme.id))),
     ]
     return f"Your profile in {escape(programme.name)}", blocks

@@ -97,7 +97,7 @@ def reflection_modal(content: Content, target: ReflectionTarget) -> dict[str, An
                 copy.share.field.label,
                 checkbox(copy.share.option_text, SHARE_VALUE, checked=False),
                 optional=True,
-                hint=copy.share.field.hint,
+                hint=copy.share.field.hint or content.promise("reflection-takeaways"),
             )
         )
     blocks.append(context(copy.privacy_note))

@@ -12,7 +12,7 @@ from typing import Any
 
 from bot.blockkit import Block, actions, button, context, escape, plain, section
 from bot.blockkit.forms import checkbox, date_picker, input_block, modal
-from bot.sessions.service import SlotOffer
+from bot.sessions.service import AT_RISK_GRACE, SlotOffer
 from bot.sessions.slots import WorkingHours
 
 SCHEDULE_ACTION = "schedule_session"  # value: the pair id (the journey's introduction shows this button)
@@ -254,9 +254,16 @@ def nudge(pair_id: int, first: bool) -> tuple[str, list[Block]]:
     return text, [section(text), actions(schedule_button(pair_id, first=first))]
 
 
-def at_risk_alert(programme: str, mentor: str, mentee: str, reason: str) -> str:
+def at_risk_alert(
+    programme: str, mentor: str, mentee: str, reason: str, grace: timedelta = AT_RISK_GRACE
+) -> str:
+    """Two people, so plural verbs ("have had"); the grace period comes from the setting it names."""
+    grace_days = int(grace / timedelta(days=1))
     why = {
-        "no_session": "has had no session for their whole window plus two weeks, and none is booked",
+        "no_session": (
+            f"have had no session for their whole window plus {grace_days} day{'' if grace_days == 1 else 's'}, "
+            "and none is booked"
+        ),
         "missed_twice": "said two sessions in a row did not happen",
     }.get(reason, reason)
     return (

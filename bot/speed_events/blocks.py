@@ -21,6 +21,7 @@ from bot.blockkit import (
     actions,
     button,
     context,
+    counted,
     divider,
     escape,
     header,
@@ -48,7 +49,7 @@ from bot.induction.service import Scope
 from bot.models import SpeedEvent, SpeedEventParticipant
 from bot.speed_events.feedback import EventSummary
 from bot.speed_events.plans import PlanOverview, readable_summary
-from bot.speed_events.records import Timeline, timeline
+from bot.speed_events.records import WRAP_UP_MINUTES, Timeline, timeline
 from bot.speed_events.rotation import Meeting, Unplaced
 
 EVENT_FORM = "speed_event_new"
@@ -170,8 +171,8 @@ def event_created(event: SpeedEvent, invited: int) -> tuple[str, list[Block]]:
     name = escape(event.name)
     text = (
         f"*{name}* is set up for {day_and_time(times.starts_at, event.tz)}. "
-        f"Invitations are on their way to {invited} people. When people have answered, review the rotation "
-        f"and publish it: `/mentoring event plan {name}`."
+        f"Invitations are on their way to {counted(invited, 'person', 'people')}. When people have answered, "
+        f"review the rotation and publish it: `/mentoring event plan {name}`."
     )
     return text, [section(text), actions(button("Open the plan", "speed_open_plan", str(event.id), style="primary"))]
 
@@ -346,7 +347,7 @@ def briefing_reminder(content: Content, event: SpeedEvent, reader: SpeedEventPar
         section(f"*{first}*\n{_where(event)}\nRound 1 starts at {clock(times.round_start(1), reader.tz)}."),
         header(brief.title),
         section(brief.intro),
-        *[section(part.as_mrkdwn()) for part in brief.sections],
+        *[section(fill(part.as_mrkdwn(), minutes=event.round_minutes)) for part in brief.sections],
         actions(button(content.induction.event_start_label, INDUCTION_START, Scope.event(event.id).key)),
     ]
     return first, blocks
@@ -397,10 +398,11 @@ def round_start(
 def wrap_up(
     content: Content, event: SpeedEvent, reader: SpeedEventParticipant, round_number: int
 ) -> tuple[str, list[Block]]:
-    text = f"Round {round_number}: {content.speed_event.round_ending}"
+    ending = fill(content.speed_event.round_ending, minutes=WRAP_UP_MINUTES)
+    text = f"Round {round_number}: {ending}"
     ends = clock(timeline(event).round_end(round_number), reader.tz)
     return text, [
-        section(f"*Round {round_number}:* {content.speed_event.round_ending}"),
+        section(f"*Round {round_number}:* {ending}"),
         context(f"It ends at {ends}."),
     ]
 
@@ -516,7 +518,7 @@ def plan_view(overview: PlanOverview, *, notice: str | None = None) -> dict[str,
         header(f"Rotation for {event.name}"[:150]),
         context(f"{day_and_time(times.starts_at, event.tz)}. {status}"),
         section(
-            f"*Coming:* {mentors} mentor(s) and {mentees} mentee(s). "
+            f"*Coming:* {counted(mentors, 'mentor')} and {counted(mentees, 'mentee')}. "
             f"*Not answered yet:* {len(overview.waiting)}. *Not coming:* {len(overview.declined)}."
         ),
     ]
@@ -595,7 +597,8 @@ def absent_modal(event_id: int, parent_view_id: str) -> dict[str, Any]:
 
 def published_notice(event: SpeedEvent, attending: int) -> str:
     return (
-        f"*{escape(event.name)}* is published. {attending} people have been sent their rounds; each gets the briefing "
+        f"*{escape(event.name)}* is published. {counted(attending, 'person', 'people')} "
+        f"{'has' if attending == 1 else 'have'} been sent their rounds; each gets the briefing "
         "reminder and a message as each round starts, in their own time zone."
     )
 
@@ -616,7 +619,7 @@ def lead_update(event: SpeedEvent, payload: Mapping[str, Any], names: Mapping[st
     notified = int(payload.get("notified") or 0)
     joined = [escape(names.get(p, p)) for p in payload.get("joined") or []]
     rest = f" I re-planned round {from_round} onwards; earlier rounds are unchanged. "
-    rest += f"{notified} person(s) were told about their new rounds."
+    rest += f"{counted(notified, 'person', 'people')} {'was' if notified == 1 else 'were'} told about their new rounds."
     if joined:
         rest += " Newly placed: " + ", ".join(joined) + "."
     text = first + rest
@@ -671,7 +674,7 @@ def summary_blocks(content: Content, summary: EventSummary) -> tuple[str, list[B
         )
     elif summary.interested:
         names = ", ".join(escape(name) for _, name in summary.interested[:50])
-        asked = f"*{len(summary.interested)} attendee(s) asked to be invited to a longer programme:*"
+        asked = f"*{counted(len(summary.interested), 'attendee')} asked to be invited to a longer programme:*"
         blocks += sections(f"{asked} {names}")
         blocks.append(
             actions(
@@ -685,5 +688,8 @@ def summary_blocks(content: Content, summary: EventSummary) -> tuple[str, list[B
         )
     else:
         blocks.append(context("Nobody has asked to be invited to a longer programme yet."))
-    text = f"Summary of {escape(event.name)}: {summary.attended} took part, {summary.rounds_held} round(s) held."
+    text = (
+        f"Summary of {escape(event.name)}: {summary.attended} took part, "
+        f"{counted(summary.rounds_held, 'round')} held."
+    )
     return text, blocks

@@ -967,7 +967,7 @@ def _diagnose(
     if len(compatible) < attended:
         return (f"Only {_count(len(compatible), other_role)} at the event "
                 f"{'is' if len(compatible) == 1 else 'are'} from another organisation, so you can meet "
-                f"someone new in at most {len(compatible)} of the {attended} rounds you attend.")
+                f"someone new in at most {len(compatible)} of the {_count(attended, 'round')} you attend.")
     own_present = [a for a in event.attendees if a.role == attendee.role and present(a)]
     others_present = [a for a in others if present(a)]
     everyone_present = all(present(a) for a in event.attendees)
