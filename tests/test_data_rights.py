@@ -116,7 +116,11 @@ def database_text(db: Database) -> bytes:
     if db.engine.dialect.name == "sqlite":
         return raw_sqlite_bytes(db.engine.url.database or "")
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        # A checkpoint on a busy server can take longer than the app's statement timeout: not ours.
+        timeout = connection.execute(text("SHOW statement_timeout")).scalar()
+        connection.execute(text("SET statement_timeout = 0"))
         connection.execute(text("CHECKPOINT"))
+        connection.execute(text("SELECT set_config('statement_timeout', :value, false)"), {"value": timeout})
         data_directory = Path(str(connection.execute(text("SHOW data_directory")).scalar()))
         paths = connection.execute(
             text(

@@ -12,7 +12,7 @@ from bot.concerns.service import REOPEN_WINDOW
 from bot.content import load_content
 from bot.journey.blocks import programme_shape
 from bot.models import Programme
-from bot.speed_events.service import WRAP_UP_MINUTES
+from bot.speed_events.records import WRAP_UP_MINUTES
 from tests.words import Settings, payload_problems, text_problems
 
 SETTINGS = Settings(round_minutes={20}, briefing_minutes={15}, session_minutes={45}, cadences={(21, 28)})

@@ -137,7 +137,7 @@ def number_problems(text: str, settings: Settings) -> list[str]:
     """Numbers that contradict the setting they describe."""
     from bot.concerns.service import REOPEN_WINDOW
     from bot.sessions.service import AT_RISK_GRACE
-    from bot.speed_events.service import WRAP_UP_MINUTES
+    from bot.speed_events.records import WRAP_UP_MINUTES
 
     problems: list[str] = []
 
