@@ -46,6 +46,25 @@ def _and(names: list[str]) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
+def _describe_invite(title: str, ics: str) -> str:
+    """A calendar file in words: which session, when, and whether it is new, moved or cancelled."""
+    fields = dict(line.split(":", 1) for line in ics.splitlines() if ":" in line)
+    zoned = next((key for key in fields if key.startswith("DTSTART;TZID=")), None)
+    zone = zoned.split("TZID=")[1] if zoned else "UTC"
+    start = fields.get(zoned or "DTSTART", "")
+    when = ""
+    if start:
+        try:
+            parsed = datetime.strptime(start.strip().rstrip("Z"), "%Y%m%dT%H%M%S")
+            when = f", {parsed:%a %d %b %Y %H:%M} ({zone})"
+        except ValueError:
+            when = ""
+    if fields.get("METHOD", "").strip() == "CANCEL" or fields.get("STATUS", "").strip() == "CANCELLED":
+        return f"a calendar cancellation for {title}{when}"
+    updated = fields.get("SEQUENCE", "0").strip() not in ("", "0")
+    return f"{'an updated' if updated else 'a'} calendar invite for {title}{when}"
+
+
 def readable_time(when: datetime) -> str:
     return f"{when:%a %d %b %H:%M} UTC"
 
@@ -139,9 +158,7 @@ class Narrator:
                 continue
             title = self.readable(stored.title or stored.name)
             if stored.name.endswith(".ics"):
-                what = f"a calendar invite for {title}" + (" (it cancels the event)" if "CANCEL" in stored.bytes.decode(
-                    "utf-8", "replace"
-                ) else "")
+                what = _describe_invite(title, stored.bytes.decode("utf-8", "replace"))
             elif stored.name.endswith(".png"):
                 what = f"a chart: {title}"
             elif stored.name.endswith(".csv"):
@@ -172,32 +189,34 @@ class Narrator:
                 ts = now().timestamp() if updated else float(seen.ts or 0)
                 fresh.append((ts, name, body, seen, updated))
         fresh.sort(key=lambda item: (item[0], item[1]))
-        index = 0
-        while index < len(fresh):
-            ts, name, body, seen, updated = fresh[index]
-            stamp = readable_time(datetime.fromtimestamp(ts, UTC))
+        shown: list[tuple[float, str, Seen, bool, list[str]]] = []
+        for ts, name, body, seen, updated in fresh:
             lines = [line for line in body.splitlines() if line.strip()]
-            gist = self._gist(lines[0] if lines else "")
-            if not self.full and not updated and gist in self._gists:
-                alike = [item for item in fresh[index:] if not item[4] and self._gist(item[2].splitlines()[0]) == gist]
-                whom = _and(list(dict.fromkeys(self.audience(item[3], item[1], short=True) for item in alike)))
-                quoted = textwrap.shorten(lines[0] if lines else "", 60, placeholder=" ...")
-                self.write(f"[{stamp}] The same for {whom}: \"{quoted}\"")
-                fresh = fresh[:index] + [item for item in fresh[index:] if item not in alike]
-                continue
-            self._gists.add(gist)
-            if updated:
+            if updated:  # only what changed
                 before = set(self._previous.get(seen.channel + seen.ts, "").splitlines())
                 lines = [line for line in lines if line not in before] or lines
             self._previous[seen.channel + seen.ts] = body
+            shown.append((ts, name, seen, updated, lines))
+        while shown:
+            ts, name, seen, updated, lines = shown.pop(0)
+            stamp = readable_time(datetime.fromtimestamp(ts, UTC))
+            gist = self._gist(lines[0] if lines else "")
+            if not self.full and gist in self._gists:
+                alike = [item for item in shown if self._gist(item[4][0] if item[4] else "") == gist]
+                shown = [item for item in shown if item not in alike]
+                whom = _and(list(dict.fromkeys(self.audience(i[2], i[1], short=True) for i in [(0, name, seen), *[
+                    (0, item[1], item[2]) for item in alike]])))
+                quoted = textwrap.shorten(lines[0] if lines else "", 60, placeholder=" ...")
+                self.write(f"[{stamp}] The same for {whom}: \"{quoted}\"")
+                continue
+            self._gists.add(gist)
             heading = self.audience(seen, name) + (" (the message updates)" if updated else "")
             self.write(("\n" if self.full else "") + f"[{stamp}] {heading}:")
             width = 150 if self.full else 110
-            shown = lines[: self.message_lines]
-            for number, line in enumerate(shown):
-                more = number == len(shown) - 1 and len(lines) > len(shown)
+            visible = lines[: self.message_lines]
+            for number, line in enumerate(visible):
+                more = number == len(visible) - 1 and len(lines) > len(visible)
                 self.write("    " + textwrap.shorten(line + (" ..." if more else ""), width, placeholder=" ..."))
-            index += 1
 
     def _gist(self, line: str) -> str:
         for name in self.cast:
@@ -228,6 +247,9 @@ class Narrator:
         person.open_home()
         lines = [line for line in self.readable(view_text(person.home or {})).splitlines() if line.strip()]
         self.write(("\n" if self.full else "") + f"{name}'s App Home (only {name} sees it):")
+        if not self.full:
+            self.write("    " + textwrap.shorten(" | ".join(lines[:limit]), 110, placeholder=" ..."))
+            return
         for line in lines[:limit]:
             self.write("    " + textwrap.shorten(line, 120, placeholder=" ..."))
 
@@ -325,7 +347,6 @@ def recap(stage: Stage) -> None:
     """How many messages each person got, and where: the shape of what each role saw."""
     from bot.demo.script import RECAP
 
-    emulator = stage.world.emulator
     stage.narrator.scene("Recap: what each role saw")
     for name, person in stage.cast.items():
         if name not in stage.roles:
@@ -334,12 +355,10 @@ def recap(stage: Stage) -> None:
         private = sum(1 for s in seen if s.kind in ("im", "ephemeral"))
         group = sum(1 for s in seen if s.kind == "mpim")
         channel = sum(1 for s in seen if s.kind == "channel")
-        parts = [f"{private} private message(s)"] + [f"{group} in their pair's group DM"] * bool(group)
+        parts = [f"{private} private"] + [f"{group} in a group DM"] * bool(group)
         parts += [f"{channel} in channels"] * bool(channel)
-        stage.narrator.write(f"  {name} ({stage.roles[name]}): {_and(parts)}.")
-        if name in RECAP:
-            stage.narrator.write(textwrap.fill(RECAP[name], 110, initial_indent="    ", subsequent_indent="    "))
-    del emulator
+        line = f"{name} ({stage.roles[name]}; {', '.join(parts)}): {RECAP.get(name, '')}"
+        stage.narrator.write(textwrap.fill(line, 110, initial_indent="  ", subsequent_indent="      "))
 
 
 def run_demo(out: TextIO, *, full: bool = False, inspect: Callable[[Stage], None] | None = None) -> None:

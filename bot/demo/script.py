@@ -31,16 +31,16 @@ CHECK_IN = "I noticed you and Evan haven't found a time yet. Is anything in the 
 
 # The recap's words for each role, beside the counts the runner takes from the emulator.
 RECAP = {
-    "Olu": "Started the programme and named an independent lead; nothing of any pair after that.",
-    "Lena": "Proposals with reasons; a neutral 'did not go ahead' with the next proposal one click away; the "
-    "pause; an at-risk alert she acted on. Never a reflection, a contract's words or a reason for the pause.",
-    "Amara": "Her offer first, privately; then the introduction, booking, invite, reminders, her own check-in "
-    "and reflection, the contract, and only that her partner was taking a short break.",
+    "Olu": "Started the programme and named a lead; nothing of any pair after that.",
+    "Lena": "Each proposal's reasons; a neutral 'did not go ahead' with the next proposal; the pause; an "
+    "alert she acted on. Never a reflection, a contract's words or a reason.",
+    "Amara": "Her offer first, privately; the introduction, booking, reminders, her own check-in and "
+    "reflection, the contract; only that her partner took a short break.",
     "Chris": "An offer he declined privately. Diana never heard of it; he stays in the pool.",
-    "Ben": "His offer, the introduction, a gentle nudge, and a private note from Lena that got them booked.",
-    "Diana": "Nothing until Amara said yes, and never Chris's name; then the introduction, the first session, "
-    "the contract, and her own pause and resume.",
-    "Evan": "Nothing until Ben said yes; then the introduction, a nudge and, after Lena's check-in, a booking.",
+    "Ben": "His offer, the introduction, a nudge, and Lena's private note that got them booked.",
+    "Diana": "Nothing until Amara said yes, never Chris's name; then the introduction, the first session, "
+    "the contract, her own pause.",
+    "Evan": "Nothing until Ben said yes; then the introduction, a nudge and, after Lena's note, a booking.",
 }
 
 
@@ -196,6 +196,8 @@ def act_first_session(stage: Stage) -> None:
     offer, labels = _offered_times(amara)
     stage.show()
     amara.click(labels[0], in_message=offer)
+    stage.show()
+    stage.wait(timedelta(minutes=1))
     stage.show()
     booked = _booking_time(stage)
     if booked is None:
@@ -401,7 +403,7 @@ def _through_one_session(stage: Stage, answers: tuple[str, str] = ("Yes, we met"
     booked = _booking_time(stage)
     if booked is None:
         return
-    starts, ends = booked
+    _, ends = booked
     stage.wait_until(ends + timedelta(hours=2))
     for name, answer in zip(("Ben", "Evan"), answers, strict=True):
         person = stage.cast[name]
