@@ -188,7 +188,9 @@ class Narrator:
                 updated = previous is not None
                 ts = now().timestamp() if updated else float(seen.ts or 0)
                 fresh.append((ts, name, body, seen, updated))
-        fresh.sort(key=lambda item: (item[0], item[1]))
+        # By the second, then by conversation and text: the dispatcher sends from several threads, so
+        # messages of the same second arrive in any order; the page should not.
+        fresh.sort(key=lambda item: (int(item[0]), self.audience(item[3], item[1]), item[2]))
         shown: list[tuple[float, str, Seen, bool, list[str]]] = []
         for ts, name, body, seen, updated in fresh:
             lines = [line for line in body.splitlines() if line.strip()]
@@ -241,7 +243,8 @@ class Narrator:
         if person.modal is not None:
             lines = [line for line in self.readable(view_text(person.modal)).splitlines() if line.strip()]
             shown = " | ".join(textwrap.shorten(line, 80, placeholder=" ...") for line in lines[:limit])
-            self.write(("\n" if self.full else "") + f"{name} sees a form: {shown}")
+            line = f"{name} sees a form: {shown}"
+            self.write(("\n" + line) if self.full else textwrap.shorten(line, 230, placeholder=" ..."))
 
     def show_home(self, person: Person, name: str, limit: int = 8) -> None:
         person.open_home()

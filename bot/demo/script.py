@@ -48,6 +48,20 @@ def _latest(person: Person, label: str) -> Seen | None:
     return next((s for s in reversed(person.seen()) if s.has_button(label)), None)
 
 
+def _await(stage: Stage, person: Person, label: str, within: timedelta = timedelta(days=4)) -> Seen | None:
+    """The latest message offering ``label`` to ``person``, waiting (hour by hour) for it to arrive.
+
+    A message may be held for the recipient's working hours, so the story waits rather than
+    assuming the exact moment it is delivered.
+    """
+    deadline = now() + within
+    while True:
+        found = _latest(person, label)
+        if found is not None or now() >= deadline:
+            return found
+        stage.wait(timedelta(hours=1))
+
+
 def _offered_times(person: Person) -> tuple[Seen, list[str]]:
     offer = [s for s in person.seen() if s.kind == "ephemeral" and "Times for" in s.text][-1]
     labels = [
@@ -149,7 +163,7 @@ def act_match(stage: Stage) -> None:
 def act_decline(stage: Stage) -> None:
     stage.narrator.scene("Chris says no. Diana never learns who it was")
     chris, lena = stage.cast["Chris"], stage.cast["Lena"]
-    offer = _latest(chris, DECLINE)
+    offer = _await(stage, chris, DECLINE, timedelta(days=2))
     if offer is None:
         stage.narrator.say("Chris was not offered a match this time")
         return
@@ -159,7 +173,7 @@ def act_decline(stage: Stage) -> None:
     stage.wait(timedelta(minutes=5))
     stage.show()
     stage.narrator.say("Lena opens the next proposal from her alert, and approves it")
-    alert = _latest(lena, "Open the next proposal")
+    alert = _await(stage, lena, "Open the next proposal", timedelta(days=2))
     if alert is not None:
         lena.click("Open the next proposal", in_message=alert)
         stage.narrator.show_modal(lena, "Lena", limit=5)
@@ -171,10 +185,7 @@ def act_accept(stage: Stage) -> None:
     stage.narrator.scene("Amara and Ben say yes; only then are their mentees told")
     for name in ("Amara", "Ben"):
         mentor = stage.cast[name]
-        offer = _latest(mentor, ACCEPT)
-        if offer is None:  # held for the mentor's working day (Ben is in New York)
-            stage.wait_until(datetime(2027, 1, 5, 14, 30))
-            offer = _latest(mentor, ACCEPT)
+        offer = _await(stage, mentor, ACCEPT)  # Ben's waits for his working day in New York
         if offer is not None:
             stage.show()
             mentor.click(ACCEPT, in_message=offer)
@@ -210,7 +221,7 @@ def act_first_session(stage: Stage) -> None:
     stage.show()
     stage.narrator.say("Each answers privately; neither sees the other's answer")
     for person in (amara, diana):
-        prompt = _latest(person, "Yes, we met")
+        prompt = _await(stage, person, "Yes, we met")
         if prompt is not None:
             person.click("Yes, we met", in_message=prompt)
     stage.show()
@@ -239,7 +250,9 @@ def _booking_time(stage: Stage) -> tuple[datetime, datetime] | None:
 def act_reflections(stage: Stage) -> None:
     stage.narrator.scene("Each reflects, privately; Amara shares her takeaways, and only them")
     amara, diana = stage.cast["Amara"], stage.cast["Diana"]
-    amara.click("Write my reflection")
+    prompt = _await(stage, amara, "Write my reflection")
+    stage.show()
+    amara.click("Write my reflection", in_message=prompt)
     stage.narrator.show_modal(amara, "Amara", limit=4)
     amara.fill(
         {
@@ -251,7 +264,7 @@ def act_reflections(stage: Stage) -> None:
         }
     )
     amara.submit()
-    diana.click("Write my reflection")
+    diana.click("Write my reflection", in_message=_await(stage, diana, "Write my reflection"))
     diana.fill(
         {
             "Key takeaways": "I assumed our flexible working policy was used evenly. It is not (private to Diana).",
@@ -407,7 +420,7 @@ def _through_one_session(stage: Stage, answers: tuple[str, str] = ("Yes, we met"
     stage.wait_until(ends + timedelta(hours=2))
     for name, answer in zip(("Ben", "Evan"), answers, strict=True):
         person = stage.cast[name]
-        prompt = _latest(person, answer)
+        prompt = _await(stage, person, answer)
         if prompt is not None:
             person.click(answer, in_message=prompt)
     stage.wait(timedelta(minutes=5))
@@ -555,7 +568,7 @@ def act_report_and_close(stage: Stage) -> None:
     stage.wait(timedelta(days=1, minutes=10))
     stage.show()
     ben = stage.cast["Ben"]
-    thanks = _latest(ben, "Yes, thank me by name")
+    thanks = _await(stage, ben, "Yes, thank me by name", timedelta(days=2))
     if thanks is not None:
         ben.click("Yes, thank me by name", in_message=thanks)
         stage.narrator.say("Ben agrees to be thanked in #inclusion-news; nobody is named without saying yes")
