@@ -131,12 +131,14 @@ def test_the_brief_demo_is_under_200_lines_and_tells_the_whole_story(brief: Play
     assert story.rstrip().endswith("nothing left this machine.")
 
 
-def test_no_raw_ids_or_slack_markup_reach_the_page(brief: Played, full: Played) -> None:
+def test_no_raw_ids_slack_markup_or_doubled_words_reach_the_page(brief: Played, full: Played) -> None:
     for played in (brief, full):
         assert not RAW_ID.findall(played.story), RAW_ID.findall(played.story)[:5]
         for markup in MARKUP:
             assert markup not in played.story, markup
         assert "(a message with no text)" not in played.story and "(an empty message)" not in played.story
+        doubled = re.search(r"\b([a-z]+) \1\b", played.story, re.IGNORECASE)
+        assert doubled is None, played.story[max(0, doubled.start() - 80) : doubled.end() + 80] if doubled else ""
 
 
 def test_each_group_message_is_printed_once_under_who_sees_it(brief: Played, full: Played) -> None:

@@ -369,6 +369,8 @@ def run_demo(out: TextIO, *, full: bool = False, inspect: Callable[[Stage], None
     from bot.demo.script import acts
 
     logging.getLogger().setLevel(logging.WARNING)
+    import bot.matching.service  # noqa: F401  (numpy and scipy load once here, not inside Slack's 3 seconds)
+
     with tempfile.TemporaryDirectory(prefix="mentoring-demo-") as folder, freeze_time(START) as clock:
         crypto.configure([crypto.generate_key()])
         db = Database(f"sqlite:///{Path(folder) / 'demo.db'}")

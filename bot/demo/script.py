@@ -62,6 +62,17 @@ def _await(stage: Stage, person: Person, label: str, within: timedelta = timedel
         stage.wait(timedelta(hours=1))
 
 
+def _form(stage: Stage, person: Person, name: str, text: str) -> bool:
+    """Run a command that opens a form; on a busy machine Slack's 3 seconds can pass, so try again."""
+    for _attempt in range(3):
+        person.command("/mentoring", text)
+        if person.modal is not None:
+            return True
+        stage.narrator.say(f"the form did not open in time on this busy machine; {name} tries again")
+        stage.wait(timedelta(minutes=1))
+    return False
+
+
 def _offered_times(person: Person) -> tuple[Seen, list[str]]:
     offer = [s for s in person.seen() if s.kind == "ephemeral" and "Times for" in s.text][-1]
     labels = [
@@ -154,7 +165,8 @@ def act_match(stage: Stage) -> None:
     stage.wait_until(datetime(2027, 1, 5, 10, 0))
     stage.narrator.scene("Lena matches; each mentor is asked first, privately")
     lena = stage.cast["Lena"]
-    lena.command("/mentoring", "match")
+    if not _form(stage, lena, "Lena", "match"):
+        return
     stage.narrator.show_modal(lena, "Lena", limit=8 if stage.full else 5)
     lena.submit()
     stage.wait(timedelta(minutes=5))
