@@ -169,6 +169,7 @@ def act_match(stage: Stage) -> None:
         return
     stage.narrator.show_modal(lena, "Lena", limit=8 if stage.full else 5)
     lena.submit()
+    stage.narrator.say("she approves: each proposed mentor is asked first, privately; one left over waits")
     stage.wait(timedelta(minutes=5))
 
 
