@@ -13,7 +13,7 @@ LOCK_VENV := $(VENV)/lock-venv
 # The test suite and CI run on PostgreSQL too, so the development install has the driver.
 EXTRAS := dev,postgres
 
-.PHONY: setup run demo serve worker test lint unit bench mutation lock clean
+.PHONY: setup run demo demo-full serve worker test lint unit bench mutation lock clean
 
 $(VENV)/.installed: pyproject.toml $(CONSTRAINTS)
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,10 @@ run: setup
 
 demo: setup
 	$(PY) -m bot demo
+
+# The whole programme year, not the brief story `make run` and `make demo` play.
+demo-full: setup
+	$(PY) -m bot demo --full
 
 serve: setup
 	$(PY) -m bot serve

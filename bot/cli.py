@@ -177,7 +177,7 @@ def cmd_import_event(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from bot.demo import run_demo
 
-    run_demo(out=sys.stdout)
+    run_demo(out=sys.stdout, full=args.full)
     return 0
 
 
@@ -228,7 +228,9 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("reencrypt", help="re-encrypt sensitive text with the newest key").set_defaults(
         func=cmd_reencrypt
     )
-    commands.add_parser("demo", help="play a scripted programme offline").set_defaults(func=cmd_demo)
+    demo = commands.add_parser("demo", help="play a scripted programme offline (brief; --full for the whole year)")
+    demo.add_argument("--full", action="store_true", help="play the whole programme year, not the brief story")
+    demo.set_defaults(func=cmd_demo)
     importer = commands.add_parser("import", help="bulk-load participants from a CSV")
     importer.add_argument("csv", help="columns: slack, role, organisation, department, title, manager, topics")
     importer.add_argument("--programme", required=True, help="the programme's name")
