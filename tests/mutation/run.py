@@ -143,8 +143,8 @@ NAMED: list[Named] = [
     Named(
         "the reflection edit path loses its author check",
         "bot/reflections/service.py",
-        "if row is None or row.author_user_id != user_id:\n            raise NotFound(NOT_YOURS)\n        held",
-        "if row is None:\n            raise NotFound(NOT_YOURS)\n        held",
+        "if row is None or row.author_user_id != user_id:\n            raise NotFound(\"reflections.not_yours\")\n        held",
+        "if row is None:\n            raise NotFound(\"reflections.not_yours\")\n        held",
     ),
     Named(
         "reporting lines read from one programme only",
