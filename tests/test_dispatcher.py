@@ -26,7 +26,7 @@ from bot.db import Database
 from bot.emulator import SlackEmulator
 from bot.models import OutboxMessage, Programme, ProgrammeLead
 from bot.outbox import Kind, OutboxFile, Rendered, Skip
-from bot.outbox.dispatcher import PACING_BURST, Dispatcher
+from bot.outbox.dispatcher import HISTORY_SCOPES, PACING_BURST, Dispatcher
 from bot.registry import outbox_kinds
 from bot.runtime import Runtime
 from bot.settings import Settings
@@ -307,39 +307,117 @@ def test_a_rate_limit_puts_the_row_back_for_retry_after_without_using_an_attempt
 # ------------------------------------------------------------------------------------ crashes and partial sends
 
 
-def test_a_crash_after_the_post_is_found_through_metadata_and_not_posted_again(
-    db: Database, emulator: SlackEmulator, dispatcher: Callable[..., Dispatcher], monkeypatch: pytest.MonkeyPatch
+def opt_in_to_history(emulator: SlackEmulator) -> None:
+    """What an operator does to opt in: add the history scopes to the manifest and reinstall."""
+    emulator.set_scopes([*emulator.bot_scopes, *HISTORY_SCOPES])
+
+
+def test_the_app_holds_no_history_scope_and_does_not_read_history_by_default(
+    db: Database, emulator: SlackEmulator, dispatcher: Callable[..., Dispatcher]
 ) -> None:
+    assert not [scope for scope in emulator.bot_scopes if scope.endswith(":history")]
+    assert dispatcher().history_check is False
     amara = emulator.add_user("amara")
+    with freeze_time(T0) as clock:
+        note(db, "lost", amara, "hello")
+        emulator.drop_next_connection("chat.postMessage")  # not processed, and the answer is lost
+        worker = dispatcher(per_conversation_interval=0)
+        worker.run_once()
+        clock.tick(timedelta(seconds=5))
+        worker.run_once()
+    assert dm_texts(emulator, amara) == ["hello"]
+    assert emulator.calls_to("conversations.history") == []
+
+
+@pytest.mark.parametrize("history", ["off", "opt-in"])
+def test_a_crash_after_the_ts_is_recorded_is_not_posted_again_history_or_not(
+    db: Database, emulator: SlackEmulator, dispatcher: Callable[..., Dispatcher], monkeypatch: pytest.MonkeyPatch,
+    history: str,
+) -> None:
+    """The cheaper way: the post's ts is written before anything else can fail, so a crash after it
+    (here: while recording the send) finishes the row on the retry without a second post or a lookup."""
+    amara = emulator.add_user("amara")
+    if history == "opt-in":
+        opt_in_to_history(emulator)
     with freeze_time(T0) as clock:
         note(db, "crash", amara, "only once")
         with monkeypatch.context() as patch:
             patch.setattr(outbox, "mark_sent", lambda *args, **kwargs: None)  # the process died here
-            dispatcher("doomed").run_once()
+            dispatcher("doomed", history_check=history == "opt-in").run_once()
         crashed = row_of(db, "crash")
-        assert (crashed.status, crashed.leased_by, crashed.slack_ts) == ("sending", "doomed", None)
         [first_post] = emulator.messages_in(emulator.im_channel(amara) or "")
+        assert (crashed.status, crashed.leased_by, crashed.slack_ts) == ("sending", "doomed", first_post.ts)
         clock.tick(outbox.LEASE + timedelta(seconds=1))
-        dispatcher("survivor").run_once()
+        dispatcher("survivor", history_check=history == "opt-in").run_once()
     assert dm_texts(emulator, amara) == ["only once"]
     row = row_of(db, "crash")
     assert (row.status, row.slack_ts, row.attempts) == ("sent", first_post.ts, 2)
     assert on_sent_calls == [("crash", first_post.ts)]
-    [lookup] = emulator.calls_to("conversations.history")
-    assert str(lookup.args.get("include_all_metadata")).lower() in {"1", "true"}
+    assert emulator.calls_to("conversations.history") == []
     assert len(emulator.calls_to("chat.postMessage")) == 1
+
+
+@pytest.mark.parametrize("history", ["off", "opt-in"])
+def test_a_crash_between_the_post_and_its_ts_posts_twice_unless_the_history_check_is_on(
+    db: Database, emulator: SlackEmulator, dispatcher: Callable[..., Dispatcher], monkeypatch: pytest.MonkeyPatch,
+    history: str,
+) -> None:
+    """What remains without history: the post went through and the process died before writing its ts.
+    With the opt-in the retry finds its own message by metadata; without it, it posts again."""
+    amara = emulator.add_user("amara")
+    if history == "opt-in":
+        opt_in_to_history(emulator)
+    with freeze_time(T0) as clock:
+        note(db, "crash", amara, "only once")
+        with monkeypatch.context() as patch:
+            patch.setattr(outbox, "note_posted", lambda *args, **kwargs: None)  # died before the ts was written
+            patch.setattr(outbox, "mark_sent", lambda *args, **kwargs: None)
+            dispatcher("doomed", history_check=history == "opt-in").run_once()
+        assert row_of(db, "crash").slack_ts is None
+        [first_post] = emulator.messages_in(emulator.im_channel(amara) or "")
+        clock.tick(outbox.LEASE + timedelta(seconds=1))
+        dispatcher("survivor", history_check=history == "opt-in").run_once()
+    row = row_of(db, "crash")
+    if history == "opt-in":
+        assert dm_texts(emulator, amara) == ["only once"]
+        assert (row.status, row.slack_ts, row.attempts) == ("sent", first_post.ts, 2)
+        [lookup] = emulator.calls_to("conversations.history")
+        assert str(lookup.args.get("include_all_metadata")).lower() in {"1", "true"}
+        assert len(emulator.calls_to("chat.postMessage")) == 1
+    else:
+        assert dm_texts(emulator, amara) == ["only once", "only once"]  # the stated trade-off
+        assert row.status == "sent" and row.slack_ts != first_post.ts
+        assert emulator.calls_to("conversations.history") == []
+
+
+def test_an_opt_in_without_the_scopes_still_delivers(
+    db: Database, emulator: SlackEmulator, dispatcher: Callable[..., Dispatcher]
+) -> None:
+    """DISPATCH_HISTORY_CHECK on but the scopes not added: Slack says missing_scope, the row is posted."""
+    amara = emulator.add_user("amara")
+    with freeze_time(T0) as clock:
+        note(db, "lost", amara, "hello")
+        emulator.drop_next_connection("chat.postMessage")
+        worker = dispatcher(per_conversation_interval=0, history_check=True)
+        worker.run_once()
+        clock.tick(timedelta(seconds=5))
+        worker.run_once()
+    assert dm_texts(emulator, amara) == ["hello"]
+    [lookup] = emulator.calls_to("conversations.history")
+    assert lookup.error == "missing_scope"
 
 
 def test_an_earlier_post_of_another_row_is_not_mistaken_for_this_one(
     db: Database, emulator: SlackEmulator, dispatcher: Callable[..., Dispatcher], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     amara = emulator.add_user("amara")
+    opt_in_to_history(emulator)
     with freeze_time(T0) as clock:
         note(db, "earlier", amara, "earlier note")
         dispatcher("first").run_once()
         note(db, "lost", amara, "lost note")
         emulator.drop_next_connection("chat.postMessage")  # not processed, and the answer is lost
-        worker = dispatcher("second", per_conversation_interval=0)
+        worker = dispatcher("second", per_conversation_interval=0, history_check=True)
         worker.run_once()
         clock.tick(timedelta(seconds=5))
         worker.run_once()
@@ -347,7 +425,7 @@ def test_an_earlier_post_of_another_row_is_not_mistaken_for_this_one(
     assert row_of(db, "lost").status == "sent"
 
 
-@pytest.mark.parametrize("history", ["readable", "unreadable"])
+@pytest.mark.parametrize("history", ["off", "opt-in", "opt-in without the scopes"])
 def test_a_failed_file_upload_is_done_on_the_retry_without_posting_the_message_again(
     db: Database, emulator: SlackEmulator, dispatcher: Callable[..., Dispatcher], history: str
 ) -> None:
@@ -355,9 +433,9 @@ def test_a_failed_file_upload_is_done_on_the_retry_without_posting_the_message_a
     with freeze_time(T0) as clock:
         note(db, "invite", amara, "Your session invite", file="session.ics")
         emulator.fail_next("files.getUploadURLExternal", status=503)
-        if history == "unreadable":  # no safety net from the metadata lookup
-            emulator.fail_next("conversations.history", error="missing_scope", count=5)
-        worker = dispatcher(per_conversation_interval=0)
+        if history == "opt-in":
+            opt_in_to_history(emulator)
+        worker = dispatcher(per_conversation_interval=0, history_check=history != "off")
         worker.run_once()
         half_done = row_of(db, "invite")
         assert half_done.status == "pending" and half_done.slack_ts
@@ -372,7 +450,7 @@ def test_a_failed_file_upload_is_done_on_the_retry_without_posting_the_message_a
     assert len(emulator.calls_to("chat.postMessage")) == 1
 
 
-@pytest.mark.parametrize("history", ["readable", "unreadable"])
+@pytest.mark.parametrize("history", ["off", "opt-in", "opt-in without the scopes"])
 def test_a_failed_pin_is_done_on_the_retry_without_posting_the_message_again(
     db: Database, emulator: SlackEmulator, dispatcher: Callable[..., Dispatcher], history: str
 ) -> None:
@@ -380,9 +458,9 @@ def test_a_failed_pin_is_done_on_the_retry_without_posting_the_message_again(
     with freeze_time(T0) as clock:
         note(db, "contract", amara, "Your agreement", pin=True)
         emulator.fail_next("pins.add", status=503)
-        if history == "unreadable":
-            emulator.fail_next("conversations.history", error="missing_scope", count=5)
-        worker = dispatcher(per_conversation_interval=0)
+        if history == "opt-in":
+            opt_in_to_history(emulator)
+        worker = dispatcher(per_conversation_interval=0, history_check=history != "off")
         worker.run_once()
         assert row_of(db, "contract").status == "pending"
         clock.tick(outbox.backoff(1))

@@ -243,12 +243,22 @@ def mark_failed(db: Database, row: OutboxMessage, worker: str, error: str) -> bo
 
 
 def retry_later(
-    db: Database, row: OutboxMessage, worker: str, when: datetime, error: str, *, count: bool = True
+    db: Database,
+    row: OutboxMessage,
+    worker: str,
+    when: datetime,
+    error: str,
+    *,
+    count: bool = True,
+    rate_limited: bool = False,
 ) -> None:
-    """Put a row back for later (rate limit, server error, pacing); ``count=False`` refunds the attempt."""
+    """Put a row back for later (rate limit, server error, pacing); ``count=False`` refunds the attempt,
+    ``rate_limited`` counts a rate limit instead (a row Slack keeps refusing so ends, see the dispatcher)."""
     values: dict[str, Any] = {"status": "pending", "send_at": when, "last_error": error[:500], "leased_by": None}
     if not count:
         values["attempts"] = max(row.attempts - 1, 0)
+    if rate_limited:
+        values["rate_limited"] = OutboxMessage.rate_limited + 1
     _finish(db, row.id, worker, **values)
 
 
