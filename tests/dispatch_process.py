@@ -128,6 +128,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--lease", type=float, default=120.0, help="seconds")
     parser.add_argument("--pacing", choices=["shared", "process"], default="shared",
                         help="pacing kept in the database (shared) or in this process (the old baseline)")
+    parser.add_argument("--burst", type=int, default=None, help="the dispatcher's own burst per conversation")
     parser.add_argument("--history-check", action="store_true", help="opt in to the history lookup on retries")
     args = parser.parse_args(argv)
     crypto.configure([args.key or crypto.generate_key()])
@@ -140,6 +141,7 @@ def main(argv: list[str]) -> int:
         per_conversation_interval=args.interval,
         lease=timedelta(seconds=args.lease),
         pacing=args.pacing,
+        **({"pacing_burst": args.burst} if args.burst else {}),
         history_check=args.history_check,
     )
     sent = drain(dispatcher, db)

@@ -24,9 +24,11 @@ from bot.clock import as_utc, now
 from bot.content import Content, load_content
 from bot.db import Database
 from bot.emulator import SlackEmulator
-from bot.models import OutboxMessage, Programme, ProgrammeLead
+from bot.models import ConversationPacing, OutboxMessage, Programme, ProgrammeLead
 from bot.outbox import Kind, OutboxFile, Rendered, Skip
-from bot.outbox.dispatcher import HISTORY_SCOPES, PACING_BURST, Dispatcher
+from bot.outbox.dispatcher import HISTORY_SCOPES, MAX_RATE_LIMITED, PACING_BURST, PERMANENT_ERRORS, Dispatcher
+from bot.outbox.notifications import REASONS, failure_reason
+from bot.outbox.pacing import FORGET_AFTER, SharedPacing
 from bot.registry import outbox_kinds
 from bot.runtime import Runtime
 from bot.settings import Settings
@@ -487,3 +489,242 @@ def test_a_pin_whose_answer_was_lost_is_not_retried_until_the_leads_hear_of_a_fa
     assert (message.text, message.pinned) == ("Your agreement", True)
     assert row_of(db, "pinned").status == "sent"
     assert dm_texts(emulator, lena) == []
+
+
+# ------------------------------------------------------------------------------------ pacing shared by every worker
+
+
+def fill_conversation(db: Database, user: str, count: int, prefix: str = "to amara") -> None:
+    for index in range(count):
+        note(db, f"{prefix}-{index}", user, f"{prefix} {index}")
+
+
+def test_two_dispatchers_on_one_conversation_share_its_pace(
+    db: Database, emulator: SlackEmulator, dispatcher: Callable[..., Dispatcher]
+) -> None:
+    """Each worker claims half the backlog; the bucket lives in the database, so together they still
+    post a burst of two, then one a second, in order, and never both at once."""
+    amara = emulator.add_user("amara")
+    with freeze_time(T0) as clock:
+        fill_conversation(db, amara, 8)
+        first, second = dispatcher("w1", batch=4), dispatcher("w2", batch=4)
+        for _ in range(40):  # ten seconds, both workers every quarter second
+            first.run_once()
+            second.run_once()
+            clock.tick(0.25)
+    assert post_times(emulator, amara) == [0.0, 0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0]
+    texts = dm_texts(emulator, amara)
+    assert sorted(texts[:2]) == ["to amara 0", "to amara 1"] and texts[2:] == [f"to amara {i}" for i in range(2, 8)]
+    assert set(outbox.counts_by_status(db)) == {"sent"}
+    with db.session() as session:  # the shared state names no one
+        keys = list(session.scalars(select(ConversationPacing.key)))
+    assert keys and not any(amara in key or "dm:" in key for key in keys)
+
+
+def test_the_old_per_process_pacing_lets_two_workers_post_twice_as_fast(
+    db: Database, emulator: SlackEmulator, dispatcher: Callable[..., Dispatcher]
+) -> None:
+    """The baseline the benchmark compares with: each worker has a bucket of its own."""
+    amara = emulator.add_user("amara")
+    with freeze_time(T0) as clock:
+        fill_conversation(db, amara, 8)
+        first, second = dispatcher("w1", batch=4, pacing="process"), dispatcher("w2", batch=4, pacing="process")
+        for _ in range(40):
+            first.run_once()
+            second.run_once()
+            clock.tick(0.25)
+    times = post_times(emulator, amara)
+    assert len(times) == 8 and times.count(0.0) == 4  # two bursts at once: over Slack's limit
+
+
+def test_a_newcomer_from_another_worker_waits_behind_the_queue(
+    db: Database, emulator: SlackEmulator, dispatcher: Callable[..., Dispatcher]
+) -> None:
+    amara = emulator.add_user("amara")
+    with freeze_time(T0) as clock:
+        fill_conversation(db, amara, 4)
+        first, second = dispatcher("w1"), dispatcher("w2")
+        first.run_once()  # two now, two put back at 1 s and 2 s
+        note(db, "late", amara, "late")
+        second.run_once()  # the newcomer takes the first turn nobody holds: 3 s
+        for _ in range(20):
+            first.run_once()
+            second.run_once()
+            clock.tick(0.25)
+    assert post_times(emulator, amara) == [0.0, 0.0, 1.0, 2.0, 3.0]
+    assert dm_texts(emulator, amara)[2:] == ["to amara 2", "to amara 3", "late"]
+
+
+def test_idle_buckets_are_forgotten_and_a_forgotten_bucket_is_full(
+    db: Database, emulator: SlackEmulator, dispatcher: Callable[..., Dispatcher]
+) -> None:
+    amara = emulator.add_user("amara")
+    with freeze_time(T0) as clock:
+        worker = dispatcher()
+        fill_conversation(db, amara, 2)
+        worker.run_once()
+        clock.tick(FORGET_AFTER + timedelta(seconds=1))
+        assert isinstance(worker.pacing, SharedPacing) and worker.pacing.forget_idle() == 1
+        fill_conversation(db, amara, 3, prefix="again")
+        for _ in range(8):
+            worker.run_once()
+            clock.tick(0.25)
+    start = (FORGET_AFTER + timedelta(seconds=1)).total_seconds()
+    assert post_times(emulator, amara) == [0.0, 0.0, start, start, start + 1.0]
+
+
+# ------------------------------------------------------------------------------------ the leads hear the real reason
+
+
+def lead_alerts(emulator: SlackEmulator, lead: str) -> list[str]:
+    return [text for text in dm_texts(emulator, lead) if text.startswith("I couldn't deliver")]
+
+
+def expected_alert(content: Content, who: str, reason: str, **values: str) -> str:
+    template = getattr(content.messages.delivery_failure_reasons, reason)
+    return content.message(
+        "delivery_failed", who=who, programme="Pilot", reason=template.format(**{"error": "", "needed": "", **values})
+    )
+
+
+def channel_note(db: Database, key: str, channel: str, text: str, programme_id: int) -> None:
+    with db.session() as session:
+        outbox.enqueue(
+            session, kind=NOTE, key=key, channel_id=channel, programme_id=programme_id, payload={"text": text}
+        )
+
+
+def run_to_the_end(db: Database, worker: Dispatcher, key: str, clock: Any) -> None:
+    for _ in range(60):
+        worker.run_once()
+        row = row_of(db, key)
+        if row.status != "pending":
+            break
+        clock.move_to(as_utc(row.send_at))
+    worker.run_until_idle()  # the leads' alert
+
+
+@pytest.mark.parametrize(
+    ("case", "reason"),
+    [
+        ("public channel, no chat:write.public, bot not invited", "not_in_channel"),
+        ("private channel the bot was not invited to", "channel_not_found"),
+        ("archived channel", "is_archived"),
+    ],
+)
+def test_a_channel_the_app_cannot_post_in_is_named_with_the_real_reason(
+    db: Database, emulator: SlackEmulator, dispatcher: Callable[..., Dispatcher], runtime: Runtime,
+    case: str, reason: str,
+) -> None:
+    lena = emulator.add_user("lena")
+    programme_id = programme_with_lead(db, lena)
+    if reason == "not_in_channel":
+        emulator.set_scopes([s for s in emulator.bot_scopes if s != "chat:write.public"])
+        channel = emulator.add_channel("thanks", members=[lena])
+    elif reason == "channel_not_found":
+        channel = emulator.add_channel("leads", is_private=True, members=[lena])
+    else:
+        channel = emulator.add_channel("old", members=[lena], bot_member=True, is_archived=True)
+    with freeze_time(T0) as clock:
+        channel_note(db, "thanks", channel, "Thank you, mentors", programme_id)
+        run_to_the_end(db, dispatcher(per_conversation_interval=0), "thanks", clock)
+    assert (row_of(db, "thanks").status, row_of(db, "thanks").last_error) == ("failed", reason)
+    assert lead_alerts(emulator, lena) == [expected_alert(runtime.content, f"<#{channel}>", reason)]
+    assert "deactivated" not in lead_alerts(emulator, lena)[0]
+
+
+@pytest.mark.parametrize(
+    ("case", "reason"),
+    [
+        ("deactivated account (conversations.open)", "account_inactive"),
+        ("account_inactive from chat.postMessage", "account_inactive"),
+        ("unknown account", "user_not_found"),
+        ("a bot", "cannot_dm_bot"),
+        ("workspace forbids it", "restricted_action"),
+        ("Slack refuses the message", "message_refused"),
+        ("the app lacks chat:write", "missing_scope"),
+        ("Slack still rate limiting after the limit", "rate_limited"),
+        ("Slack down for an hour", "slack_unavailable"),
+        ("Slack unreachable for an hour", "unreachable"),
+        ("an error nobody has seen", "unknown"),
+    ],
+)
+def test_a_person_who_cannot_be_reached_is_named_with_the_real_reason(
+    db: Database, emulator: SlackEmulator, dispatcher: Callable[..., Dispatcher], runtime: Runtime,
+    case: str, reason: str,
+) -> None:
+    amara, lena = emulator.add_user("amara"), emulator.add_user("lena")
+    programme_id = programme_with_lead(db, lena)
+    values: dict[str, str] = {}
+    recipient = amara
+    if case.startswith("deactivated"):
+        emulator.set_user(amara, deleted=True)
+    elif case.startswith("account_inactive"):
+        emulator.fail_next("chat.postMessage", error="account_inactive")
+    elif case == "unknown account":
+        recipient = "U0NOBODY1"
+    elif case == "a bot":
+        emulator.fail_next("chat.postMessage", error="cannot_dm_bot")
+    elif reason == "restricted_action":
+        emulator.fail_next("chat.postMessage", error="restricted_action")
+    elif reason == "message_refused":
+        emulator.fail_next("chat.postMessage", error="msg_too_long")
+        values["error"] = "msg_too_long"
+    elif reason == "missing_scope":
+        emulator.set_scopes([s for s in emulator.bot_scopes if s != "chat:write"])
+        values["needed"] = "chat:write"
+    elif reason == "rate_limited":
+        emulator.fail_next("chat.postMessage", status=429, retry_after=30, count=MAX_RATE_LIMITED)
+    elif reason == "slack_unavailable":
+        emulator.fail_next("chat.postMessage", status=503, count=outbox.MAX_ATTEMPTS)
+        values["error"] = "service_unavailable"
+    elif reason == "unreachable":
+        emulator.drop_next_connection("chat.postMessage", count=outbox.MAX_ATTEMPTS)
+    else:
+        emulator.fail_next("chat.postMessage", error="brand_new_error", count=outbox.MAX_ATTEMPTS)
+        values["error"] = "brand_new_error"
+    with freeze_time(T0) as clock:
+        note(db, "note", recipient, "hello", programme_id=programme_id)
+        if reason == "missing_scope":  # the leads' alert cannot be posted either: restore the scope first
+            worker = dispatcher(per_conversation_interval=0)
+            worker.run_once()
+            emulator.set_scopes([*emulator.bot_scopes, "chat:write"])
+            worker.run_until_idle()
+        else:
+            run_to_the_end(db, dispatcher(per_conversation_interval=0), "note", clock)
+    assert row_of(db, "note").status == "failed"
+    assert dm_texts(emulator, amara) == []
+    assert lead_alerts(emulator, lena) == [expected_alert(runtime.content, f"<@{recipient}>", reason, **values)]
+
+
+def test_a_render_error_past_the_attempt_limit_says_the_app_is_at_fault(
+    db: Database, emulator: SlackEmulator, runtime: Runtime
+) -> None:
+    lena = emulator.add_user("lena")
+    programme_id = programme_with_lead(db, lena)
+
+    def broken(session: Session, row: OutboxMessage, content: Content) -> Rendered | Skip:
+        raise ValueError("a bug")
+
+    kinds = outbox_kinds({NOTE: Kind(render_note), "broken_note": Kind(broken)})
+    worker = Dispatcher(runtime, worker_id="w1", threads=2, kinds=kinds, per_conversation_interval=0)
+    try:
+        with freeze_time(T0) as clock:
+            with db.session() as session:
+                outbox.enqueue(session, kind="broken_note", key="broken", recipient_user_id="U0AMARA01",
+                               programme_id=programme_id, payload={})
+            run_to_the_end(db, worker, "broken", clock)
+    finally:
+        worker.close()
+    assert lead_alerts(emulator, lena) == [expected_alert(runtime.content, "<@U0AMARA01>", "render_error")]
+
+
+def test_the_reason_for_every_code_the_dispatcher_gives_up_on_has_words() -> None:
+    from bot.content import DeliveryFailureReasons
+
+    fields = set(DeliveryFailureReasons.model_fields)
+    assert {failure_reason(code) for code in PERMANENT_ERRORS} <= fields - {"unknown"}
+    assert set(REASONS.values()) <= fields
+    assert failure_reason("gave up after 12 attempts: connection: URLError") == "unreachable"
+    assert failure_reason("gave up after 12 attempts: http 502") == "slack_unavailable"
+    assert failure_reason("gave up after 12 attempts: render error: KeyError") == "render_error"

@@ -90,6 +90,7 @@ class Dispatcher:
         lease: timedelta = outbox.LEASE,
         kinds: Kinds | None = None,
         pacing: Literal["shared", "process"] = "shared",
+        pacing_burst: int = PACING_BURST,
         history_check: bool | None = None,
     ) -> None:
         self.runtime = runtime
@@ -111,9 +112,9 @@ class Dispatcher:
         self.pacing: Pacing | None = None
         if per_conversation_interval:
             self.pacing = (
-                SharedPacing(runtime.db, per_conversation_interval)
+                SharedPacing(runtime.db, per_conversation_interval, pacing_burst)
                 if pacing == "shared"
-                else LocalPacing(per_conversation_interval)
+                else LocalPacing(per_conversation_interval, pacing_burst)
             )
         # Opt-in (DISPATCH_HISTORY_CHECK): before re-posting after an unclear end, read the
         # conversation for this row's metadata. Needs the history scopes (HISTORY_SCOPES).
@@ -224,6 +225,13 @@ class Dispatcher:
                 if ts:
                     outbox.note_posted(self.runtime.db, row, self.worker_id, ts)
             if not ts:
+                if self.pacing is not None and not self.pacing.take(self.pacing_key(row)):
+                    # Another worker spent this conversation's token since the plan: back in line.
+                    outbox.retry_later(
+                        self.runtime.db, row, self.worker_id, now() + timedelta(seconds=self.interval), PACED,
+                        count=False,
+                    )
+                    return 0
                 ts = self.slack.post_message(
                     channel,
                     message.text,

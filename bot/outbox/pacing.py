@@ -30,9 +30,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-from sqlalchemy import delete, select
+from sqlalchemy import case, delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.clock import as_utc, now
 from bot.db import Database
@@ -63,7 +64,8 @@ def schedule(
 ) -> tuple[list[OutboxMessage], Later, Bucket]:
     """One conversation's rows: those that may go now, the others with their times, the new bucket."""
     ordered = sorted(items, key=lambda r: (r.last_error != PACED, as_utc(r.send_at), r.id))
-    tokens = min(float(burst), bucket.tokens + max(clock - bucket.at, 0.0) / interval)
+    clock = max(clock, bucket.at)  # never move a bucket's time back (that would mint tokens)
+    tokens = min(float(burst), bucket.tokens + (clock - bucket.at) / interval)
     reserved = max(bucket.reserved, clock)
     send: list[OutboxMessage] = []
     later: Later = []
@@ -89,6 +91,10 @@ class Pacing(Protocol):
 
     def pace(self, groups: dict[str, list[OutboxMessage]]) -> tuple[list[OutboxMessage], Later]: ...
 
+    def take(self, target: str) -> bool:
+        """Spend this conversation's token right before posting; False if there is none now."""
+        ...
+
 
 class LocalPacing:
     """Buckets in this process only (the old behaviour; the benchmark's baseline)."""
@@ -111,6 +117,9 @@ class LocalPacing:
             self._buckets = {k: b for k, b in self._buckets.items() if b.at > horizon or b.reserved > clock}
         return send, later
 
+    def take(self, target: str) -> bool:
+        return True  # spent when planned
+
 
 def digest(target: str) -> str:
     """The table's key for a conversation: no Slack id is stored."""
@@ -118,24 +127,33 @@ def digest(target: str) -> str:
 
 
 class SharedPacing:
-    """Buckets in the database, shared by every dispatcher process."""
+    """Buckets in the database, shared by every dispatcher process.
+
+    Two steps, so the token is spent as close to the post as possible (the time between deciding and
+    posting varies with load, and a post that waited while another worker's did not would bunch up):
+
+    1. :meth:`pace`, once per pass, locks the pass's conversations, picks the rows a token is there
+       for and gives the others their times (writing only the queue's tail, ``reserved_until``);
+    2. :meth:`take`, on the sending thread right before ``chat.postMessage``, spends the token in one
+       conditional ``UPDATE`` (refill and spend at once). If another worker took it first, the row
+       goes back, keeping its turn. So the posts themselves, not the plans, keep to the bucket.
+    """
 
     def __init__(self, db: Database, interval: float, burst: int = PACING_BURST) -> None:
         self.db, self.interval, self.burst = db, interval, burst
         self._passes = 0
 
     def pace(self, groups: dict[str, list[OutboxMessage]]) -> tuple[list[OutboxMessage], Later]:
-        at = now()
-        clock = at.timestamp()
         keys = {target: digest(target) for target in groups}
         send: list[OutboxMessage] = []
         later: Later = []
         ordered = sorted(keys.values())  # every process locks in the same order: no deadlock
         with self.db.session() as session:
             insert = pg_insert if self.db.is_postgresql else sqlite_insert
+            start = now().timestamp()
             session.execute(
                 insert(ConversationPacing)
-                .values([{"key": k, "tokens": float(self.burst), "refilled_at": at, "reserved_until": at}
+                .values([{"key": k, "tokens": float(self.burst), "refilled_at": start, "reserved_until": start}
                          for k in ordered])
                 .on_conflict_do_nothing(index_elements=["key"])
             )
@@ -147,28 +165,49 @@ class SharedPacing:
             if self.db.is_postgresql:
                 query = query.with_for_update()
             stored = {row.key: row for row in session.scalars(query)}
+            clock = now().timestamp()  # read once the rows are ours: another worker may have just spent tokens
             for target, items in groups.items():
                 row = stored[keys[target]]
-                bucket = Bucket(row.tokens, as_utc(row.refilled_at).timestamp(), as_utc(row.reserved_until).timestamp())
+                bucket = Bucket(row.tokens, row.refilled_at, row.reserved_until)
                 go, wait, new = schedule(items, bucket, clock, self.interval, self.burst)
                 send += go
                 later += wait
-                row.tokens = new.tokens
-                row.refilled_at = datetime.fromtimestamp(new.at, UTC)
-                row.reserved_until = datetime.fromtimestamp(new.reserved, UTC)
+                row.reserved_until = new.reserved  # the tokens are spent by take(), post by post
         self._passes += 1
         if self._passes % 100 == 1:
             self.forget_idle()
         return send, later
 
+    def take(self, target: str) -> bool:
+        clock = now().timestamp()
+        table = ConversationPacing
+        refilled = table.tokens + (clock - table.refilled_at) / self.interval
+        available = case((table.refilled_at > clock, table.tokens), (refilled > self.burst, float(self.burst)),
+                         else_=refilled)
+        try:
+            with self.db.session() as session:
+                result = session.execute(
+                    update(table)
+                    .where(table.key == digest(target), available >= 1.0)
+                    .values(
+                        tokens=available - 1.0,
+                        refilled_at=case((table.refilled_at > clock, table.refilled_at), else_=clock),
+                    )
+                    .execution_options(synchronize_session=False)
+                )
+                return bool(result.rowcount)  # type: ignore[attr-defined]
+        except SQLAlchemyError as error:  # a lock wait ran out: not now, the row goes back in line
+            log.warning("Could not take a pacing token: %s", type(error).__name__)
+            return False
+
     def forget_idle(self) -> int:
         """Delete buckets idle long enough to be full again (a missing row is a full bucket)."""
-        at = now()
+        clock = now().timestamp()
         with self.db.session() as session:
             result = session.execute(
                 delete(ConversationPacing).where(
-                    ConversationPacing.refilled_at < at - FORGET_AFTER, ConversationPacing.reserved_until < at
+                    ConversationPacing.refilled_at < clock - FORGET_AFTER.total_seconds(),
+                    ConversationPacing.reserved_until < clock,
                 )
             )
             return int(result.rowcount or 0)  # type: ignore[attr-defined]
-
