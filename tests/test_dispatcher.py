@@ -728,3 +728,21 @@ def test_the_reason_for_every_code_the_dispatcher_gives_up_on_has_words() -> Non
     assert failure_reason("gave up after 12 attempts: connection: URLError") == "unreachable"
     assert failure_reason("gave up after 12 attempts: http 502") == "slack_unavailable"
     assert failure_reason("gave up after 12 attempts: render error: KeyError") == "render_error"
+
+
+def test_a_token_is_spent_once_however_many_workers_ask_for_it(db: Database) -> None:
+    """The binding step: a conditional UPDATE per post, refilling and spending at once."""
+    first, second = SharedPacing(db, 1.0), SharedPacing(db, 1.0)
+    with freeze_time(T0) as clock:
+        first.pace({"dm:U0AMARA01": []})  # creates the full bucket
+        assert [first.take("dm:U0AMARA01"), second.take("dm:U0AMARA01"), first.take("dm:U0AMARA01")] == [
+            True, True, False]
+        clock.tick(0.5)
+        assert not second.take("dm:U0AMARA01")
+        clock.tick(0.5)
+        assert second.take("dm:U0AMARA01") and not first.take("dm:U0AMARA01")
+        clock.tick(-5)  # a worker whose clock lags cannot mint tokens by moving the bucket's time back
+        assert not first.take("dm:U0AMARA01")
+        clock.tick(5 + 10)
+        assert [first.take("dm:U0AMARA01") for _ in range(3)] == [True, True, False]  # never past the burst
+    assert not SharedPacing(db, 1.0).take("dm:U0NEVERSEEN")  # no bucket yet: the plan makes it first

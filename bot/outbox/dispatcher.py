@@ -1,11 +1,14 @@
 """The dispatcher: claims due outbox rows and sends them through the Slack gateway.
 
 - Each conversation gets at most one message per ``per_conversation_interval`` seconds (Slack's
-  posting limit); other rows for it wait their turn without blocking other conversations.
+  posting limit), counted for every dispatcher process together (bot/outbox/pacing.py keeps the
+  buckets in the database); other rows for it wait their turn without blocking other conversations.
 - A 429 puts the row back for ``Retry-After`` seconds; a 5xx or a dropped connection puts it back
   with exponential backoff; neither blocks other rows (this client does not sleep on 429s).
-- A permanent error (deactivated user, channel gone) marks the row failed and tells the programme's
-  leads once per person.
+- A permanent error (deactivated user, channel gone, missing scope) marks the row failed and tells the
+  programme's leads once per person, with the real reason (bot/outbox/notifications.py).
+- The post's ts is recorded before anything else can fail; with the opt-in history check
+  (``DISPATCH_HISTORY_CHECK``) a retry after an unclear end also looks for its own message first.
 - A row far past its time after downtime follows its kind's stated policy (``skip_if_later_than``).
 """
 

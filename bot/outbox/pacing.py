@@ -9,9 +9,9 @@ row takes the first turn nobody holds yet (``reserved_until``), so it does not j
 Two implementations of the same rule:
 
 - :class:`SharedPacing` (the default) keeps every bucket in the database (``conversation_pacing``),
-  read and written in one short transaction per pass with the conversations' rows locked (``SELECT
-  … FOR UPDATE`` in key order on PostgreSQL; SQLite serialises writers). So any number of dispatcher
-  processes together never post faster than the limit: a token one worker took is gone for all.
+  planned once per pass, and each token spent by one conditional ``UPDATE`` right before its post.
+  So any number of dispatcher processes together never post faster than the limit: a token one
+  worker took is gone for all.
 - :class:`LocalPacing` keeps the buckets in the process: the old behaviour, kept as the baseline
   the dispatch benchmark compares against (two workers then post up to twice as fast as allowed).
 
@@ -28,9 +28,9 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import Protocol, cast
 
-from sqlalchemy import case, delete, select, update
+from sqlalchemy import Table, bindparam, case, delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
@@ -132,8 +132,9 @@ class SharedPacing:
     Two steps, so the token is spent as close to the post as possible (the time between deciding and
     posting varies with load, and a post that waited while another worker's did not would bunch up):
 
-    1. :meth:`pace`, once per pass, locks the pass's conversations, picks the rows a token is there
-       for and gives the others their times (writing only the queue's tail, ``reserved_until``);
+    1. :meth:`pace`, once per pass, reads the pass's conversations, picks the rows a token is there
+       for and gives the others their times (writing only the queue's tail, ``reserved_until``,
+       and never back), without holding locks;
     2. :meth:`take`, on the sending thread right before ``chat.postMessage``, spends the token in one
        conditional ``UPDATE`` (refill and spend at once). If another worker took it first, the row
        goes back, keeping its turn. So the posts themselves, not the plans, keep to the bucket.
@@ -147,7 +148,8 @@ class SharedPacing:
         keys = {target: digest(target) for target in groups}
         send: list[OutboxMessage] = []
         later: Later = []
-        ordered = sorted(keys.values())  # every process locks in the same order: no deadlock
+        ordered = sorted(keys.values())  # every process writes in the same order: no deadlock
+        tails: list[dict[str, object]] = []
         with self.db.session() as session:
             insert = pg_insert if self.db.is_postgresql else sqlite_insert
             start = now().timestamp()
@@ -157,22 +159,34 @@ class SharedPacing:
                          for k in ordered])
                 .on_conflict_do_nothing(index_elements=["key"])
             )
-            query = (
-                select(ConversationPacing)
-                .where(ConversationPacing.key.in_(ordered))
-                .order_by(ConversationPacing.key)
-            )
-            if self.db.is_postgresql:
-                query = query.with_for_update()
-            stored = {row.key: row for row in session.scalars(query)}
-            clock = now().timestamp()  # read once the rows are ours: another worker may have just spent tokens
+            # No lock: the plan spends nothing (take() does, post by post); it only moves the
+            # queue's tail, and never back (another worker's plan may have moved it further).
+            stored = {
+                row.key: (row.tokens, row.refilled_at, row.reserved_until)
+                for row in session.execute(
+                    select(ConversationPacing.key, ConversationPacing.tokens, ConversationPacing.refilled_at,
+                           ConversationPacing.reserved_until).where(ConversationPacing.key.in_(ordered))
+                )
+            }
+            clock = now().timestamp()
             for target, items in groups.items():
-                row = stored[keys[target]]
-                bucket = Bucket(row.tokens, row.refilled_at, row.reserved_until)
-                go, wait, new = schedule(items, bucket, clock, self.interval, self.burst)
+                go, wait, new = schedule(items, Bucket(*stored[keys[target]]), clock, self.interval, self.burst)
                 send += go
                 later += wait
-                row.reserved_until = new.reserved  # the tokens are spent by take(), post by post
+                tails.append({"row_key": keys[target], "tail": new.reserved})
+            tails.sort(key=lambda t: str(t["row_key"]))
+            table = cast(Table, ConversationPacing.__table__)
+            session.execute(
+                update(table)
+                .where(table.c.key == bindparam("row_key"))
+                .values(
+                    reserved_until=case(
+                        (table.c.reserved_until < bindparam("tail"), bindparam("tail")),
+                        else_=table.c.reserved_until,
+                    )
+                ),
+                tails,
+            )
         self._passes += 1
         if self._passes % 100 == 1:
             self.forget_idle()
