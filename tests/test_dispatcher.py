@@ -267,7 +267,9 @@ def test_a_stalled_worker_cannot_overwrite_a_row_another_worker_took_over(db: Da
         outbox.note_posted(db, stalled, "worker-a", "1000.000001")
         outbox.mark_sent(db, stalled, "worker-a", "1000.000002", on_sent=record_sent)
         held = row_of(db, "contested")
-        assert (held.status, held.leased_by, held.slack_ts, held.last_error) == ("sending", "worker-b", None, None)
+        # B's note says A may or may not have posted it (so an opted-in history check looks first).
+        assert (held.status, held.leased_by, held.slack_ts, held.last_error) == (
+            "sending", "worker-b", None, outbox.LEASE_EXPIRED)
         assert as_utc(held.send_at) == datetime.fromisoformat(T0 + "+00:00")
         assert held.lease_until is not None and held.attempts == 2
         assert on_sent_calls == []
@@ -746,3 +748,32 @@ def test_a_token_is_spent_once_however_many_workers_ask_for_it(db: Database) -> 
         clock.tick(5 + 10)
         assert [first.take("dm:U0AMARA01") for _ in range(3)] == [True, True, False]  # never past the burst
     assert not SharedPacing(db, 1.0).take("dm:U0NEVERSEEN")  # no bucket yet: the plan makes it first
+
+
+def test_the_opted_in_check_reads_history_only_after_an_unclear_end(
+    db: Database, emulator: SlackEmulator, dispatcher: Callable[..., Dispatcher]
+) -> None:
+    """A 503 or a 429 is a clear "not posted": the retry posts without a read. A dropped connection is
+    not: the retry reads first (and a failed read keeps it unclear, so the next attempt reads again)."""
+    amara, bola = emulator.add_user("amara"), emulator.add_user("bola")
+    opt_in_to_history(emulator)
+    with freeze_time(T0) as clock:
+        note(db, "clear", amara, "after a 503")
+        emulator.fail_next("chat.postMessage", status=503)
+        worker = dispatcher(per_conversation_interval=0, history_check=True)
+        worker.run_once()
+        clock.tick(outbox.backoff(1))
+        worker.run_once()
+        assert dm_texts(emulator, amara) == ["after a 503"] and emulator.calls_to("conversations.history") == []
+        note(db, "unclear", bola, "after a drop")
+        emulator.drop_next_connection("chat.postMessage", after_processing=True)
+        worker.run_once()
+        assert row_of(db, "unclear").last_error == "connection: RemoteDisconnected"
+        emulator.fail_next("conversations.history", status=503)
+        clock.tick(outbox.backoff(1))
+        worker.run_once()
+        assert row_of(db, "unclear").last_error == "unclear: service_unavailable"
+        clock.tick(outbox.backoff(2))
+        worker.run_once()
+    assert dm_texts(emulator, bola) == ["after a drop"]
+    assert len(emulator.calls_to("conversations.history")) == 2 and row_of(db, "unclear").status == "sent"

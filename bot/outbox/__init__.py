@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, bindparam, func, or_, select, update
+from sqlalchemy import Table, and_, bindparam, case, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -151,6 +151,14 @@ def _due_condition(at: datetime) -> Any:
     )
 
 
+LEASE_EXPIRED = "lease expired"  # a row taken over from a worker that died or stalled mid-send
+
+
+def _taken_over() -> Any:
+    """A row still "sending" when claimed was taken over: whether it was posted is unclear."""
+    return case((OutboxMessage.status == "sending", LEASE_EXPIRED), else_=OutboxMessage.last_error)
+
+
 def claim_due(db: Database, worker: str, limit: int = 100, lease: timedelta = LEASE) -> list[OutboxMessage]:
     """Claim up to ``limit`` due rows for this worker; no other worker can claim them until the lease ends."""
     at = now()
@@ -172,7 +180,8 @@ def claim_due(db: Database, worker: str, limit: int = 100, lease: timedelta = LE
                 update(OutboxMessage)
                 .where(OutboxMessage.id.in_(ids))
                 .values(
-                    status="sending", lease_until=lease_until, leased_by=worker, attempts=OutboxMessage.attempts + 1
+                    status="sending", lease_until=lease_until, leased_by=worker, attempts=OutboxMessage.attempts + 1,
+                    last_error=_taken_over(),
                 )
             )
         else:
@@ -188,7 +197,11 @@ def claim_due(db: Database, worker: str, limit: int = 100, lease: timedelta = LE
                     update(OutboxMessage)
                     .where(OutboxMessage.id.in_(candidates), _due_condition(at))
                     .values(
-                        status="sending", lease_until=lease_until, leased_by=worker, attempts=OutboxMessage.attempts + 1
+                        status="sending",
+                        lease_until=lease_until,
+                        leased_by=worker,
+                        attempts=OutboxMessage.attempts + 1,
+                        last_error=_taken_over(),
                     )
                     .returning(OutboxMessage.id)
                 )

@@ -69,8 +69,17 @@ METADATA_EVENT = "mentoring_outbox"  # marks the app's own posts, so a retry can
 # the bot may then read the DMs, group DMs and private channels it posts in. channels:history only
 # if it posts in public channels (the close-out thanks).
 HISTORY_SCOPES = ("im:history", "mpim:history", "groups:history", "channels:history")
+UNCLEAR = "unclear: "  # the row's note when the history lookup itself failed: look again next time
+CONNECTION = "connection: "  # the row's note after a dropped connection or a time-out: posted or not?
 MAX_RATE_LIMITED = 30  # 429s for one row (they use no attempt): past this it fails and the leads hear why
 __all__ = ["HISTORY_SCOPES", "PACED", "PACING_BURST", "Dispatcher"]
+
+
+def unclear(row: OutboxMessage) -> bool:
+    """Did the row's last attempt end without knowing whether Slack posted it? A crash or a stalled
+    worker (its lease was taken over), a dropped connection or time-out, or a failed lookup. After a
+    clear answer (a 5xx, a 429, pacing) Slack did not post it, so there is nothing to look for."""
+    return (row.last_error or "").startswith((outbox.LEASE_EXPIRED, CONNECTION, UNCLEAR))
 
 
 @dataclass
@@ -222,9 +231,13 @@ class Dispatcher:
         try:
             channel = self._channel_for(row, message)
             ts = row.slack_ts or ""  # posted on an earlier attempt whose file, pin or record failed
-            if not ts and row.attempts > 1 and self.history_check:
+            if not ts and row.attempts > 1 and self.history_check and unclear(row):
                 # A retry after an unclear end (a crash, a dropped connection): was it posted already?
-                ts = self._already_posted(channel, row.key)
+                try:
+                    ts = self._already_posted(channel, row.key)
+                except SlackApiError as error:  # still unclear: retried, and it looks again then
+                    self._handle_slack_error(row, error, unclear=True)
+                    return 0
                 if ts:
                     outbox.note_posted(self.runtime.db, row, self.worker_id, ts)
             if not ts:
@@ -253,7 +266,7 @@ class Dispatcher:
             self._handle_slack_error(row, error)
             return 0
         except (URLError, OSError, TimeoutError) as error:
-            self._retry(row, f"connection: {type(error).__name__}")
+            self._retry(row, f"{CONNECTION}{type(error).__name__}")
             return 0
         outbox.mark_sent(self.runtime.db, row, self.worker_id, ts or None, channel_id=channel, on_sent=kind.on_sent)
         return 1
@@ -304,10 +317,13 @@ class Dispatcher:
             self._group_channels[people] = channel
         return channel
 
-    def _handle_slack_error(self, row: OutboxMessage, error: SlackApiError) -> None:
+    def _handle_slack_error(self, row: OutboxMessage, error: SlackApiError, *, unclear: bool = False) -> None:
+        """``unclear``: the error came from the history lookup, so whether the row was posted is still
+        unknown; the note it is put back with says so, and the next attempt looks again."""
         response: Any = error.response
         code = str(response.get("error") or "") if response is not None else ""
         status = getattr(response, "status_code", 200) if response is not None else 200
+        mark = UNCLEAR if unclear else ""
         if status == 429 or code == "ratelimited":
             if row.rate_limited + 1 >= MAX_RATE_LIMITED:
                 if outbox.mark_failed(
@@ -317,7 +333,7 @@ class Dispatcher:
                 return
             retry_after = int((getattr(response, "headers", {}) or {}).get("Retry-After", 1) or 1)
             outbox.retry_later(
-                self.runtime.db, row, self.worker_id, now() + timedelta(seconds=retry_after), "ratelimited",
+                self.runtime.db, row, self.worker_id, now() + timedelta(seconds=retry_after), mark + "ratelimited",
                 count=False, rate_limited=True,
             )
         elif code in PERMANENT_ERRORS:
@@ -325,7 +341,7 @@ class Dispatcher:
                 needed = str(response.get("needed") or "") if response is not None else ""
                 self._tell_leads_of_failure(row, code, needed=needed)
         else:
-            self._retry(row, code or f"http {status}")
+            self._retry(row, mark + (code or f"http {status}"))
 
     def _retry(self, row: OutboxMessage, error: str) -> None:
         if row.attempts >= outbox.MAX_ATTEMPTS:
