@@ -777,3 +777,16 @@ def test_the_opted_in_check_reads_history_only_after_an_unclear_end(
         worker.run_once()
     assert dm_texts(emulator, bola) == ["after a drop"]
     assert len(emulator.calls_to("conversations.history")) == 2 and row_of(db, "unclear").status == "sent"
+
+
+def test_a_worker_whose_clock_lags_cannot_mint_tokens(db: Database) -> None:
+    ahead, behind = SharedPacing(db, 1.0), SharedPacing(db, 1.0)
+    with freeze_time(T0) as clock:
+        ahead.pace({"dm:U0AMARA01": []})  # a full bucket: two tokens, counted at T0
+        assert ahead.take("dm:U0AMARA01")  # one left
+        clock.tick(-5)
+        assert behind.take("dm:U0AMARA01")  # the token that is there: none left, still counted at T0
+        clock.tick(5)
+        assert not ahead.take("dm:U0AMARA01")  # nothing refilled (a count moved back to T0-5 would mint two)
+        clock.tick(1)
+        assert ahead.take("dm:U0AMARA01")
