@@ -853,6 +853,27 @@ class SpeedEventFile(_Model):
 _Programme = Annotated[Text, AfterValidator(_allowing("programme"))]
 _Command = Annotated[Text, AfterValidator(_allowing("command"))]
 _Plain = Annotated[Text, AfterValidator(_allowing())]
+_Error = Annotated[Text, AfterValidator(_allowing("error"))]
+
+
+class DeliveryFailureReasons(_Model):
+    """Why a message could not be delivered, as the lead is told (bot/outbox/notifications.py);
+    each says what the lead can do. ``missing_scope`` may use ``{needed}``, the others ``{error}``."""
+
+    not_in_channel: _Error
+    channel_not_found: _Error
+    is_archived: _Error
+    account_inactive: _Error
+    user_not_found: _Error
+    cannot_dm_bot: _Error
+    missing_scope: Annotated[Text, AfterValidator(_allowing("needed", "error"))]
+    restricted_action: _Error
+    message_refused: _Error
+    rate_limited: _Error
+    slack_unavailable: _Error
+    unreachable: _Error
+    render_error: _Error
+    unknown: _Error
 
 
 class MessagesFile(_Model):
@@ -885,6 +906,9 @@ class MessagesFile(_Model):
     """To each lead when the leads' channel refused an alert because the app is not in it."""
     leads_channel_unusable: Annotated[Text, AfterValidator(_allowing("channel", "programme"))]
     """To each lead when the leads' channel refused an alert for another lasting reason (archived)."""
+    delivery_failed: Annotated[Text, AfterValidator(_allowing("who", "programme", "reason"))]
+    """To each lead when a message could not be delivered; ``{reason}`` is one of the next."""
+    delivery_failure_reasons: DeliveryFailureReasons
 
 
 

@@ -304,6 +304,25 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None] = mapped_column(default=None)
     slack_ts: Mapped[str | None] = mapped_column(String(32), default=None)
     created_at: Mapped[datetime] = mapped_column(default=now)
+    # How many times Slack answered this row with a rate limit (those do not use an attempt).
+    rate_limited: Mapped[int] = mapped_column(default=0, server_default="0")
+
+
+class ConversationPacing(Base):
+    """Slack's posting limit, shared by every dispatcher process: one token bucket per conversation.
+
+    ``key`` is a digest of the conversation (``dm:U…``, ``channel:C…``, ``pair:12``), so the table
+    holds no Slack ids; a row idle long enough to be full again is deleted (a missing row is a full
+    bucket). ``reserved_until`` is the first turn no waiting row holds yet (see bot/outbox/pacing.py).
+    Times are epoch seconds on the app's clock, so one portable UPDATE refills and spends a token.
+    """
+
+    __tablename__ = "conversation_pacing"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    tokens: Mapped[float] = mapped_column()
+    refilled_at: Mapped[float] = mapped_column()
+    reserved_until: Mapped[float] = mapped_column()
 
 
 # ---------------------------------------------------------------------------------------------

@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     # Run the outbox dispatcher inside the app process too (default: yes for `run`, no for `serve`).
     run_dispatcher: bool | None = None
     dispatch_interval_seconds: float = Field(default=2.0, gt=0, le=60)
+    # Opt-in: after a crash or a lost answer, read the conversation's history for the message before
+    # posting it again (never twice). Needs the history scopes in manifest.yml; README "Delivery".
+    dispatch_history_check: bool = False
     # Impact results are shown to leads only for groups at least this big (never below 3).
     min_group_size: int = Field(default=5, ge=3, le=100)
     # A break counts as long (the leads get an alert they can act on) once it has lasted this many weeks.

@@ -86,8 +86,12 @@ def spec_methods() -> dict[str, dict[str, Any]]:
 
 @cache
 def manifest_scopes() -> frozenset[str]:
+    """The manifest's bot scopes, plus the ones README documents as an operator's opt-in (the
+    dispatcher's history check: tests that opt in grant them in the emulator as a reinstall would)."""
+    from bot.outbox.dispatcher import HISTORY_SCOPES
+
     manifest = yaml.safe_load((ROOT / "manifest.yml").read_text())
-    return frozenset(manifest["oauth_config"]["scopes"]["bot"])
+    return frozenset(manifest["oauth_config"]["scopes"]["bot"]) | frozenset(HISTORY_SCOPES)
 
 
 def method_rules(method: str) -> dict[str, Any] | None:

@@ -42,7 +42,6 @@ def render_note(session: Session, row: OutboxMessage, content: Content) -> Rende
 
 
 
-
 NOTE_KINDS = outbox_kinds({KIND: Kind(render_note)})
 
 
@@ -127,6 +126,10 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--interval", type=float, default=0.0, help="per-conversation pacing, seconds")
     parser.add_argument("--lease", type=float, default=120.0, help="seconds")
+    parser.add_argument("--pacing", choices=["shared", "process"], default="shared",
+                        help="pacing kept in the database (shared) or in this process (the old baseline)")
+    parser.add_argument("--burst", type=int, default=None, help="the dispatcher's own burst per conversation")
+    parser.add_argument("--history-check", action="store_true", help="opt in to the history lookup on retries")
     args = parser.parse_args(argv)
     crypto.configure([args.key or crypto.generate_key()])
     db = database(args.db_url, args.schema)
@@ -137,6 +140,9 @@ def main(argv: list[str]) -> int:
         threads=args.threads,
         per_conversation_interval=args.interval,
         lease=timedelta(seconds=args.lease),
+        pacing=args.pacing,
+        **({"pacing_burst": args.burst} if args.burst else {}),
+        history_check=args.history_check,
     )
     sent = drain(dispatcher, db)
     dispatcher.close()

@@ -191,11 +191,17 @@ def test_reflection_and_concern_copy(content: Content) -> None:
 def test_every_message_fills_with_its_placeholders(content: Content) -> None:
     sample = {
         "programme": "Spring 2025", "command": "frobnicate", "usage": "/mentoring help", "person": "Ada",
-        "channel": "<#C1>",
+        "channel": "<#C1>", "who": "Ada", "reason": "Because.", "error": "not_in_channel", "needed": "chat:write",
     }
     for name in MessagesFile.model_fields:
+        if name == "delivery_failure_reasons":  # a group of texts, filled one by one below
+            continue
         text = content.message(name, **sample)
         assert "{" not in text and "}" not in text, name
+    reasons = content.messages.delivery_failure_reasons
+    for name in type(reasons).model_fields:
+        text = fill(getattr(reasons, name), **sample)
+        assert text and "{" not in text and "}" not in text, name
     assert "Spring 2025" in content.message("waiting_list", programme="Spring 2025")
     assert fill(content.agenda.mentee.request, partner="Sam", when="Tuesday 4 March, 10:00").count("Sam") == 2
     with pytest.raises(KeyError):

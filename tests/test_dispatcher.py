@@ -24,9 +24,11 @@ from bot.clock import as_utc, now
 from bot.content import Content, load_content
 from bot.db import Database
 from bot.emulator import SlackEmulator
-from bot.models import OutboxMessage, Programme, ProgrammeLead
+from bot.models import ConversationPacing, OutboxMessage, Programme, ProgrammeLead
 from bot.outbox import Kind, OutboxFile, Rendered, Skip
-from bot.outbox.dispatcher import PACING_BURST, Dispatcher
+from bot.outbox.dispatcher import HISTORY_SCOPES, MAX_RATE_LIMITED, PACING_BURST, PERMANENT_ERRORS, Dispatcher
+from bot.outbox.notifications import REASONS, failure_reason
+from bot.outbox.pacing import FORGET_AFTER, SharedPacing
 from bot.registry import outbox_kinds
 from bot.runtime import Runtime
 from bot.settings import Settings
@@ -265,7 +267,9 @@ def test_a_stalled_worker_cannot_overwrite_a_row_another_worker_took_over(db: Da
         outbox.note_posted(db, stalled, "worker-a", "1000.000001")
         outbox.mark_sent(db, stalled, "worker-a", "1000.000002", on_sent=record_sent)
         held = row_of(db, "contested")
-        assert (held.status, held.leased_by, held.slack_ts, held.last_error) == ("sending", "worker-b", None, None)
+        # B's note says A may or may not have posted it (so an opted-in history check looks first).
+        assert (held.status, held.leased_by, held.slack_ts, held.last_error) == (
+            "sending", "worker-b", None, outbox.LEASE_EXPIRED)
         assert as_utc(held.send_at) == datetime.fromisoformat(T0 + "+00:00")
         assert held.lease_until is not None and held.attempts == 2
         assert on_sent_calls == []
@@ -307,39 +311,117 @@ def test_a_rate_limit_puts_the_row_back_for_retry_after_without_using_an_attempt
 # ------------------------------------------------------------------------------------ crashes and partial sends
 
 
-def test_a_crash_after_the_post_is_found_through_metadata_and_not_posted_again(
-    db: Database, emulator: SlackEmulator, dispatcher: Callable[..., Dispatcher], monkeypatch: pytest.MonkeyPatch
+def opt_in_to_history(emulator: SlackEmulator) -> None:
+    """What an operator does to opt in: add the history scopes to the manifest and reinstall."""
+    emulator.set_scopes([*emulator.bot_scopes, *HISTORY_SCOPES])
+
+
+def test_the_app_holds_no_history_scope_and_does_not_read_history_by_default(
+    db: Database, emulator: SlackEmulator, dispatcher: Callable[..., Dispatcher]
 ) -> None:
+    assert not [scope for scope in emulator.bot_scopes if scope.endswith(":history")]
+    assert dispatcher().history_check is False
     amara = emulator.add_user("amara")
+    with freeze_time(T0) as clock:
+        note(db, "lost", amara, "hello")
+        emulator.drop_next_connection("chat.postMessage")  # not processed, and the answer is lost
+        worker = dispatcher(per_conversation_interval=0)
+        worker.run_once()
+        clock.tick(timedelta(seconds=5))
+        worker.run_once()
+    assert dm_texts(emulator, amara) == ["hello"]
+    assert emulator.calls_to("conversations.history") == []
+
+
+@pytest.mark.parametrize("history", ["off", "opt-in"])
+def test_a_crash_after_the_ts_is_recorded_is_not_posted_again_history_or_not(
+    db: Database, emulator: SlackEmulator, dispatcher: Callable[..., Dispatcher], monkeypatch: pytest.MonkeyPatch,
+    history: str,
+) -> None:
+    """The cheaper way: the post's ts is written before anything else can fail, so a crash after it
+    (here: while recording the send) finishes the row on the retry without a second post or a lookup."""
+    amara = emulator.add_user("amara")
+    if history == "opt-in":
+        opt_in_to_history(emulator)
     with freeze_time(T0) as clock:
         note(db, "crash", amara, "only once")
         with monkeypatch.context() as patch:
             patch.setattr(outbox, "mark_sent", lambda *args, **kwargs: None)  # the process died here
-            dispatcher("doomed").run_once()
+            dispatcher("doomed", history_check=history == "opt-in").run_once()
         crashed = row_of(db, "crash")
-        assert (crashed.status, crashed.leased_by, crashed.slack_ts) == ("sending", "doomed", None)
         [first_post] = emulator.messages_in(emulator.im_channel(amara) or "")
+        assert (crashed.status, crashed.leased_by, crashed.slack_ts) == ("sending", "doomed", first_post.ts)
         clock.tick(outbox.LEASE + timedelta(seconds=1))
-        dispatcher("survivor").run_once()
+        dispatcher("survivor", history_check=history == "opt-in").run_once()
     assert dm_texts(emulator, amara) == ["only once"]
     row = row_of(db, "crash")
     assert (row.status, row.slack_ts, row.attempts) == ("sent", first_post.ts, 2)
     assert on_sent_calls == [("crash", first_post.ts)]
-    [lookup] = emulator.calls_to("conversations.history")
-    assert str(lookup.args.get("include_all_metadata")).lower() in {"1", "true"}
+    assert emulator.calls_to("conversations.history") == []
     assert len(emulator.calls_to("chat.postMessage")) == 1
+
+
+@pytest.mark.parametrize("history", ["off", "opt-in"])
+def test_a_crash_between_the_post_and_its_ts_posts_twice_unless_the_history_check_is_on(
+    db: Database, emulator: SlackEmulator, dispatcher: Callable[..., Dispatcher], monkeypatch: pytest.MonkeyPatch,
+    history: str,
+) -> None:
+    """What remains without history: the post went through and the process died before writing its ts.
+    With the opt-in the retry finds its own message by metadata; without it, it posts again."""
+    amara = emulator.add_user("amara")
+    if history == "opt-in":
+        opt_in_to_history(emulator)
+    with freeze_time(T0) as clock:
+        note(db, "crash", amara, "only once")
+        with monkeypatch.context() as patch:
+            patch.setattr(outbox, "note_posted", lambda *args, **kwargs: None)  # died before the ts was written
+            patch.setattr(outbox, "mark_sent", lambda *args, **kwargs: None)
+            dispatcher("doomed", history_check=history == "opt-in").run_once()
+        assert row_of(db, "crash").slack_ts is None
+        [first_post] = emulator.messages_in(emulator.im_channel(amara) or "")
+        clock.tick(outbox.LEASE + timedelta(seconds=1))
+        dispatcher("survivor", history_check=history == "opt-in").run_once()
+    row = row_of(db, "crash")
+    if history == "opt-in":
+        assert dm_texts(emulator, amara) == ["only once"]
+        assert (row.status, row.slack_ts, row.attempts) == ("sent", first_post.ts, 2)
+        [lookup] = emulator.calls_to("conversations.history")
+        assert str(lookup.args.get("include_all_metadata")).lower() in {"1", "true"}
+        assert len(emulator.calls_to("chat.postMessage")) == 1
+    else:
+        assert dm_texts(emulator, amara) == ["only once", "only once"]  # the stated trade-off
+        assert row.status == "sent" and row.slack_ts != first_post.ts
+        assert emulator.calls_to("conversations.history") == []
+
+
+def test_an_opt_in_without_the_scopes_still_delivers(
+    db: Database, emulator: SlackEmulator, dispatcher: Callable[..., Dispatcher]
+) -> None:
+    """DISPATCH_HISTORY_CHECK on but the scopes not added: Slack says missing_scope, the row is posted."""
+    amara = emulator.add_user("amara")
+    with freeze_time(T0) as clock:
+        note(db, "lost", amara, "hello")
+        emulator.drop_next_connection("chat.postMessage")
+        worker = dispatcher(per_conversation_interval=0, history_check=True)
+        worker.run_once()
+        clock.tick(timedelta(seconds=5))
+        worker.run_once()
+    assert dm_texts(emulator, amara) == ["hello"]
+    [lookup] = emulator.calls_to("conversations.history")
+    assert lookup.error == "missing_scope"
 
 
 def test_an_earlier_post_of_another_row_is_not_mistaken_for_this_one(
     db: Database, emulator: SlackEmulator, dispatcher: Callable[..., Dispatcher], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     amara = emulator.add_user("amara")
+    opt_in_to_history(emulator)
     with freeze_time(T0) as clock:
         note(db, "earlier", amara, "earlier note")
         dispatcher("first").run_once()
         note(db, "lost", amara, "lost note")
         emulator.drop_next_connection("chat.postMessage")  # not processed, and the answer is lost
-        worker = dispatcher("second", per_conversation_interval=0)
+        worker = dispatcher("second", per_conversation_interval=0, history_check=True)
         worker.run_once()
         clock.tick(timedelta(seconds=5))
         worker.run_once()
@@ -347,7 +429,7 @@ def test_an_earlier_post_of_another_row_is_not_mistaken_for_this_one(
     assert row_of(db, "lost").status == "sent"
 
 
-@pytest.mark.parametrize("history", ["readable", "unreadable"])
+@pytest.mark.parametrize("history", ["off", "opt-in", "opt-in without the scopes"])
 def test_a_failed_file_upload_is_done_on_the_retry_without_posting_the_message_again(
     db: Database, emulator: SlackEmulator, dispatcher: Callable[..., Dispatcher], history: str
 ) -> None:
@@ -355,9 +437,9 @@ def test_a_failed_file_upload_is_done_on_the_retry_without_posting_the_message_a
     with freeze_time(T0) as clock:
         note(db, "invite", amara, "Your session invite", file="session.ics")
         emulator.fail_next("files.getUploadURLExternal", status=503)
-        if history == "unreadable":  # no safety net from the metadata lookup
-            emulator.fail_next("conversations.history", error="missing_scope", count=5)
-        worker = dispatcher(per_conversation_interval=0)
+        if history == "opt-in":
+            opt_in_to_history(emulator)
+        worker = dispatcher(per_conversation_interval=0, history_check=history != "off")
         worker.run_once()
         half_done = row_of(db, "invite")
         assert half_done.status == "pending" and half_done.slack_ts
@@ -372,7 +454,7 @@ def test_a_failed_file_upload_is_done_on_the_retry_without_posting_the_message_a
     assert len(emulator.calls_to("chat.postMessage")) == 1
 
 
-@pytest.mark.parametrize("history", ["readable", "unreadable"])
+@pytest.mark.parametrize("history", ["off", "opt-in", "opt-in without the scopes"])
 def test_a_failed_pin_is_done_on_the_retry_without_posting_the_message_again(
     db: Database, emulator: SlackEmulator, dispatcher: Callable[..., Dispatcher], history: str
 ) -> None:
@@ -380,9 +462,9 @@ def test_a_failed_pin_is_done_on_the_retry_without_posting_the_message_again(
     with freeze_time(T0) as clock:
         note(db, "contract", amara, "Your agreement", pin=True)
         emulator.fail_next("pins.add", status=503)
-        if history == "unreadable":
-            emulator.fail_next("conversations.history", error="missing_scope", count=5)
-        worker = dispatcher(per_conversation_interval=0)
+        if history == "opt-in":
+            opt_in_to_history(emulator)
+        worker = dispatcher(per_conversation_interval=0, history_check=history != "off")
         worker.run_once()
         assert row_of(db, "contract").status == "pending"
         clock.tick(outbox.backoff(1))
@@ -409,3 +491,302 @@ def test_a_pin_whose_answer_was_lost_is_not_retried_until_the_leads_hear_of_a_fa
     assert (message.text, message.pinned) == ("Your agreement", True)
     assert row_of(db, "pinned").status == "sent"
     assert dm_texts(emulator, lena) == []
+
+
+# ------------------------------------------------------------------------------------ pacing shared by every worker
+
+
+def fill_conversation(db: Database, user: str, count: int, prefix: str = "to amara") -> None:
+    for index in range(count):
+        note(db, f"{prefix}-{index}", user, f"{prefix} {index}")
+
+
+def test_two_dispatchers_on_one_conversation_share_its_pace(
+    db: Database, emulator: SlackEmulator, dispatcher: Callable[..., Dispatcher]
+) -> None:
+    """Each worker claims half the backlog; the bucket lives in the database, so together they still
+    post a burst of two, then one a second, in order, and never both at once."""
+    amara = emulator.add_user("amara")
+    with freeze_time(T0) as clock:
+        fill_conversation(db, amara, 8)
+        first, second = dispatcher("w1", batch=4), dispatcher("w2", batch=4)
+        for _ in range(40):  # ten seconds, both workers every quarter second
+            first.run_once()
+            second.run_once()
+            clock.tick(0.25)
+    assert post_times(emulator, amara) == [0.0, 0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0]
+    texts = dm_texts(emulator, amara)
+    assert sorted(texts[:2]) == ["to amara 0", "to amara 1"] and texts[2:] == [f"to amara {i}" for i in range(2, 8)]
+    assert set(outbox.counts_by_status(db)) == {"sent"}
+    with db.session() as session:  # the shared state names no one
+        keys = list(session.scalars(select(ConversationPacing.key)))
+    assert keys and not any(amara in key or "dm:" in key for key in keys)
+
+
+def test_the_old_per_process_pacing_lets_two_workers_post_twice_as_fast(
+    db: Database, emulator: SlackEmulator, dispatcher: Callable[..., Dispatcher]
+) -> None:
+    """The baseline the benchmark compares with: each worker has a bucket of its own."""
+    amara = emulator.add_user("amara")
+    with freeze_time(T0) as clock:
+        fill_conversation(db, amara, 8)
+        first, second = dispatcher("w1", batch=4, pacing="process"), dispatcher("w2", batch=4, pacing="process")
+        for _ in range(40):
+            first.run_once()
+            second.run_once()
+            clock.tick(0.25)
+    times = post_times(emulator, amara)
+    assert len(times) == 8 and times.count(0.0) == 4  # two bursts at once: over Slack's limit
+
+
+def test_a_newcomer_from_another_worker_waits_behind_the_queue(
+    db: Database, emulator: SlackEmulator, dispatcher: Callable[..., Dispatcher]
+) -> None:
+    amara = emulator.add_user("amara")
+    with freeze_time(T0) as clock:
+        fill_conversation(db, amara, 4)
+        first, second = dispatcher("w1"), dispatcher("w2")
+        first.run_once()  # two now, two put back at 1 s and 2 s
+        note(db, "late", amara, "late")
+        second.run_once()  # the newcomer takes the first turn nobody holds: 3 s
+        for _ in range(20):
+            first.run_once()
+            second.run_once()
+            clock.tick(0.25)
+    assert post_times(emulator, amara) == [0.0, 0.0, 1.0, 2.0, 3.0]
+    assert dm_texts(emulator, amara)[2:] == ["to amara 2", "to amara 3", "late"]
+
+
+def test_idle_buckets_are_forgotten_and_a_forgotten_bucket_is_full(
+    db: Database, emulator: SlackEmulator, dispatcher: Callable[..., Dispatcher]
+) -> None:
+    amara = emulator.add_user("amara")
+    with freeze_time(T0) as clock:
+        worker = dispatcher()
+        fill_conversation(db, amara, 2)
+        worker.run_once()
+        clock.tick(FORGET_AFTER + timedelta(seconds=1))
+        assert isinstance(worker.pacing, SharedPacing) and worker.pacing.forget_idle() == 1
+        fill_conversation(db, amara, 3, prefix="again")
+        for _ in range(8):
+            worker.run_once()
+            clock.tick(0.25)
+    start = (FORGET_AFTER + timedelta(seconds=1)).total_seconds()
+    assert post_times(emulator, amara) == [0.0, 0.0, start, start, start + 1.0]
+
+
+# ------------------------------------------------------------------------------------ the leads hear the real reason
+
+
+def lead_alerts(emulator: SlackEmulator, lead: str) -> list[str]:
+    return [text for text in dm_texts(emulator, lead) if text.startswith("I couldn't deliver")]
+
+
+def expected_alert(content: Content, who: str, reason: str, **values: str) -> str:
+    template = getattr(content.messages.delivery_failure_reasons, reason)
+    return content.message(
+        "delivery_failed", who=who, programme="Pilot", reason=template.format(**{"error": "", "needed": "", **values})
+    )
+
+
+def channel_note(db: Database, key: str, channel: str, text: str, programme_id: int) -> None:
+    with db.session() as session:
+        outbox.enqueue(
+            session, kind=NOTE, key=key, channel_id=channel, programme_id=programme_id, payload={"text": text}
+        )
+
+
+def run_to_the_end(db: Database, worker: Dispatcher, key: str, clock: Any) -> None:
+    for _ in range(60):
+        worker.run_once()
+        row = row_of(db, key)
+        if row.status != "pending":
+            break
+        clock.move_to(as_utc(row.send_at))
+    worker.run_until_idle()  # the leads' alert
+
+
+@pytest.mark.parametrize(
+    ("case", "reason"),
+    [
+        ("public channel, no chat:write.public, bot not invited", "not_in_channel"),
+        ("private channel the bot was not invited to", "channel_not_found"),
+        ("archived channel", "is_archived"),
+    ],
+)
+def test_a_channel_the_app_cannot_post_in_is_named_with_the_real_reason(
+    db: Database, emulator: SlackEmulator, dispatcher: Callable[..., Dispatcher], runtime: Runtime,
+    case: str, reason: str,
+) -> None:
+    lena = emulator.add_user("lena")
+    programme_id = programme_with_lead(db, lena)
+    if reason == "not_in_channel":
+        emulator.set_scopes([s for s in emulator.bot_scopes if s != "chat:write.public"])
+        channel = emulator.add_channel("thanks", members=[lena])
+    elif reason == "channel_not_found":
+        channel = emulator.add_channel("leads", is_private=True, members=[lena])
+    else:
+        channel = emulator.add_channel("old", members=[lena], bot_member=True, is_archived=True)
+    with freeze_time(T0) as clock:
+        channel_note(db, "thanks", channel, "Thank you, mentors", programme_id)
+        run_to_the_end(db, dispatcher(per_conversation_interval=0), "thanks", clock)
+    assert (row_of(db, "thanks").status, row_of(db, "thanks").last_error) == ("failed", reason)
+    assert lead_alerts(emulator, lena) == [expected_alert(runtime.content, f"<#{channel}>", reason)]
+    assert "deactivated" not in lead_alerts(emulator, lena)[0]
+
+
+@pytest.mark.parametrize(
+    ("case", "reason"),
+    [
+        ("deactivated account (conversations.open)", "account_inactive"),
+        ("account_inactive from chat.postMessage", "account_inactive"),
+        ("unknown account", "user_not_found"),
+        ("a bot", "cannot_dm_bot"),
+        ("workspace forbids it", "restricted_action"),
+        ("Slack refuses the message", "message_refused"),
+        ("the app lacks chat:write", "missing_scope"),
+        ("Slack still rate limiting after the limit", "rate_limited"),
+        ("Slack down for an hour", "slack_unavailable"),
+        ("Slack unreachable for an hour", "unreachable"),
+        ("an error nobody has seen", "unknown"),
+    ],
+)
+def test_a_person_who_cannot_be_reached_is_named_with_the_real_reason(
+    db: Database, emulator: SlackEmulator, dispatcher: Callable[..., Dispatcher], runtime: Runtime,
+    case: str, reason: str,
+) -> None:
+    amara, lena = emulator.add_user("amara"), emulator.add_user("lena")
+    programme_id = programme_with_lead(db, lena)
+    values: dict[str, str] = {}
+    recipient = amara
+    if case.startswith("deactivated"):
+        emulator.set_user(amara, deleted=True)
+    elif case.startswith("account_inactive"):
+        emulator.fail_next("chat.postMessage", error="account_inactive")
+    elif case == "unknown account":
+        recipient = "U0NOBODY1"
+    elif case == "a bot":
+        emulator.fail_next("chat.postMessage", error="cannot_dm_bot")
+    elif reason == "restricted_action":
+        emulator.fail_next("chat.postMessage", error="restricted_action")
+    elif reason == "message_refused":
+        emulator.fail_next("chat.postMessage", error="msg_too_long")
+        values["error"] = "msg_too_long"
+    elif reason == "missing_scope":
+        emulator.set_scopes([s for s in emulator.bot_scopes if s != "chat:write"])
+        values["needed"] = "chat:write"
+    elif reason == "rate_limited":
+        emulator.fail_next("chat.postMessage", status=429, retry_after=30, count=MAX_RATE_LIMITED)
+    elif reason == "slack_unavailable":
+        emulator.fail_next("chat.postMessage", status=503, count=outbox.MAX_ATTEMPTS)
+        values["error"] = "service_unavailable"
+    elif reason == "unreachable":
+        emulator.drop_next_connection("chat.postMessage", count=outbox.MAX_ATTEMPTS)
+    else:
+        emulator.fail_next("chat.postMessage", error="brand_new_error", count=outbox.MAX_ATTEMPTS)
+        values["error"] = "brand_new_error"
+    with freeze_time(T0) as clock:
+        note(db, "note", recipient, "hello", programme_id=programme_id)
+        if reason == "missing_scope":  # the leads' alert cannot be posted either: restore the scope first
+            worker = dispatcher(per_conversation_interval=0)
+            worker.run_once()
+            emulator.set_scopes([*emulator.bot_scopes, "chat:write"])
+            worker.run_until_idle()
+        else:
+            run_to_the_end(db, dispatcher(per_conversation_interval=0), "note", clock)
+    assert row_of(db, "note").status == "failed"
+    assert dm_texts(emulator, amara) == []
+    assert lead_alerts(emulator, lena) == [expected_alert(runtime.content, f"<@{recipient}>", reason, **values)]
+
+
+def test_a_render_error_past_the_attempt_limit_says_the_app_is_at_fault(
+    db: Database, emulator: SlackEmulator, runtime: Runtime
+) -> None:
+    lena = emulator.add_user("lena")
+    programme_id = programme_with_lead(db, lena)
+
+    def broken(session: Session, row: OutboxMessage, content: Content) -> Rendered | Skip:
+        raise ValueError("a bug")
+
+    kinds = outbox_kinds({NOTE: Kind(render_note), "broken_note": Kind(broken)})
+    worker = Dispatcher(runtime, worker_id="w1", threads=2, kinds=kinds, per_conversation_interval=0)
+    try:
+        with freeze_time(T0) as clock:
+            with db.session() as session:
+                outbox.enqueue(session, kind="broken_note", key="broken", recipient_user_id="U0AMARA01",
+                               programme_id=programme_id, payload={})
+            run_to_the_end(db, worker, "broken", clock)
+    finally:
+        worker.close()
+    assert lead_alerts(emulator, lena) == [expected_alert(runtime.content, "<@U0AMARA01>", "render_error")]
+
+
+def test_the_reason_for_every_code_the_dispatcher_gives_up_on_has_words() -> None:
+    from bot.content import DeliveryFailureReasons
+
+    fields = set(DeliveryFailureReasons.model_fields)
+    assert {failure_reason(code) for code in PERMANENT_ERRORS} <= fields - {"unknown"}
+    assert set(REASONS.values()) <= fields
+    assert failure_reason("gave up after 12 attempts: connection: URLError") == "unreachable"
+    assert failure_reason("gave up after 12 attempts: http 502") == "slack_unavailable"
+    assert failure_reason("gave up after 12 attempts: render error: KeyError") == "render_error"
+
+
+def test_a_token_is_spent_once_however_many_workers_ask_for_it(db: Database) -> None:
+    """The binding step: a conditional UPDATE per post, refilling and spending at once."""
+    first, second = SharedPacing(db, 1.0), SharedPacing(db, 1.0)
+    with freeze_time(T0) as clock:
+        first.pace({"dm:U0AMARA01": []})  # creates the full bucket
+        assert [first.take("dm:U0AMARA01"), second.take("dm:U0AMARA01"), first.take("dm:U0AMARA01")] == [
+            True, True, False]
+        clock.tick(0.5)
+        assert not second.take("dm:U0AMARA01")
+        clock.tick(0.5)
+        assert second.take("dm:U0AMARA01") and not first.take("dm:U0AMARA01")
+        clock.tick(-5)  # a worker whose clock lags cannot mint tokens by moving the bucket's time back
+        assert not first.take("dm:U0AMARA01")
+        clock.tick(5 + 10)
+        assert [first.take("dm:U0AMARA01") for _ in range(3)] == [True, True, False]  # never past the burst
+    assert not SharedPacing(db, 1.0).take("dm:U0NEVERSEEN")  # no bucket yet: the plan makes it first
+
+
+def test_the_opted_in_check_reads_history_only_after_an_unclear_end(
+    db: Database, emulator: SlackEmulator, dispatcher: Callable[..., Dispatcher]
+) -> None:
+    """A 503 or a 429 is a clear "not posted": the retry posts without a read. A dropped connection is
+    not: the retry reads first (and a failed read keeps it unclear, so the next attempt reads again)."""
+    amara, bola = emulator.add_user("amara"), emulator.add_user("bola")
+    opt_in_to_history(emulator)
+    with freeze_time(T0) as clock:
+        note(db, "clear", amara, "after a 503")
+        emulator.fail_next("chat.postMessage", status=503)
+        worker = dispatcher(per_conversation_interval=0, history_check=True)
+        worker.run_once()
+        clock.tick(outbox.backoff(1))
+        worker.run_once()
+        assert dm_texts(emulator, amara) == ["after a 503"] and emulator.calls_to("conversations.history") == []
+        note(db, "unclear", bola, "after a drop")
+        emulator.drop_next_connection("chat.postMessage", after_processing=True)
+        worker.run_once()
+        assert row_of(db, "unclear").last_error == "connection: RemoteDisconnected"
+        emulator.fail_next("conversations.history", status=503)
+        clock.tick(outbox.backoff(1))
+        worker.run_once()
+        assert row_of(db, "unclear").last_error == "unclear: service_unavailable"
+        clock.tick(outbox.backoff(2))
+        worker.run_once()
+    assert dm_texts(emulator, bola) == ["after a drop"]
+    assert len(emulator.calls_to("conversations.history")) == 2 and row_of(db, "unclear").status == "sent"
+
+
+def test_a_worker_whose_clock_lags_cannot_mint_tokens(db: Database) -> None:
+    ahead, behind = SharedPacing(db, 1.0), SharedPacing(db, 1.0)
+    with freeze_time(T0) as clock:
+        ahead.pace({"dm:U0AMARA01": []})  # a full bucket: two tokens, counted at T0
+        assert ahead.take("dm:U0AMARA01")  # one left
+        clock.tick(-5)
+        assert behind.take("dm:U0AMARA01")  # the token that is there: none left, still counted at T0
+        clock.tick(5)
+        assert not ahead.take("dm:U0AMARA01")  # nothing refilled (a count moved back to T0-5 would mint two)
+        clock.tick(1)
+        assert ahead.take("dm:U0AMARA01")

@@ -19,8 +19,10 @@ def test_manifest_declares_the_command_events_shortcut_and_scopes() -> None:
     assert "app_home_opened" in settings["event_subscriptions"]["bot_events"]
     scopes = set(manifest["oauth_config"]["scopes"]["bot"])
     needed = {"commands", "chat:write", "im:write", "mpim:write", "users:read", "users:read.email"}
-    needed |= {"pins:write", "files:write", "groups:read", "im:history", "mpim:history", "groups:history"}
+    needed |= {"pins:write", "files:write", "groups:read"}
     assert needed <= scopes
+    # Least privilege: the app cannot read the pairs' conversations unless an operator opts in.
+    assert not {s for s in scopes if s.endswith(":history")}
     assert len(manifest["display_information"]["name"]) <= 35
 
 

@@ -15,7 +15,7 @@ from bot.db import Database
 from bot.local_slack import LocalSlack
 from bot.models import OutboxMessage, Programme
 from bot.outbox import Kind, Rendered, Skip
-from bot.outbox.dispatcher import Dispatcher
+from bot.outbox.dispatcher import HISTORY_SCOPES, Dispatcher
 from bot.registry import outbox_kinds
 from tests.factory import create_programme
 
@@ -189,9 +189,17 @@ def test_several_dispatchers_send_each_row_exactly_once(slack: LocalSlack, db: D
     assert set(statuses(db).values()) == {"sent"}
 
 
+def opt_in_to_history(slack: LocalSlack) -> None:
+    """DISPATCH_HISTORY_CHECK=true, with the history scopes added to the app and reinstalled."""
+    assert slack.dispatcher is not None
+    slack.dispatcher.history_check = True
+    slack.emulator.set_scopes([*slack.emulator.bot_scopes, *HISTORY_SCOPES])
+
+
 def test_without_history_access_a_retry_still_delivers(slack: LocalSlack, db: Database) -> None:
-    """A lost answer, then no permission to read history: post again rather than never deliver."""
+    """Opted in, a lost answer, then no permission to read history: post again rather than never deliver."""
     amara = slack.person("amara")
+    opt_in_to_history(slack)
     with freeze_time("2027-02-01 08:00:00") as clock:
         note(db, "h1", amara.user_id, "hello")
         slack.emulator.drop_next_connection("chat.postMessage")  # not processed, answer lost
@@ -205,6 +213,7 @@ def test_without_history_access_a_retry_still_delivers(slack: LocalSlack, db: Da
 
 def test_a_transient_error_reading_history_is_retried_not_posted_twice(slack: LocalSlack, db: Database) -> None:
     amara = slack.person("amara")
+    opt_in_to_history(slack)
     with freeze_time("2027-02-01 08:00:00") as clock:
         note(db, "h2", amara.user_id, "once")
         slack.emulator.drop_next_connection("chat.postMessage", after_processing=True)  # posted, answer lost

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, bindparam, func, or_, select, update
+from sqlalchemy import Table, and_, bindparam, case, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -174,6 +174,14 @@ def _due_condition(at: datetime) -> Any:
     )
 
 
+LEASE_EXPIRED = "lease expired"  # a row taken over from a worker that died or stalled mid-send
+
+
+def _taken_over() -> Any:
+    """A row still "sending" when claimed was taken over: whether it was posted is unclear."""
+    return case((OutboxMessage.status == "sending", LEASE_EXPIRED), else_=OutboxMessage.last_error)
+
+
 def claim_due(db: Database, worker: str, limit: int = 100, lease: timedelta = LEASE) -> list[OutboxMessage]:
     """Claim up to ``limit`` due rows for this worker; no other worker can claim them until the lease ends."""
     at = now()
@@ -195,7 +203,8 @@ def claim_due(db: Database, worker: str, limit: int = 100, lease: timedelta = LE
                 update(OutboxMessage)
                 .where(OutboxMessage.id.in_(ids))
                 .values(
-                    status="sending", lease_until=lease_until, leased_by=worker, attempts=OutboxMessage.attempts + 1
+                    status="sending", lease_until=lease_until, leased_by=worker, attempts=OutboxMessage.attempts + 1,
+                    last_error=_taken_over(),
                 )
             )
         else:
@@ -211,7 +220,11 @@ def claim_due(db: Database, worker: str, limit: int = 100, lease: timedelta = LE
                     update(OutboxMessage)
                     .where(OutboxMessage.id.in_(candidates), _due_condition(at))
                     .values(
-                        status="sending", lease_until=lease_until, leased_by=worker, attempts=OutboxMessage.attempts + 1
+                        status="sending",
+                        lease_until=lease_until,
+                        leased_by=worker,
+                        attempts=OutboxMessage.attempts + 1,
+                        last_error=_taken_over(),
                     )
                     .returning(OutboxMessage.id)
                 )
@@ -266,12 +279,22 @@ def mark_failed(db: Database, row: OutboxMessage, worker: str, error: str) -> bo
 
 
 def retry_later(
-    db: Database, row: OutboxMessage, worker: str, when: datetime, error: str, *, count: bool = True
+    db: Database,
+    row: OutboxMessage,
+    worker: str,
+    when: datetime,
+    error: str,
+    *,
+    count: bool = True,
+    rate_limited: bool = False,
 ) -> None:
-    """Put a row back for later (rate limit, server error, pacing); ``count=False`` refunds the attempt."""
+    """Put a row back for later (rate limit, server error, pacing); ``count=False`` refunds the attempt,
+    ``rate_limited`` counts a rate limit instead (a row Slack keeps refusing so ends, see the dispatcher)."""
     values: dict[str, Any] = {"status": "pending", "send_at": when, "last_error": error[:500], "leased_by": None}
     if not count:
         values["attempts"] = max(row.attempts - 1, 0)
+    if rate_limited:
+        values["rate_limited"] = OutboxMessage.rate_limited + 1
     _finish(db, row.id, worker, **values)
 
 

@@ -1,12 +1,15 @@
 """The dispatcher: claims due outbox rows and sends them through the Slack gateway.
 
 - Each conversation gets at most one message per ``per_conversation_interval`` seconds (Slack's
-  posting limit); other rows for it wait their turn without blocking other conversations.
+  posting limit), counted for every dispatcher process together (bot/outbox/pacing.py keeps the
+  buckets in the database); other rows for it wait their turn without blocking other conversations.
 - A 429 puts the row back for ``Retry-After`` seconds; a 5xx or a dropped connection puts it back
   with exponential backoff; neither blocks other rows (this client does not sleep on 429s).
-- A permanent error (deactivated user, channel gone) marks the row failed and tells the programme's
-  leads once per person; an alert the leads' private channel refuses goes to each lead's DM instead
-  (:mod:`bot.programmes.leads_alerts`).
+- A permanent error (deactivated user, channel gone, missing scope) marks the row failed and tells the
+  programme's leads once per person, with the real reason (bot/outbox/notifications.py); an alert the
+  leads' private channel refuses goes to each lead's DM instead (:mod:`bot.programmes.leads_alerts`).
+- The post's ts is recorded before anything else can fail; with the opt-in history check
+  (``DISPATCH_HISTORY_CHECK``) a retry after an unclear end also looks for its own message first.
 - A row far past its time after downtime follows its kind's stated policy (``skip_if_later_than``).
 """
 
@@ -16,22 +19,23 @@ import logging
 import os
 import socket
 import threading
-import time
 import uuid
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.error import URLError
 
 from slack_sdk.errors import SlackApiError
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot import outbox
 from bot.clock import as_utc, now
 from bot.models import OutboxMessage, Programme
 from bot.outbox import Kinds, Rendered, Skip
-from bot.outbox.notifications import DELIVERY_FAILED
+from bot.outbox.notifications import DELIVERY_FAILED, failure_reason
+from bot.outbox.pacing import PACED, PACING_BURST, LocalPacing, Pacing, SharedPacing
 from bot.programmes.leads_alerts import fall_back_to_dms
 from bot.slack_gateway import SlackGateway, error_code
 
@@ -56,13 +60,28 @@ PERMANENT_ERRORS = frozenset(
         "invalid_blocks",
         "msg_too_long",
         "no_text",
+        "missing_scope",  # the app was installed without a scope it needs: retrying will not add it
+        "not_allowed_token_type",
     }
 )
 # Errors that mean the history check can never work here (so the dispatcher posts without it).
 NO_HISTORY_ACCESS = frozenset({"missing_scope", "not_allowed_token_type", "not_in_channel", "channel_not_found"})
-PACED = "paced"
 METADATA_EVENT = "mentoring_outbox"  # marks the app's own posts, so a retry can find them
-PACING_BURST = 2  # posts a conversation may take at once after a pause (Slack tolerates short bursts)
+# The scopes an operator adds to the manifest to opt in to the history check (DISPATCH_HISTORY_CHECK):
+# the bot may then read the DMs, group DMs and private channels it posts in. channels:history only
+# if it posts in public channels (the close-out thanks).
+HISTORY_SCOPES = ("im:history", "mpim:history", "groups:history", "channels:history")
+UNCLEAR = "unclear: "  # the row's note when the history lookup itself failed: look again next time
+CONNECTION = "connection: "  # the row's note after a dropped connection or a time-out: posted or not?
+MAX_RATE_LIMITED = 30  # 429s for one row (they use no attempt): past this it fails and the leads hear why
+__all__ = ["HISTORY_SCOPES", "PACED", "PACING_BURST", "Dispatcher"]
+
+
+def unclear(row: OutboxMessage) -> bool:
+    """Did the row's last attempt end without knowing whether Slack posted it? A crash or a stalled
+    worker (its lease was taken over), a dropped connection or time-out, or a failed lookup. After a
+    clear answer (a 5xx, a 429, pacing) Slack did not post it, so there is nothing to look for."""
+    return (row.last_error or "").startswith((outbox.LEASE_EXPIRED, CONNECTION, UNCLEAR))
 
 
 @dataclass
@@ -84,6 +103,9 @@ class Dispatcher:
         gateway: SlackGateway | None = None,
         lease: timedelta = outbox.LEASE,
         kinds: Kinds | None = None,
+        pacing: Literal["shared", "process"] = "shared",
+        pacing_burst: int = PACING_BURST,
+        history_check: bool | None = None,
     ) -> None:
         self.runtime = runtime
         self.kinds = runtime.kinds if kinds is None else kinds
@@ -98,9 +120,19 @@ class Dispatcher:
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="dispatch")
         self._dm_channels: dict[str, str] = {}
         self._group_channels: dict[tuple[str, ...], str] = {}
-        self._buckets: dict[str, tuple[float, float]] = {}  # conversation -> (tokens, at)
-        self._reserved_until: dict[str, float] = defaultdict(float)
         self._lock = threading.Lock()
+        # Pacing shared by every dispatcher process (the database), or this process's own (the old
+        # behaviour, the benchmark's baseline); none when the interval is 0 (tests of other things).
+        self.pacing: Pacing | None = None
+        if per_conversation_interval:
+            self.pacing = (
+                SharedPacing(runtime.db, per_conversation_interval, pacing_burst)
+                if pacing == "shared"
+                else LocalPacing(per_conversation_interval, pacing_burst)
+            )
+        # Opt-in (DISPATCH_HISTORY_CHECK): before re-posting after an unclear end, read the
+        # conversation for this row's metadata. Needs the history scopes (HISTORY_SCOPES).
+        self.history_check = runtime.settings.dispatch_history_check if history_check is None else history_check
 
     # ------------------------------------------------------------------ one pass
 
@@ -133,45 +165,17 @@ class Dispatcher:
         return f"pair:{row.pair_id}" if row.pair_id is not None else f"row:{row.id}"
 
     def _pace(self, rows: list[OutboxMessage]) -> tuple[list[OutboxMessage], list[tuple[OutboxMessage, Any]]]:
-        """Which rows may go now, and when the others may, per conversation.
-
-        Each conversation has a token bucket like Slack's: one post per ``interval``, with a small
-        burst (``PACING_BURST``, below Slack's) to absorb a late pass. A row put back keeps its turn
-        (``last_error == "paced"``): when it comes due it goes before rows that never had one.
-        """
-        if not self.interval:
+        """Which rows may go now, and when the others may, per conversation (bot/outbox/pacing.py)."""
+        if self.pacing is None:
             return rows, []
-        by_target: dict[str, list[OutboxMessage]] = defaultdict(list)
+        groups: dict[str, list[OutboxMessage]] = defaultdict(list)
         for row in rows:
-            by_target[self.pacing_key(row)].append(row)
-        send: list[OutboxMessage] = []
-        later: list[tuple[OutboxMessage, Any]] = []
-        clock, wall = time.monotonic(), now()
-        for target, items in by_target.items():
-            items.sort(key=lambda r: (r.last_error != PACED, as_utc(r.send_at), r.id))
-            tokens, last = self._buckets.get(target, (float(PACING_BURST), clock))
-            tokens = min(float(PACING_BURST), tokens + (clock - last) / self.interval)
-            reserved = max(self._reserved_until[target], clock)
-            waiting = 0
-            for row in items:
-                if tokens >= 1.0:
-                    send.append(row)
-                    tokens -= 1.0
-                    continue
-                waiting += 1
-                ready = clock + (waiting - tokens) * self.interval  # when a token is there for it
-                if row.last_error == PACED and as_utc(row.send_at) <= wall:
-                    start = ready  # its turn came: next in line
-                else:
-                    start = max(reserved, ready)  # a new row: the first turn nobody holds yet
-                    reserved = start + self.interval
-                later.append((row, wall + timedelta(seconds=start - clock)))
-            self._buckets[target] = (tokens, clock)
-            self._reserved_until[target] = reserved
-        if len(self._buckets) > 10_000:  # forget conversations that are idle again
-            self._buckets = {k: v for k, v in self._buckets.items() if clock - v[1] < 60}
-            self._reserved_until = defaultdict(float, {k: v for k, v in self._reserved_until.items() if v > clock})
-        return send, later
+            groups[self.pacing_key(row)].append(row)
+        try:
+            return self.pacing.pace(groups)
+        except SQLAlchemyError as error:  # a lock wait ran out: try these rows again shortly
+            log.warning("Could not pace %s rows: %s", len(rows), type(error).__name__)
+            return [], [(row, now() + timedelta(seconds=self.interval)) for row in rows]
 
     def run_until_idle(self, max_passes: int = 1000) -> int:
         """Keep dispatching until nothing is due now (tests and the demo)."""
@@ -225,22 +229,36 @@ class Dispatcher:
 
     def _send(self, item: Prepared) -> int:
         row, message = item.row, item.message
+        kind = self.kinds[row.kind]
         try:
             channel = self._channel_for(row, message)
-            ts = row.slack_ts or ""  # posted on an earlier attempt whose file upload failed
-            if not ts and row.attempts > 1:
+            ts = row.slack_ts or ""  # posted on an earlier attempt whose file, pin or record failed
+            if not ts and row.attempts > 1 and self.history_check and unclear(row):
                 # A retry after an unclear end (a crash, a dropped connection): was it posted already?
-                ts = self._already_posted(channel, row.key)
+                try:
+                    ts = self._already_posted(channel, row.key)
+                except SlackApiError as error:  # still unclear: retried, and it looks again then
+                    self._handle_slack_error(row, error, unclear=True)
+                    return 0
                 if ts:
                     outbox.note_posted(self.runtime.db, row, self.worker_id, ts)
             if not ts:
+                if self.pacing is not None and not self.pacing.take(self.pacing_key(row)):
+                    # Another worker spent this conversation's token since the plan: back in line.
+                    outbox.retry_later(
+                        self.runtime.db, row, self.worker_id, now() + timedelta(seconds=self.interval), PACED,
+                        count=False,
+                    )
+                    return 0
                 ts = self.slack.post_message(
                     channel,
                     message.text,
                     message.blocks,
                     metadata={"event_type": METADATA_EVENT, "event_payload": {"key": row.key}},
                 )
-                if message.file is not None or message.pin:
+                if message.file is not None or message.pin or kind.on_sent is not None:
+                    # The ts first, before anything else can fail (an upload, a pin, the kind's own
+                    # record): a retry then finishes the row without posting it again, history or not.
                     outbox.note_posted(self.runtime.db, row, self.worker_id, ts)
             if message.file is not None:
                 self.slack.upload_file(channel, message.file.filename, message.file.content, message.file.title)
@@ -250,11 +268,9 @@ class Dispatcher:
             self._handle_slack_error(row, error)
             return 0
         except (URLError, OSError, TimeoutError) as error:
-            self._retry(row, f"connection: {type(error).__name__}")
+            self._retry(row, f"{CONNECTION}{type(error).__name__}")
             return 0
-        outbox.mark_sent(
-            self.runtime.db, row, self.worker_id, ts or None, channel_id=channel, on_sent=self.kinds[row.kind].on_sent
-        )
+        outbox.mark_sent(self.runtime.db, row, self.worker_id, ts or None, channel_id=channel, on_sent=kind.on_sent)
         return 1
 
     def _pin(self, channel: str, ts: str) -> None:
@@ -303,23 +319,34 @@ class Dispatcher:
             self._group_channels[people] = channel
         return channel
 
-    def _handle_slack_error(self, row: OutboxMessage, error: SlackApiError) -> None:
+    def _handle_slack_error(self, row: OutboxMessage, error: SlackApiError, *, unclear: bool = False) -> None:
+        """``unclear``: the error came from the history lookup, so whether the row was posted is still
+        unknown; the note it is put back with says so, and the next attempt looks again."""
         response: Any = error.response
         code = str(response.get("error") or "") if response is not None else ""
         status = getattr(response, "status_code", 200) if response is not None else 200
+        mark = UNCLEAR if unclear else ""
         if status == 429 or code == "ratelimited":
+            if row.rate_limited + 1 >= MAX_RATE_LIMITED:
+                if outbox.mark_failed(
+                    self.runtime.db, row, self.worker_id, f"rate limited {row.rate_limited + 1} times: ratelimited"
+                ):
+                    self._tell_leads_of_failure(row, "ratelimited")
+                return
             retry_after = int((getattr(response, "headers", {}) or {}).get("Retry-After", 1) or 1)
             outbox.retry_later(
-                self.runtime.db, row, self.worker_id, now() + timedelta(seconds=retry_after), "ratelimited", count=False
+                self.runtime.db, row, self.worker_id, now() + timedelta(seconds=retry_after), mark + "ratelimited",
+                count=False, rate_limited=True,
             )
         elif code in PERMANENT_ERRORS:
             # An alert the leads' channel refused goes to each lead's DM instead, with the real reason.
             if outbox.mark_failed(self.runtime.db, row, self.worker_id, code) and not fall_back_to_dms(
                 self.runtime.db, row, code
             ):
-                self._tell_leads_of_failure(row, code)
+                needed = str(response.get("needed") or "") if response is not None else ""
+                self._tell_leads_of_failure(row, code, needed=needed)
         else:
-            self._retry(row, code or f"http {status}")
+            self._retry(row, mark + (code or f"http {status}"))
 
     def _retry(self, row: OutboxMessage, error: str) -> None:
         if row.attempts >= outbox.MAX_ATTEMPTS:
@@ -330,8 +357,8 @@ class Dispatcher:
             return
         outbox.retry_later(self.runtime.db, row, self.worker_id, now() + outbox.backoff(row.attempts), error)
 
-    def _tell_leads_of_failure(self, row: OutboxMessage, error: str) -> None:
-        """Once per person and programme: the leads learn that someone cannot be reached."""
+    def _tell_leads_of_failure(self, row: OutboxMessage, error: str, *, needed: str = "") -> None:
+        """Once per person (or conversation) and programme: the leads learn who cannot be reached, and why."""
         if row.kind == DELIVERY_FAILED or row.programme_id is None:
             log.warning("Outbox row %s (%s) failed permanently: %s", row.id, row.kind, error)
             return
@@ -347,7 +374,15 @@ class Dispatcher:
                     key=f"{DELIVERY_FAILED}:{row.programme_id}:{who}:{lead.user_id}",
                     recipient_user_id=lead.user_id,
                     programme_id=row.programme_id,
-                    payload={"who": who, "error": error, "kind": row.kind, "programme": programme.name},
+                    payload={
+                        "who": who,
+                        "pair_id": row.pair_id,
+                        "error": error[:200],
+                        "reason": failure_reason(error),
+                        "needed": needed[:200],
+                        "kind": row.kind,
+                        "programme": programme.name,
+                    },
                 )
 
     def close(self) -> None:

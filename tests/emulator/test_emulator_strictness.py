@@ -51,16 +51,22 @@ def test_missing_scope_names_what_is_needed_and_provided() -> None:
 
 
 def test_conversation_scopes_depend_on_the_conversation_type(emu: SlackEmulator, client: WebClient) -> None:
-    # manifest: groups:read, im:history, mpim:history, groups:history; no channels:*, im:read, mpim:read
-    a = emu.add_user(name="a")
+    # manifest: groups:read; no *:history (least privilege), no channels:*, im:read, mpim:read
+    a, b = emu.add_user(name="a"), emu.add_user(name="b")
     im = client.conversations_open(users=a)["channel"]["id"]
-    assert client.conversations_history(channel=im)["ok"]
+    mpim = client.conversations_open(users=[a, b])["channel"]["id"]
+    assert error_of(client.conversations_history, channel=im)["needed"] == "im:history"
+    assert error_of(client.conversations_history, channel=mpim)["needed"] == "mpim:history"
     assert error_of(client.conversations_info, channel=im)["needed"] == "im:read"
     public = emu.add_channel("general", members=[a], bot_member=True)
     assert error_of(client.conversations_history, channel=public)["needed"] == "channels:history"
     assert error_of(client.conversations_info, channel=public)["needed"] == "channels:read"
     private = emu.add_channel("leads", is_private=True, members=[a], bot_member=True)
     assert client.conversations_info(channel=private)["channel"]["is_private"] is True
+    assert error_of(client.conversations_history, channel=private)["needed"] == "groups:history"
+    # An operator who opts in to the dispatcher's history check adds the scopes and reinstalls.
+    emu.set_scopes([*emu.bot_scopes, "im:history", "mpim:history", "groups:history"])
+    assert client.conversations_history(channel=im)["ok"] and client.conversations_history(channel=mpim)["ok"]
     assert client.conversations_history(channel=private)["ok"]
 
 
@@ -153,6 +159,7 @@ def test_trigger_ids_expire_after_three_real_seconds_even_under_freezegun(emu: S
 
 
 def test_metadata_only_with_include_all_metadata(emu: SlackEmulator, client: WebClient) -> None:
+    emu.set_scopes([*emu.bot_scopes, "im:history"])  # the manifest has none: the history check's opt-in
     uid = emu.add_user(name="amara")
     meta = {"event_type": "outbox_row", "event_payload": {"row": 7}}
     posted = client.chat_postMessage(channel=uid, text="hi", metadata=meta)

@@ -51,6 +51,7 @@ TARGETS: dict[str, list[str]] = {
 # Modules that only carry named mutants (one line each that matters), and their tests.
 NAMED_ONLY: dict[str, list[str]] = {
     "bot/slack_gateway.py": TARGETS["bot/outbox/dispatcher.py"],
+    "bot/outbox/pacing.py": TARGETS["bot/outbox/dispatcher.py"],
     "bot/matching/proposals.py": TARGETS["bot/matching/service.py"],
 }
 
@@ -101,7 +102,7 @@ NAMED: list[Named] = [
     Named(
         "pacing switched off",
         "bot/outbox/dispatcher.py",
-        "if not self.interval:\n            return rows, []",
+        "if self.pacing is None:\n            return rows, []",
         "if True:\n            return rows, []",
     ),
     Named(
@@ -109,6 +110,24 @@ NAMED: list[Named] = [
         "bot/outbox/dispatcher.py",
         "per_conversation_interval: float = 1.0,",
         "per_conversation_interval: float = 0.0,",
+    ),
+    Named(
+        "shared pacing: a token is spent whether or not it is there",
+        "bot/outbox/pacing.py",
+        ".where(table.key == digest(target), available >= 1.0)",
+        ".where(table.key == digest(target))",
+    ),
+    Named(
+        "shared pacing: a lagging clock moves a bucket's time back (mints tokens)",
+        "bot/outbox/pacing.py",
+        "refilled_at=case((table.refilled_at > clock, table.refilled_at), else_=clock),",
+        "refilled_at=clock,",
+    ),
+    Named(
+        "the history check also after a clear 5xx",
+        "bot/outbox/dispatcher.py",
+        "and self.history_check and unclear(row):",
+        "and self.history_check:",
     ),
     Named(
         "metadata lookup without include_all_metadata",
@@ -119,8 +138,8 @@ NAMED: list[Named] = [
     Named(
         "a failed file upload or pin posts the message again (posted ts not noted)",
         "bot/outbox/dispatcher.py",
-        "if message.file is not None or message.pin:\n                    outbox.note_posted(",
-        "if False:\n                    outbox.note_posted(",
+        "if message.file is not None or message.pin or kind.on_sent is not None:",
+        "if False:",
     ),
     Named(
         "a lead's concern view carries an anonymous reporter's id",
@@ -143,7 +162,8 @@ NAMED: list[Named] = [
     Named(
         "the reflection edit path loses its author check",
         "bot/reflections/service.py",
-        "if row is None or row.author_user_id != user_id:\n            raise NotFound(\"reflections.not_yours\")\n        held",
+        "if row is None or row.author_user_id != user_id:\n"
+        "            raise NotFound(\"reflections.not_yours\")\n        held",
         "if row is None:\n            raise NotFound(\"reflections.not_yours\")\n        held",
     ),
     Named(
