@@ -26,9 +26,12 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from sqlalchemy import Text, cast, delete, event, literal, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, attributes
 
 from bot import crypto
+from bot.clock import now
 from bot.crypto import EncryptedText, OwnedText
 from bot.models import Agenda as AgendaModel
 from bot.models import (
@@ -158,19 +161,29 @@ def key_for(session: Session, owner: Owner) -> tuple[str, Any]:
     scope, subject = owner
     with session.no_autoflush:
         row = session.scalars(select(DataKey).where(DataKey.scope == scope, DataKey.subject == subject)).first()
-    if row is None:
-        text, fernet = crypto.new_data_key()
-        row = DataKey(id=uuid.uuid4().hex, scope=scope, subject=subject, wrapped=text)
-        session.add(row)
-    else:
-        from cryptography.fernet import Fernet
+        if row is None:
+            row = _insert_or_take_theirs(session, owner)
+    from cryptography.fernet import Fernet
 
-        fernet = Fernet(row.wrapped.encode("ascii"))
+    fernet = Fernet(row.wrapped.encode("ascii"))
     ring = crypto.current_keyring()
     if ring is not None:
         ring.remember(row.id, fernet)
     keys.by_owner[owner] = (row.id, fernet)
     return row.id, fernet
+
+
+def _insert_or_take_theirs(session: Session, owner: Owner) -> DataKey:
+    """Store a new key for ``owner``, unless another unit of work stored one first (two first saves
+    of one person's text at once): then theirs is the key, so neither save fails."""
+    scope, subject = owner
+    text, _ = crypto.new_data_key()
+    values = {"id": uuid.uuid4().hex, "scope": scope, "subject": subject, "wrapped": text, "created_at": now()}
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    session.execute(insert(DataKey).values(**values).on_conflict_do_nothing(index_elements=["scope", "subject"]))
+    stored = session.scalars(select(DataKey).where(DataKey.scope == scope, DataKey.subject == subject)).one()
+    return stored
 
 
 def _changed(obj: Any, name: str, is_new: bool) -> bool:
