@@ -168,7 +168,7 @@ def test_the_decline_never_reveals_the_mentor_to_the_mentee(brief: Played, full:
     story = brief.story
     chris = story.split("=== Chris says no")[1].split("\n=== ")[0]
     assert "won't go ahead, and they will" in chris, "Chris is told privately"
-    assert "did not go ahead" in chris and "Open the next proposal" in chris, "the lead gets the next step"
+    assert "did not go ahead" in chris and "opened the next proposal" in chris, "the lead gets the next step"
     assert "*Amara* (mentor) with *Diana* (mentee)" in chris, "the next proposal"
     for played in (brief, full):
         assert played.diana_payloads, "the scan found nothing: it would prove nothing"
@@ -187,7 +187,7 @@ def test_the_decline_never_reveals_the_mentor_to_the_mentee(brief: Played, full:
 def test_the_story_keeps_its_order_and_a_match_across_functions(brief: Played) -> None:
     story = brief.story
     booked = story.index("*Session 1 is booked.")
-    met = story.index("*Did you and Amara meet for session 1")
+    met = story.index("noted: the session took place")
     agreed = story.index("*Your contract is agreed.*")
     assert booked < met < agreed, "the contract is agreed after the first meeting"
     assert story.index("Show an icebreaker") if "Show an icebreaker" in story else True

@@ -174,7 +174,7 @@ def test_the_reflection_list_shows_whole_reflections_and_says_when_some_do_not_f
 
 def test_the_contract_at_its_longest_reaches_both_people_whole(slack: LocalSlack, db: Database) -> None:
     cast = make_cast(slack)
-    answers = {p.title: long_words(CONTRACT_ANSWER_MAX, f"CONTRACT{i}")
+    answers = {p.title: long_words(CONTRACT_ANSWER_MAX, f"Contractmark{i}")
                for i, p in enumerate(CONTENT.contracting.prompts)}
     with freeze_time(MONDAY.replace(hour=10)):
         create_programme(cast.admin, [cast.lead])

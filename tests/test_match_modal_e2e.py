@@ -120,7 +120,7 @@ def test_the_modal_opens_before_the_proposal_is_worked_out(
     assert "Working out the best matches for *Pilot &lt;!channel&gt;*" in view_text(working)
     assert lead.modal is not None and lead.modal["callback_id"] == PROPOSAL_VIEW
     assert lead.modal["id"] == working["id"]  # the same modal, updated in place
-    assert "3 pair(s) proposed, 0 person(s) waiting" in view_text(lead.modal)
+    assert "3 pairs proposed, 0 people waiting" in view_text(lead.modal)
     assert [c.method for c in world.emulator.calls if c.method.startswith("views.")] == ["views.open", "views.update"]
     assert all(c.ok for c in world.emulator.calls), [c.error for c in world.emulator.calls if not c.ok]
     assert proposed_count(db) == 3
@@ -189,7 +189,7 @@ def test_a_big_programme_gets_its_proposal_in_the_modal(world: LocalSlack, db: D
     views = [(c.method, c.ok) for c in world.emulator.calls if c.method.startswith("views.")]
     assert views == [("views.open", True), ("views.update", True)]
     assert lead.modal is not None and lead.modal["callback_id"] == PROPOSAL_VIEW
-    assert f"{size} pair(s) proposed, 10 person(s) waiting" in view_text(lead.modal)
+    assert f"{size} pairs proposed, 10 people waiting" in view_text(lead.modal)
     assert f"And {size - 40} more pairs, which are approved with these." in view_text(lead.modal)
     assert proposed_count(db) == size
 
@@ -213,5 +213,5 @@ def test_running_matching_again_says_it_is_working_then_shows_the_new_proposal(
     (working,) = seen_while_working
     assert working is not None and working["callback_id"] == WORKING_VIEW and working["id"] == first["id"]
     assert lead.modal is not None and lead.modal["callback_id"] == PROPOSAL_VIEW
-    assert "3 pair(s) proposed" in view_text(lead.modal)
+    assert "3 pairs proposed" in view_text(lead.modal)
     assert all(c.ok for c in world.emulator.calls), [c.error for c in world.emulator.calls if not c.ok]

@@ -106,8 +106,11 @@ def test_a_not_safe_survey_answer_offers_support_privately(slack: LocalSlack, db
     slack.deliver()
     content = load_content()
 
+    midpoint = content.survey("midpoint", "mentor").title
+
     def answer(safe: str) -> str:
-        amara.click("Take the survey", in_message=next(s for s in amara.dms() if s.has_button("Take the survey")))
+        invitation = next(s for s in amara.dms() if s.has_button("Take the survey") and midpoint in s.text)
+        amara.click("Take the survey", in_message=invitation)
         answers = {
             q.text: (safe if q.id in surveys.SAFETY_QUESTIONS else "4: Agree")
             for q in content.survey("midpoint", "mentor").questions
@@ -119,12 +122,14 @@ def test_a_not_safe_survey_answer_offers_support_privately(slack: LocalSlack, db
 
     slack.emulator.reset_calls()
     before = counts(db)
+    others = (world.mentee, world.lead, world.backup)
+    seen_before = {other.user_id: len(other.seen()) for other in others}
     shown = answer("1: Strongly disagree")
     assert "Thank you" in shown and "honest about how safe you felt" in shown and OFFER in shown
     slack.deliver()
     assert counts(db) == before and [c.method for c in slack.emulator.calls if c.method in POSTING] == []
-    for other in (world.mentee, world.lead, world.backup):
-        assert slack.emulator.view_stack(other.user_id) == [] and other.seen() == []
+    for other in others:
+        assert slack.emulator.view_stack(other.user_id) == [] and len(other.seen()) == seen_before[other.user_id]
     amara.click(OFFER)
     assert (amara.modal or {}).get("callback_id") == "concern_form" and counts(db)[0] == 0
 

@@ -361,7 +361,11 @@ def act_rescue(stage: Stage) -> None:
     lena.submit()
     lena.close_modal()
     stage.show()
-    stage.wait(timedelta(minutes=10))
+    # Her note is delivered in Ben's working hours, like every prompt: wait for it as he would.
+    for _ in range(24):
+        stage.wait(timedelta(minutes=30))
+        if any("A private message from" in seen.text for seen in ben.dms()):
+            break
     stage.show()
     stage.narrator.say("Ben books the first time on offer")
     stage.wait(timedelta(hours=2))
