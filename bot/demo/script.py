@@ -423,7 +423,11 @@ def act_concern(stage: Stage) -> None:
             continue
     lena.submit()
     lena.close_modal()
-    stage.wait(timedelta(minutes=5))
+    # What the lead did reaches Amara in her working hours, like every prompt.
+    for _ in range(120):  # a close late on a Friday reaches her on Monday morning
+        stage.wait(timedelta(hours=1))
+        if any("closed your concern" in seen.text for seen in amara.dms()):
+            break
     stage.show()
     stage.narrator.say("Diana was never told. The audit trail records every step, and nobody can edit it")
 
