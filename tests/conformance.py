@@ -13,6 +13,7 @@ session ends by printing how many calls and payloads were covered.
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -26,7 +27,20 @@ from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
 ROOT = Path(__file__).resolve().parents[1]
-SPEC = ROOT.parent / "shared" / "reference" / "slack" / "web-api-openapi-v2.json"
+_SPEC_PATH = Path("reference") / "slack" / "web-api-openapi-v2.json"
+
+
+def _find_spec() -> Path:
+    """Slack's published spec: in ``$SLACK_REFERENCE_ROOT`` if set, else the ``shared`` folder beside
+    the checkout (or beside any folder above it, for a checkout made elsewhere). A missing spec is an
+    error when it is read, never a skip."""
+    if os.environ.get("SLACK_REFERENCE_ROOT"):
+        return Path(os.environ["SLACK_REFERENCE_ROOT"]) / _SPEC_PATH
+    candidates = [parent / "shared" / _SPEC_PATH for parent in ROOT.parents] + [Path("/work/shared") / _SPEC_PATH]
+    return next((c for c in candidates if c.is_file()), ROOT.parent / "shared" / _SPEC_PATH)
+
+
+SPEC = _find_spec()
 
 # Newer than the October 2020 spec, from Slack's current method pages (docs.slack.dev/reference/methods/...).
 NEWER_METHODS: dict[str, dict[str, Any]] = {
