@@ -43,7 +43,11 @@ ROOT = Path(__file__).resolve().parents[2]
 # Module -> the fast test files that cover it, fastest (most likely to kill early) first.
 TARGETS: dict[str, list[str]] = {
     "bot/matching/service.py": ["tests/test_matching_rules.py", "tests/test_matching.py"],
-    "bot/concerns/service.py": ["tests/test_concerns_service.py", "tests/test_concerns_e2e.py"],
+    "bot/concerns/service.py": [
+        "tests/test_concerns_service.py",
+        "tests/test_concerns_e2e.py",
+        "tests/test_concern_followthrough_e2e.py",
+    ],
     "bot/reflections/service.py": ["tests/test_reflections_service.py", "tests/test_reflections_e2e.py"],
     "bot/outbox/__init__.py": ["tests/test_dispatcher.py", "tests/test_outbox.py"],
     "bot/outbox/dispatcher.py": ["tests/test_dispatcher.py", "tests/test_outbox.py"],
