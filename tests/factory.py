@@ -7,6 +7,7 @@ services where only the resulting state does. No test module imports another; th
 from __future__ import annotations
 
 import json
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
@@ -436,6 +437,32 @@ def hold_session(db: Database, world: ConcernWorld, *, number: int = 1, hours_ag
         assert session.get(MentoringSession, session_id).number == number, "sessions are numbered in order"
     sessions.record_answer(db, session_id, world.mentor.user_id, "yes")
     return session_id
+
+
+def past_session(db: Database, world: ConcernWorld, number: int, days_ago: int) -> int:
+    """A session booked for ``days_ago`` days ago that nobody has answered for yet. Written as a row,
+    because the booking service rightly refuses times that have passed; the answers then go through
+    the sessions service (``sessions.record_answer``), which runs the alerts."""
+    with db.session() as session:
+        row = MentoringSession(
+            pair_id=world.pair_id,
+            programme_id=world.programme_id,
+            number=number,
+            starts_at=now() - timedelta(days=days_ago, hours=2),
+            ends_at=now() - timedelta(days=days_ago, hours=1),
+            status="booked",
+            ics_uid=f"{uuid.uuid4()}@test",
+            booked_by=world.mentor.user_id,
+        )
+        session.add(row)
+        session.flush()
+        return row.id
+
+
+def missed_twice(db: Database, world: ConcernWorld) -> None:
+    """Two sessions in a row that did not happen: the pair is at risk, and the leads are alerted."""
+    for number, days_ago in ((1, 21), (2, 0)):
+        sessions.record_answer(db, past_session(db, world, number, days_ago), world.mentee.user_id, "no")
 
 
 SPEED_START = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)  # a Monday

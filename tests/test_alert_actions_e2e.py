@@ -9,39 +9,19 @@ the leads' channel) is updated to show it. Only the programme's leads may act.
 from __future__ import annotations
 
 import json
-import uuid
-from datetime import timedelta
 
 from sqlalchemy import select
 
-from bot.clock import now
 from bot.db import Database
 from bot.emulator import view_text
 from bot.emulator.state import Seen
 from bot.local_slack import LocalSlack, Person
-from bot.models import AlertAction, Enrolment, MentoringSession, OutboxMessage, Pair
+from bot.models import AlertAction, Enrolment, OutboxMessage, Pair
 from bot.sessions import service as sessions
-from tests.factory import ConcernWorld, build_world, replay_button, replay_submission
+from tests.factory import ConcernWorld, build_world, missed_twice, past_session, replay_button, replay_submission
 
 CHECK_IN = "How did session 1 feel for you? I'm here if you want to talk. CHECKIN-WORDS"
 BUTTONS = ["Check in with Amara Okafor", "Check in with Diana Reyes", "Pause the pair", "Rematch", "Mark handled"]
-
-
-def past_session(db: Database, world: ConcernWorld, number: int, days_ago: int) -> int:
-    with db.session() as session:
-        row = MentoringSession(
-            pair_id=world.pair_id,
-            programme_id=world.programme_id,
-            number=number,
-            starts_at=now() - timedelta(days=days_ago, hours=2),
-            ends_at=now() - timedelta(days=days_ago, hours=1),
-            status="booked",
-            ics_uid=f"{uuid.uuid4()}@test",
-            booked_by=world.mentor.user_id,
-        )
-        session.add(row)
-        session.flush()
-        return row.id
 
 
 def answers_disagree(db: Database, world: ConcernWorld) -> None:
@@ -49,12 +29,6 @@ def answers_disagree(db: Database, world: ConcernWorld) -> None:
     session_id = past_session(db, world, 1, 0)
     sessions.record_answer(db, session_id, world.mentor.user_id, "yes")
     sessions.record_answer(db, session_id, world.mentee.user_id, "no")
-
-
-def missed_twice(db: Database, world: ConcernWorld) -> None:
-    """Two sessions in a row that did not happen: the pair is at risk."""
-    for number, days_ago in ((1, 21), (2, 0)):
-        sessions.record_answer(db, past_session(db, world, number, days_ago), world.mentee.user_id, "no")
 
 
 def alert_in(person: Person, words: str) -> Seen:

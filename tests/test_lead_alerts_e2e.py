@@ -17,14 +17,12 @@ from datetime import timedelta
 from freezegun import freeze_time
 from sqlalchemy import select
 
-from bot.clock import now
 from bot.db import Database
 from bot.emulator import view_text
 from bot.emulator.state import Seen
 from bot.local_slack import LocalSlack, Person
-from bot.models import AlertAction, MentoringSession, OutboxMessage, Pair
-from bot.sessions import service as sessions
-from tests.factory import MONDAY, build_world, create_programme, enrol, replay_button, replay_submission
+from bot.models import AlertAction, OutboxMessage, Pair
+from tests.factory import MONDAY, build_world, create_programme, enrol, missed_twice, replay_button, replay_submission
 
 WORKING_MORNING = MONDAY.replace(hour=10)
 OFFER_BUTTONS = ["Check in with Amara Okafor", "Check in with Diana Reyes", "Open the next proposal", "Mark handled"]
@@ -193,22 +191,7 @@ def test_a_long_pause_alerts_the_leads_with_actions_and_a_short_one_does_not(
 def test_a_lead_pauses_from_an_alert_and_resumes_from_it(slack: LocalSlack, db: Database) -> None:
     world = build_world(slack, db, channel=False)
     lena = world.lead
-    for number, days_ago in ((1, 21), (2, 0)):  # two sessions in a row that did not happen: at risk
-        with db.session() as session:
-            row = MentoringSession(
-                pair_id=world.pair_id,
-                programme_id=world.programme_id,
-                number=number,
-                starts_at=now() - timedelta(days=days_ago, hours=2),
-                ends_at=now() - timedelta(days=days_ago, hours=1),
-                status="booked",
-                ics_uid=f"s{number}@test",
-                booked_by=world.mentor.user_id,
-            )
-            session.add(row)
-            session.flush()
-            session_id = row.id
-        sessions.record_answer(db, session_id, world.mentee.user_id, "no")
+    missed_twice(db, world)  # two sessions in a row that did not happen: at risk
     slack.deliver()
     alert = latest(lena, "may need support")
     assert "Resume the pair" not in labels(alert)

@@ -22,7 +22,7 @@ from bot.errors import error_text
 from bot.local_slack import LocalSlack, Person
 from bot.models import MentoringSession, OutboxMessage, Programme
 from bot.sessions import service as sessions
-from tests.factory import ConcernWorld, build_world, make_cast
+from tests.factory import build_world, make_cast, missed_twice
 
 CHANNEL_FIELD = "Private channel for leads' alerts"
 BUTTONS = ["Check in with Amara Okafor", "Check in with Diana Reyes", "Pause the pair", "Rematch", "Mark handled"]
@@ -85,26 +85,6 @@ def test_a_channel_with_anyone_but_the_leads_in_it_is_refused(slack: LocalSlack,
     members_calls = slack.emulator.calls_to("conversations.members")
     assert members_calls and all(call.args.get("channel") == channel for call in members_calls)
 
-
-
-def missed_twice(db: Database, world: ConcernWorld) -> None:
-    """Two sessions in a row that did not happen: the pair is at risk, and the leads are alerted."""
-    for number, days_ago in ((1, 21), (2, 0)):
-        with db.session() as session:
-            row = MentoringSession(
-                pair_id=world.pair_id,
-                programme_id=world.programme_id,
-                number=number,
-                starts_at=now() - timedelta(days=days_ago, hours=2),
-                ends_at=now() - timedelta(days=days_ago, hours=1),
-                status="booked",
-                ics_uid=f"{uuid.uuid4()}@test",
-                booked_by=world.mentor.user_id,
-            )
-            session.add(row)
-            session.flush()
-            session_id = row.id
-        sessions.record_answer(db, session_id, world.mentee.user_id, "no")
 
 
 def labels(blocks: list[dict[str, object]]) -> list[str]:
