@@ -56,18 +56,23 @@ def induction_command(call: CommandCall) -> None:
     tell(runtime, user_id, text, blocks)
 
 
+def _clicked_progress(runtime: Runtime, body: dict[str, Any]) -> service.Progress | None:
+    """The clicker's progress in the induction the button names; None (after telling them why) when
+    it is not theirs or does not exist."""
+    user_id = acting_user(body)
+    try:
+        return service.progress(runtime.db, runtime.content, service.Scope.parse(action_value(body)), user_id)
+    except (NotAllowed, NotFound) as error:
+        tell(runtime, user_id, _refusal(runtime, error))
+        return None
+
+
 def start(ack: Ack, body: dict[str, Any], runtime: Runtime) -> None:
     """"Start my induction" (App Home, the enrolment confirmation, an event's messages): the next step by DM."""
     ack()
-    user_id = acting_user(body)
-    try:
-        scope = service.Scope.parse(action_value(body))
-        progress = service.progress(runtime.db, runtime.content, scope, user_id)
-    except (NotAllowed, NotFound) as error:
-        tell(runtime, user_id, _refusal(runtime, error))
-        return
-    text, blocks = step_message(runtime.content, progress)
-    tell(runtime, user_id, text, blocks)
+    progress = _clicked_progress(runtime, body)
+    if progress is not None:
+        tell(runtime, acting_user(body), *step_message(runtime.content, progress))
 
 
 def _in_place(
@@ -116,15 +121,9 @@ def step_done(ack: Ack, body: dict[str, Any], runtime: Runtime) -> None:
 def review(ack: Ack, body: dict[str, Any], runtime: Runtime) -> None:
     """"Read my induction again": every step in one message, nothing recorded."""
     ack()
-    user_id = acting_user(body)
-    try:
-        scope = service.Scope.parse(action_value(body))
-        progress = service.progress(runtime.db, runtime.content, scope, user_id)
-    except (NotAllowed, NotFound) as error:
-        tell(runtime, user_id, _refusal(runtime, error))
-        return
-    text, blocks = whole_induction(runtime.content, progress)
-    tell(runtime, user_id, text, blocks)
+    progress = _clicked_progress(runtime, body)
+    if progress is not None:
+        tell(runtime, acting_user(body), *whole_induction(runtime.content, progress))
 
 
 def overview(ack: Ack, body: dict[str, Any], runtime: Runtime) -> None:
