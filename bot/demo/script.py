@@ -54,9 +54,18 @@ def _await(stage: Stage, person: Person, label: str, within: timedelta = timedel
     A message may be held for the recipient's working hours, so the story waits rather than
     assuming the exact moment it is delivered.
     """
+    return _wait_for(stage, lambda: _latest(person, label), within)
+
+
+def _await_words(stage: Stage, person: Person, words: str, within: timedelta = timedelta(days=4)) -> Seen | None:
+    """Like :func:`_await`, for a message in ``person``'s DM that says ``words`` (it may offer no button)."""
+    return _wait_for(stage, lambda: next((s for s in reversed(person.dms()) if words in s.text), None), within)
+
+
+def _wait_for(stage: Stage, find: Callable[[], Seen | None], within: timedelta) -> Seen | None:
     deadline = now() + within
     while True:
-        found = _latest(person, label)
+        found = find()
         if found is not None or now() >= deadline:
             return found
         stage.wait(timedelta(hours=1))
@@ -362,10 +371,7 @@ def act_rescue(stage: Stage) -> None:
     lena.close_modal()
     stage.show()
     # Her note is delivered in Ben's working hours, like every prompt: wait for it as he would.
-    for _ in range(24):
-        stage.wait(timedelta(minutes=30))
-        if any("A private message from" in seen.text for seen in ben.dms()):
-            break
+    _await_words(stage, ben, "A private message from", within=timedelta(hours=12))
     stage.show()
     stage.narrator.say("Ben books the first time on offer")
     stage.wait(timedelta(hours=2))
@@ -423,11 +429,8 @@ def act_concern(stage: Stage) -> None:
             continue
     lena.submit()
     lena.close_modal()
-    # What the lead did reaches Amara in her working hours, like every prompt.
-    for _ in range(120):  # a close late on a Friday reaches her on Monday morning
-        stage.wait(timedelta(hours=1))
-        if any("closed your concern" in seen.text for seen in amara.dms()):
-            break
+    # What the lead did reaches Amara in her working hours (a close late on a Friday, on Monday).
+    _await_words(stage, amara, "closed your concern", within=timedelta(days=5))
     stage.show()
     stage.narrator.say("Diana was never told. The audit trail records every step, and nobody can edit it")
 
