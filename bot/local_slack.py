@@ -10,11 +10,16 @@ a story can assert on what each person sees next.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import timedelta
 from typing import Any
 
+import freezegun.api
+
 from bot.app import create_app
+from bot.clock import now
 from bot.content import load_content
 from bot.db import Database
 from bot.emulator import SimulatedUser, SlackEmulator
@@ -26,6 +31,14 @@ from bot.slack_gateway import SlackGateway
 from bot.web import EVENTS_PATH, BackgroundServer, create_wsgi_app, make_http_server
 
 SIGNING_SECRET = "local-signing-secret"
+HELD_TURN_HORIZON = timedelta(seconds=61)  # the longest wait Slack's limits impose (a tier's minute)
+MAX_WAIT_FOR_SLACK = timedelta(minutes=5)  # per deliver(): past this a story is stuck, not slow
+
+
+def frozen_clock() -> freezegun.api.FrozenDateTimeFactory | None:
+    """The app's clock if a test or the demo froze it (freezegun keeps its active clocks in a list)."""
+    frozen = [f for f in freezegun.api.freeze_factories if isinstance(f, freezegun.api.FrozenDateTimeFactory)]
+    return frozen[-1] if frozen else None
 
 
 class TrackingExecutor(ThreadPoolExecutor):
@@ -75,12 +88,7 @@ class LocalSlack:
         self, db: Database, *, settings: Settings | None = None, emulator: SlackEmulator | None = None
     ) -> None:
         self.emulator = emulator or SlackEmulator()
-        self._own_emulator = emulator is None
-        if self._own_emulator:
-            # Journeys run without Slack's rate limits (a known gap: with them on, rows held back for
-            # them wait on a frozen clock); the emulator's own tests and the dispatcher's pacing tests
-            # run them at Slack's speed.
-            self.emulator.enforce_rate_limits(False)
+        self._own_emulator = emulator is None  # Slack's rate limits stay on, as in a workspace
         self.db = db
         self.executor = TrackingExecutor()
         self._server: BackgroundServer | None = None
@@ -100,7 +108,7 @@ class LocalSlack:
         config = Settings(**values)
         gateway = SlackGateway.connect(config.bot_token, config.slack_api_url)
         self.runtime = Runtime(settings=config, db=self.db, gateway=gateway, content=load_content())
-        self.dispatcher = Dispatcher(self.runtime, worker_id="local", per_conversation_interval=0)
+        self.dispatcher = Dispatcher(self.runtime, worker_id="local")  # paced at Slack's speed
         app = create_app(self.runtime, listener_executor=self.executor)
         server = make_http_server(create_wsgi_app(app, self.db), "127.0.0.1", 0, threads=8)
         self._server = BackgroundServer(server).start()
@@ -120,12 +128,43 @@ class LocalSlack:
         self.executor.wait_idle()
 
     def deliver(self) -> int:
-        """Send every outbox message that is due now (as the worker would), then let the app settle."""
+        """Send every outbox message that is due now (as the worker would), then let the app settle.
+
+        Rows the dispatcher put back to keep to Slack's limits (its pacing, or a 429's Retry-After)
+        go too: this waits for their turn. On a frozen clock the wait is simulated: the emulator's
+        limits count it (their clock never goes back, so nothing is posted faster than Slack
+        allows) and the app's clock moves on while it waits, then returns to the story's time, so a
+        story's schedule does not drift by the seconds its posts were paced.
+        """
         if self.dispatcher is None:
             raise RuntimeError("LocalSlack is not started")
-        sent = self.dispatcher.run_until_idle()
-        self.settle()
-        return sent
+        sent, waited = 0, 0.0
+        clock = frozen_clock()
+        try:
+            while True:
+                sent += self.dispatcher.run_until_idle()
+                self.settle()
+                turn = self.dispatcher.next_held_turn(within=HELD_TURN_HORIZON)
+                if turn is None:
+                    return sent
+                seconds = max(0.0, (turn - now()).total_seconds())
+                waited += seconds
+                if waited > MAX_WAIT_FOR_SLACK.total_seconds():
+                    raise TimeoutError(f"outbox rows still held back for Slack's limits after {waited:.0f} s")
+                self.pass_time(seconds, clock)
+        finally:
+            if clock is not None and waited:
+                clock.tick(-timedelta(seconds=waited))
+
+    def pass_time(self, seconds: float, clock: freezegun.api.FrozenDateTimeFactory | None = None) -> None:
+        """Let ``seconds`` pass for Slack's limits and for the app: simulated on a frozen clock (the
+        clock given, or the one a test or the demo froze), real time otherwise."""
+        clock = clock or frozen_clock()
+        if clock is None:
+            time.sleep(seconds)
+            return
+        clock.tick(timedelta(seconds=seconds))
+        self.emulator.let_time_pass_for_limits(seconds)
 
     def person(self, name: str, *, real_name: str | None = None, **attributes: Any) -> Person:
         """Add someone to the Slack workspace and return them as a simulated user."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from slack_sdk import WebClient
@@ -22,6 +23,7 @@ from slack_sdk.http_retry.builtin_handlers import (
     ServerErrorRetryHandler,
 )
 
+from bot.clock import now
 from bot.programmes.leads_channel import ChannelFacts
 
 
@@ -74,6 +76,10 @@ def error_code(error: SlackApiError) -> str:
     return str(response.get("error") or "") if response is not None else ""
 
 
+USER_CACHE_FOR = timedelta(minutes=10)
+USER_CACHE_SIZE = 10_000
+
+
 class SlackGateway:
     """Typed, intention-revealing wrappers over the Web API methods the app uses."""
 
@@ -81,6 +87,8 @@ class SlackGateway:
         self._client = client
         self._bot_user_id: str | None = None
         self._lock = threading.Lock()
+        self._users: dict[str, tuple[SlackUser, datetime]] = {}
+        self._dms: dict[str, str] = {}
 
     @classmethod
     def connect(cls, token: str, api_url: str) -> SlackGateway:
@@ -100,7 +108,18 @@ class SlackGateway:
     # ------------------------------------------------------------------ people
 
     def user(self, user_id: str) -> SlackUser:
-        return SlackUser.from_api(self._client.users_info(user=user_id)["user"])
+        """A person's name, time zone, title and admin flags, looked up at most once per
+        ``USER_CACHE_FOR`` (Slack's advice: users.info is rate limited, and an enrolment looks the
+        same person up when the form opens and when it is sent, both before Slack's deadline)."""
+        cached = self._users.get(user_id)
+        if cached is not None and now() - cached[1] < USER_CACHE_FOR:
+            return cached[0]
+        user = SlackUser.from_api(self._client.users_info(user=user_id)["user"])
+        with self._lock:
+            if len(self._users) > USER_CACHE_SIZE:
+                self._users.clear()
+            self._users[user_id] = (user, now())
+        return user
 
     def user_by_email(self, email: str) -> SlackUser | None:
         try:
@@ -134,7 +153,13 @@ class SlackGateway:
     # ------------------------------------------------------------------ conversations
 
     def open_dm(self, user_id: str) -> str:
-        return str(self._client.conversations_open(users=[user_id])["channel"]["id"])
+        """The bot's DM with a person. Its id never changes, so it is opened once per process
+        (conversations.open is Tier 3: a launch where many enrol at once would otherwise hit it)."""
+        channel = self._dms.get(user_id)
+        if channel is None:
+            channel = str(self._client.conversations_open(users=[user_id])["channel"]["id"])
+            self._dms[user_id] = channel
+        return channel
 
     def open_group_dm(self, user_ids: Sequence[str]) -> str:
         return str(self._client.conversations_open(users=list(user_ids))["channel"]["id"])

@@ -159,6 +159,7 @@ class Coverage:
     calls: int = 0
     payloads: int = 0
     methods: set[str] = field(default_factory=set)
+    rate_limited: int = 0  # calls Slack's limits (on in every journey) answered with a 429
 
 
 def check_call(method: str, args: Mapping[str, Any], coverage: Coverage) -> list[str]:

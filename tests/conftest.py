@@ -196,6 +196,7 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
         for emulator in list(LIVE_EMULATORS):
             for call in emulator.calls[seen.get(id(emulator), 0):]:
                 problems += check_call(call.method, call.args, CONFORMANCE)
+                CONFORMANCE.rate_limited += call.error == "ratelimited"
     if problems:
         listed = "\n".join(f"  - {problem}" for problem in dict.fromkeys(problems))
         pytest.fail(f"calls real Slack would refuse or that break its documented rules:\n{listed}", pytrace=False)
@@ -226,7 +227,8 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     if CONFORMANCE.calls:
         terminalreporter.write_line(
             f"Slack conformance: {CONFORMANCE.calls} Web API calls ({len(CONFORMANCE.methods)} methods) and "
-            f"{CONFORMANCE.payloads} Block Kit payloads checked against the published spec and manifest.yml"
+            f"{CONFORMANCE.payloads} Block Kit payloads checked against the published spec and manifest.yml; "
+            f"{CONFORMANCE.rate_limited} answered 429 (Slack's rate limits, on in every journey, or injected)"
         )
     if WORDS.shown:
         terminalreporter.write_line(

@@ -790,3 +790,23 @@ def test_a_worker_whose_clock_lags_cannot_mint_tokens(db: Database) -> None:
         assert not ahead.take("dm:U0AMARA01")  # nothing refilled (a count moved back to T0-5 would mint two)
         clock.tick(1)
         assert ahead.take("dm:U0AMARA01")
+
+
+def test_a_clock_set_back_far_starts_the_bucket_afresh(db: Database) -> None:
+    """A story replayed on a simulated clock (or a host's wrong clock corrected) moves time back a
+    day: the conversation's bucket, counted a day ahead, must not hold its posts for a day."""
+    pacing = SharedPacing(db, 1.0)
+    with freeze_time(T0) as clock:
+        pacing.pace({"dm:U0AMARA01": []})
+        assert pacing.take("dm:U0AMARA01") and pacing.take("dm:U0AMARA01") and not pacing.take("dm:U0AMARA01")
+        clock.tick(-timedelta(days=1))
+        assert pacing.take("dm:U0AMARA01")  # afresh (full) at the current time, not a day from now
+        assert pacing.take("dm:U0AMARA01") and not pacing.take("dm:U0AMARA01")  # and never past the burst
+        clock.tick(-timedelta(days=1))
+        note(db, "back", "U0AMARA01", "after the clock went back")
+        row = row_of(db, "back")
+        go, later = pacing.pace({"dm:U0AMARA01": [row]})
+        assert [r.id for r in go] == [row.id] and later == []
+        assert pacing.take("dm:U0AMARA01") and pacing.take("dm:U0AMARA01")
+        clock.tick(-FORGET_AFTER + timedelta(seconds=5))  # only a lag a worker may have: nothing minted
+        assert not pacing.take("dm:U0AMARA01")

@@ -88,6 +88,7 @@ def test_before_they_meet_every_icebreaker_is_light_or_personal(slack: LocalSlac
         assert "ones that bring out your differences come after your first session" in str(first.blocks)
         turn = 0
         while latest_in_pair_dm(cast).has_button("Another one"):
+            cast.slack.pass_time(1)  # people ask a second apart at most (Slack's limits are on)
             (cast.mentee if turn % 2 else cast.mentor).click("Another one", in_message=latest_in_pair_dm(cast))
             turn += 1
             assert turn <= len(GENTLE), "the gentle draw must end when the light and personal ones run out"
@@ -131,6 +132,7 @@ def test_after_a_session_is_held_questions_that_seek_differences_join_the_draw(
         total = len(CONTENT.icebreakers.questions)
         for turn in range(total - 1):
             latest = icebreaker_messages(cast)[-1]
+            cast.slack.pass_time(1)  # people ask a second apart at most (Slack's limits are on)
             (cast.mentee if turn % 2 else cast.mentor).click("Another one", in_message=latest)
         questions = asked(cast)
         assert len(questions) == len(set(questions)) == total, "every question once, never the same twice"

@@ -279,6 +279,7 @@ def test_icebreakers_never_repeat_for_a_pair_across_forty_requests(slack: LocalS
             # light and personal ones (all a first meeting draws) run out, they ask for deeper ones.
             latest = [s for s in cast.mentor.seen() if s.channel == cast.group_dm()][-1]
             gentle_left = latest.has_button("A light one") or latest.has_button("A personal one")
+            slack.pass_time(1)  # people ask a second apart at most (Slack's limits are on)
             (cast.mentee if turn % 2 else cast.mentor).click("Another one" if gentle_left else "A deeper one")
         answer = cast.mentee.command("/mentoring", "icebreaker")
     assert "I've posted it in your pair conversation" in answer.text

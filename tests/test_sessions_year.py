@@ -20,6 +20,7 @@ from tests.factory import PairWorld, make_pair, sessions_of
 
 START = datetime(2027, 1, 4, 9, 0, tzinfo=UTC)
 END = START + timedelta(days=365)
+PACING_DELAY = timedelta(seconds=5)  # Slack's one post per second per conversation, a few posts at once
 
 
 def next_due(db: Database) -> datetime | None:
@@ -136,7 +137,9 @@ def test_a_year_of_sessions_across_time_zones_and_dst(slack: LocalSlack, db: Dat
                 assert len(met) == 2
                 for r in met:  # an hour after the end, or held for that person's working hours
                     assert r.sent_at is not None and r.sent_at.replace(tzinfo=UTC) == r.send_at.replace(tzinfo=UTC)
-                    assert r.send_at.replace(tzinfo=UTC) == due or r.payload["held_from"] == due.isoformat()
+                    # (paced by a few seconds when their DM had other posts due at once)
+                    on_time = due <= r.send_at.replace(tzinfo=UTC) <= due + PACING_DELAY
+                    assert on_time or r.payload["held_from"] == due.isoformat()
     # DST changes were crossed in both hemispheres (UK, US, Australia)
     crossed = {s.starts_at.replace(tzinfo=UTC).month for w in pairs for s in sessions_of(db, w.pair_id)}
     assert {3, 4, 10, 11} <= crossed

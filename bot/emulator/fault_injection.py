@@ -55,6 +55,13 @@ class FaultInjection(EmulatorCore):
         with self._lock:
             self.rate_limiter.configure(enabled, speedup, post_message_burst)
 
+    def let_time_pass_for_limits(self, seconds: float) -> None:
+        """Count ``seconds`` as passed for the rate limits only (trigger ids and the 3-second deadline
+        keep real time): for a story on a frozen clock that waits for a turn Slack allows, the same
+        wait on the app's clock, without sleeping through it. Never moves the limits' time back."""
+        with self._lock:
+            self.rate_limiter.pass_time(seconds)
+
     def rate_limits(self, enabled: bool) -> None:
         """Switch rate limits on (Slack's speed) or off."""
         self.enforce_rate_limits(enabled)

@@ -114,7 +114,8 @@ class RateLimiter:
     """Sliding one-minute windows per method tier, plus chat.postMessage's per-channel limit.
 
     ``speedup`` shrinks every window (a speed-up of 60 turns "per minute" into "per second").
-    Time is the clock's *real* monotonic time: freezegun neither lifts nor freezes the limits.
+    Time is the clock's *real* monotonic time: freezegun neither lifts nor freezes the limits; a
+    story on a frozen clock may add simulated waits (:meth:`pass_time`), never take any away.
     """
 
     def __init__(self, clock: Clock) -> None:
@@ -124,6 +125,7 @@ class RateLimiter:
         self.post_message_burst = 3
         self._windows: dict[str, deque[float]] = {}
         self._buckets: dict[str, tuple[float, float]] = {}  # channel -> (tokens, last refill)
+        self._passed = 0.0  # simulated seconds added to real time (pass_time)
 
     def configure(self, enabled: bool, speedup: float, post_message_burst: int) -> None:
         self.enabled = enabled
@@ -132,11 +134,14 @@ class RateLimiter:
         self._windows.clear()
         self._buckets.clear()
 
+    def pass_time(self, seconds: float) -> None:
+        self._passed += max(0.0, seconds)
+
     def check(self, method: str, channel: str | None = None) -> int | None:
         """Count a call; return ``Retry-After`` seconds if it is over the limit, else ``None``."""
         if not self.enabled:
             return None
-        now = self.clock.real_monotonic()
+        now = self.clock.real_monotonic() + self._passed
         if method == "chat.postMessage":
             return self._check_post_message(channel or "", now)
         limit = TIER_LIMITS[METHOD_TIERS.get(method, DEFAULT_TIER)]

@@ -23,11 +23,12 @@ import uuid
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.error import URLError
 
 from slack_sdk.errors import SlackApiError
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot import outbox
@@ -72,6 +73,7 @@ METADATA_EVENT = "mentoring_outbox"  # marks the app's own posts, so a retry can
 # if it posts in public channels (the close-out thanks).
 HISTORY_SCOPES = ("im:history", "mpim:history", "groups:history", "channels:history")
 UNCLEAR = "unclear: "  # the row's note when the history lookup itself failed: look again next time
+RATE_LIMITED = "ratelimited"  # the row's note after a 429: it goes again after Retry-After
 CONNECTION = "connection: "  # the row's note after a dropped connection or a time-out: posted or not?
 MAX_RATE_LIMITED = 30  # 429s for one row (they use no attempt): past this it fails and the leads hear why
 __all__ = ["HISTORY_SCOPES", "PACED", "PACING_BURST", "Dispatcher"]
@@ -187,9 +189,21 @@ class Dispatcher:
                 break
         return total
 
-    def _anything_due(self) -> bool:
-        from sqlalchemy import select
+    def next_held_turn(self, within: timedelta) -> datetime | None:
+        """When the next row put back only to keep to Slack's limits (paced, or answered 429) may go,
+        if that is within ``within``; rows held for anything else (a time, a backoff) are not counted.
+        For the local Slack and the demo, which wait for these turns on a simulated clock."""
+        with self.runtime.db.session() as session:
+            at = session.scalar(
+                select(func.min(OutboxMessage.send_at)).where(
+                    OutboxMessage.status == "pending",
+                    or_(OutboxMessage.last_error == PACED, OutboxMessage.last_error.endswith(RATE_LIMITED)),
+                    OutboxMessage.send_at <= now() + within,
+                )
+            )
+        return as_utc(at) if at is not None else None
 
+    def _anything_due(self) -> bool:
         with self.runtime.db.session() as session:
             due = session.scalar(
                 select(OutboxMessage.id)
@@ -335,7 +349,7 @@ class Dispatcher:
                 return
             retry_after = int((getattr(response, "headers", {}) or {}).get("Retry-After", 1) or 1)
             outbox.retry_later(
-                self.runtime.db, row, self.worker_id, now() + timedelta(seconds=retry_after), mark + "ratelimited",
+                self.runtime.db, row, self.worker_id, now() + timedelta(seconds=retry_after), mark + RATE_LIMITED,
                 count=False, rate_limited=True,
             )
         elif code in PERMANENT_ERRORS:

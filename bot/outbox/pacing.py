@@ -17,6 +17,10 @@ Two implementations of the same rule:
 
 Time is the app's clock (:func:`bot.clock.now`), so tests move it with freezegun; processes on
 several hosts need their clocks in step (NTP), as they already do for ``send_at`` and leases.
+A bucket counted more than ``FORGET_AFTER`` ahead of the clock (the clock was set back that far: a
+story replayed on a simulated clock, or a host whose wrong clock was corrected) starts afresh, full
+at the current time, rather than holding its conversation until the clock catches up; a worker
+whose clock merely lags (seconds) still cannot mint tokens.
 Only tokens actually available *now* are spent: a row is never posted on a reservation alone, so a
 late pass (a slow tick, a stalled worker) cannot bunch posts up beyond the burst.
 """
@@ -64,6 +68,8 @@ def schedule(
 ) -> tuple[list[OutboxMessage], Later, Bucket]:
     """One conversation's rows: those that may go now, the others with their times, the new bucket."""
     ordered = sorted(items, key=lambda r: (r.last_error != PACED, as_utc(r.send_at), r.id))
+    if bucket.at > clock + FORGET_AFTER.total_seconds():
+        bucket = full_bucket(clock, burst)
     clock = max(clock, bucket.at)  # never move a bucket's time back (that would mint tokens)
     tokens = min(float(burst), bucket.tokens + (clock - bucket.at) / interval)
     reserved = max(bucket.reserved, clock)
@@ -176,14 +182,18 @@ class SharedPacing:
                 tails.append({"row_key": keys[target], "tail": new.reserved})
             tails.sort(key=lambda t: str(t["row_key"]))
             table = cast(Table, ConversationPacing.__table__)
+            stale = table.c.refilled_at > clock + FORGET_AFTER.total_seconds()  # counted far ahead: afresh
             session.execute(
                 update(table)
                 .where(table.c.key == bindparam("row_key"))
                 .values(
                     reserved_until=case(
+                        (stale, bindparam("tail")),
                         (table.c.reserved_until < bindparam("tail"), bindparam("tail")),
                         else_=table.c.reserved_until,
-                    )
+                    ),
+                    tokens=case((stale, float(self.burst)), else_=table.c.tokens),
+                    refilled_at=case((stale, clock), else_=table.c.refilled_at),
                 ),
                 tails,
             )
@@ -196,8 +206,9 @@ class SharedPacing:
         clock = now().timestamp()
         table = ConversationPacing
         refilled = table.tokens + (clock - table.refilled_at) / self.interval
-        available = case((table.refilled_at > clock, table.tokens), (refilled > self.burst, float(self.burst)),
-                         else_=refilled)
+        stale = table.refilled_at > clock + FORGET_AFTER.total_seconds()  # counted far ahead: afresh
+        available = case((stale, float(self.burst)), (table.refilled_at > clock, table.tokens),
+                         (refilled > self.burst, float(self.burst)), else_=refilled)
         try:
             with self.db.session() as session:
                 result = session.execute(
@@ -205,7 +216,8 @@ class SharedPacing:
                     .where(table.key == digest(target), available >= 1.0)
                     .values(
                         tokens=available - 1.0,
-                        refilled_at=case((table.refilled_at > clock, table.refilled_at), else_=clock),
+                        refilled_at=case((stale, clock), (table.refilled_at > clock, table.refilled_at),
+                                         else_=clock),
                     )
                     .execution_options(synchronize_session=False)
                 )

@@ -193,3 +193,27 @@ def test_tier_limits_with_speedup() -> None:
         assert _limited(client.pins_remove, channel=channel, timestamp="1.1")[0] != 429
         emu.enforce_rate_limits(False)
         assert _limited(client.auth_test)[0] == 200
+
+
+def test_simulated_waits_count_for_the_limits_only() -> None:
+    """A story on a frozen clock waits for its turn by adding simulated time to the limits' clock:
+    the refused post is accepted after the wait Slack asked for, and not a moment earlier, while
+    trigger ids keep real time (a simulated wait does not expire them)."""
+    clock = ManualClock()
+    with SlackEmulator(clock=clock) as emu:
+        client = WebClient(token=emu.bot_token, base_url=emu.api_url)
+        client.retry_handlers = []
+        uid = emu.add_user(name="a")
+        emu.enforce_rate_limits(True, post_message_burst=1)
+        trigger = emu.issue_trigger_id(uid)
+        assert _limited(client.chat_postMessage, channel=uid, text="1") == (200, None)
+        assert _limited(client.chat_postMessage, channel=uid, text="2") == (429, "1")
+        emu.let_time_pass_for_limits(0.5)
+        assert _limited(client.chat_postMessage, channel=uid, text="2") == (429, "1")
+        emu.let_time_pass_for_limits(0.5)
+        assert _limited(client.chat_postMessage, channel=uid, text="2") == (200, None)
+        emu.let_time_pass_for_limits(-60)  # never back: no tokens minted, none taken away
+        assert _limited(client.chat_postMessage, channel=uid, text="3")[0] == 429
+        emu.let_time_pass_for_limits(3600)
+        view = {"type": "modal", "title": {"type": "plain_text", "text": "Still valid"}, "blocks": []}
+        assert client.views_open(trigger_id=trigger, view=view)["ok"]

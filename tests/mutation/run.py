@@ -124,8 +124,8 @@ NAMED: list[Named] = [
     Named(
         "shared pacing: a lagging clock moves a bucket's time back (mints tokens)",
         "bot/outbox/pacing.py",
-        "refilled_at=case((table.refilled_at > clock, table.refilled_at), else_=clock),",
-        "refilled_at=clock,",
+        "(table.refilled_at > clock, table.refilled_at),",
+        "",
     ),
     Named(
         "the history check also after a clear 5xx",
