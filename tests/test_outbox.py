@@ -102,6 +102,22 @@ def test_skips_and_overdue_policy_are_recorded(slack: LocalSlack, db: Database) 
     assert dm_texts(slack, amara.user_id) == ["late note"]
 
 
+def test_a_burst_to_one_person_is_paced_to_slacks_limit_without_a_429(slack: LocalSlack, db: Database) -> None:
+    """Slack's limits are on in every journey: five notes due at once for one DM go two at once (the
+    burst), then one a second, none refused; the story's clock is where it was once they are out."""
+    amara = slack.person("amara")
+    with freeze_time("2027-02-01 08:00:00"):
+        start = outbox.now()
+        for index in range(5):
+            note(db, f"burst-{index}", amara.user_id, f"note {index}")
+        assert slack.deliver() == 5
+        assert outbox.now() == start
+    assert sorted(dm_texts(slack, amara.user_id)) == [f"note {i}" for i in range(5)]
+    assert [call.error for call in slack.emulator.calls_to("chat.postMessage")] == [None] * 5
+    offsets = sorted((sent_at(db, f"burst-{i}") - start).total_seconds() for i in range(5))
+    assert offsets == [0, 0, 1, 2, 3]
+
+
 def test_rate_limits_and_server_errors_lose_nothing(slack: LocalSlack, db: Database) -> None:
     amara = slack.person("amara")
     with freeze_time("2027-02-01 08:00:00") as clock:
