@@ -1009,13 +1009,40 @@ class InductionFile(_Model):
 Audience = Literal["author", "partner", "lead"]
 
 
+# The settings a promise's numbers may come from (the promise's words name them as {min_group}).
+PromiseSetting = Literal["min_group_size"]
+
+
 class Promise(_Model):
-    """A label that tells a person who will see something: its words and the audience it names."""
+    """A label that tells a person who will see something: its words and the audience it names.
+
+    ``scope: data`` (the default) speaks of what the person gave (a field, an answer): only
+    ``visibility`` ever receives it. ``scope: message`` speaks of the message or view it sits in
+    ("Only you can see this message."): every payload holding the words reaches exactly that
+    audience. ``totals_for`` names who sees the data only as totals, for groups of at least the
+    ``min_group_setting`` (never one by one, so they are not in ``visibility``).
+    """
 
     id: Id
     about: Heading
     visibility: tuple[Audience, ...] = Field(min_length=1)
-    text: Annotated[InputLabel, AfterValidator(_allowing())]
+    scope: Literal["data", "message"] = "data"
+    totals_for: Audience | None = None
+    min_group_setting: PromiseSetting | None = None
+    text: Annotated[InputLabel, AfterValidator(_allowing("min_group", "partner"))]
+
+    @model_validator(mode="after")
+    def _totals_have_a_group(self) -> Promise:
+        uses_group = "min_group" in placeholders(self.text)
+        if (self.totals_for is None) != (self.min_group_setting is None):
+            raise ValueError("`totals_for` and `min_group_setting` go together")
+        if uses_group and self.min_group_setting is None:
+            raise ValueError("{min_group} needs `min_group_setting`: the number comes from that setting")
+        if self.totals_for is not None and self.totals_for in self.visibility:
+            raise ValueError(f"`{self.totals_for}` sees only totals: leave it out of `visibility`")
+        if self.scope == "message" and self.totals_for is not None:
+            raise ValueError("a message promise names who sees the message, not totals")
+        return self
 
     @field_validator("visibility")
     @classmethod
@@ -1149,11 +1176,14 @@ class Content(_Model):
 
     # Visibility promises ---------------------------------------------------------------------
 
-    def promise(self, promise_id: str) -> str:
-        """The words of the visibility promise ``promise_id`` (content/promises.yml)."""
+    def promise(self, promise_id: str, **values: object) -> str:
+        """The words of the visibility promise ``promise_id`` (content/promises.yml), filled in.
+
+        ``min_group`` must be the value of the promise's ``min_group_setting``; ``partner`` a name.
+        """
         for promise in self.promises.promises:
             if promise.id == promise_id:
-                return promise.text
+                return fill(promise.text, **values)
         raise KeyError(promise_id)
 
     # Icebreakers ----------------------------------------------------------------------------

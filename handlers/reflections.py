@@ -69,7 +69,9 @@ def reflect(call: CommandCall) -> None:
 
 
 def list_reflections(call: CommandCall) -> None:
-    text, blocks = my_reflections_message(reflections.my_reflections(call.runtime.db, call.user_id))
+    text, blocks = my_reflections_message(
+        call.runtime.content, reflections.my_reflections(call.runtime.db, call.user_id)
+    )
     ephemeral(call.ack, text, blocks)
 
 
@@ -101,7 +103,7 @@ def delete_reflection(ack: Ack, body: dict[str, Any], respond: Respond, runtime:
     except (NotFound, NotAllowed) as error:
         answer_privately(runtime, body, respond, str(error))
         return
-    text, blocks = my_reflections_message(reflections.my_reflections(runtime.db, user_id))
+    text, blocks = my_reflections_message(runtime.content, reflections.my_reflections(runtime.db, user_id))
     if body.get("response_url"):
         answer_privately(runtime, body, respond, "Deleted. " + text, blocks, replace=True)
     else:

@@ -26,7 +26,7 @@ def help_message(content: Content, available: Collection[str]) -> tuple[str, lis
     blocks.append(section("*For everyone*\n" + "\n".join(_line(command) for command in everyone)))
     if leads:
         blocks.append(section("*For programme leads and admins*\n" + "\n".join(_line(c) for c in leads)))
-    blocks.append(context("Only you can see this. Anything private, like reflections, stays between you and me."))
+    blocks.append(context(f"{content.promise('this-reply')} {content.promise('help-private')}"))
     text = "Reverse mentoring help: " + ", ".join(f"/mentoring {c.name}" for c in everyone + leads)
     return text, blocks
 

@@ -127,7 +127,7 @@ def saved_view(content: Content, partner_name: str, shared_now: bool) -> dict[st
     return modal(REFLECTION_FORM + "_saved", content.reflection.modal_title, blocks, submit=None, close="Done")
 
 
-def my_reflections_message(reflections: Sequence[MyReflection]) -> tuple[str, list[Block]]:
+def my_reflections_message(content: Content, reflections: Sequence[MyReflection]) -> tuple[str, list[Block]]:
     if not reflections:
         text = (
             "You haven't written any reflections yet. "
@@ -135,7 +135,7 @@ def my_reflections_message(reflections: Sequence[MyReflection]) -> tuple[str, li
         )
         return text, [section(text)]
     blocks: list[Block] = [
-        section(f"*Your reflections* ({len(reflections)}). Only you can read them."),
+        section(f"*Your reflections* ({len(reflections)}). {content.promise('reflections-list')}"),
     ]
     shown = 0
     for item in reflections[:SHOWN_IN_LIST]:
@@ -149,7 +149,7 @@ def my_reflections_message(reflections: Sequence[MyReflection]) -> tuple[str, li
             f"Showing your latest {shown} of {len(reflections)} reflections (a message holds only so much). "
             "Older ones are kept and stay yours: `/mentoring my-data` sends you all of them."
         ))
-    return f"Your reflections ({len(reflections)}). Only you can read them.", blocks
+    return f"Your reflections ({len(reflections)}). {content.promise('reflections-list')}", blocks
 
 
 def _reflection_blocks(item: MyReflection) -> list[Block]:

@@ -135,7 +135,7 @@ def render_did_you_meet(session: Session, row: OutboxMessage, content: Content) 
         return Skip("already answered")
     partner = people.partner_of(user)
     text, body = blocks.did_you_meet(
-        record.number, as_utc(record.starts_at), partner.real_name, service.hours_of(me), record.id
+        content, record.number, as_utc(record.starts_at), partner.real_name, service.hours_of(me), record.id
     )
     return Rendered(text=text, blocks=body, user_id=user)
 
