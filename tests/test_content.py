@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from pydantic import ValidationError
 
 from bot.content import (
     BANK_FILES,
@@ -22,10 +23,12 @@ from bot.content import (
     Content,
     ContentError,
     MessagesFile,
+    PromisesFile,
     fill,
     load_content,
     placeholders,
 )
+from bot.settings import Settings
 
 
 @pytest.fixture(scope="module")
@@ -434,3 +437,32 @@ def test_copy_is_slack_mrkdwn_in_uk_english(content: Content) -> None:
 
 def test_every_text_fits_a_section(content: Content) -> None:
     assert all(len(text) <= SECTION_MAX for _where, text in content.iter_texts())
+
+
+def _promise(**fields: object) -> dict[str, object]:
+    return {"id": "a-label", "about": "something", "visibility": ["author"], "text": "Only you see it.", **fields}
+
+
+@pytest.mark.parametrize(
+    ("fields", "error"),
+    [
+        ({"text": "Seen as totals of at least {min_group} people."}, "needs `min_group_setting`"),
+        ({"totals_for": "lead"}, "`totals_for` and `min_group_setting` go together"),
+        ({"min_group_setting": "min_group_size"}, "`totals_for` and `min_group_setting` go together"),
+        (
+            {"visibility": ["author", "lead"], "totals_for": "lead", "min_group_setting": "min_group_size"},
+            "`lead` sees only totals",
+        ),
+        ({"scope": "message", "totals_for": "lead", "min_group_setting": "min_group_size"}, "not totals"),
+        ({"min_group_setting": "long_pause_weeks", "totals_for": "lead"}, "min_group_setting"),
+        ({"text": "Only {someone} sees it."}, "unknown placeholder"),
+    ],
+)
+def test_a_promise_names_its_totals_and_their_setting_or_is_refused(fields: dict[str, object], error: str) -> None:
+    with pytest.raises(ValidationError, match=re.escape(error)):
+        PromisesFile.model_validate({"promises": [_promise(**fields)]})
+
+
+def test_a_promise_fills_its_number_from_the_setting(content: Content) -> None:
+    words = content.promise("survey-answers", min_group=Settings().min_group_size)
+    assert f"at least {Settings().min_group_size} people" in words and "{" not in words
