@@ -583,7 +583,6 @@ class ReflectionFile(_Model):
     prompt_button: OptionLabel
     modal_title: ModalTitle
     submit_label: ModalTitle
-    privacy_note: Text
     takeaways: FormField
     do_differently: FormField
     explore_next: FormField

@@ -65,7 +65,9 @@ def reflect(call: CommandCall) -> None:
         ephemeral(call.ack, NOTHING_TO_REFLECT_ON)
         return
     call.ack()
-    runtime.gateway.open_view(call.trigger_id, reflection_modal(runtime.content, target))
+    runtime.gateway.open_view(
+        call.trigger_id, reflection_modal(runtime.content, target, min_group=runtime.settings.min_group_size)
+    )
 
 
 def list_reflections(call: CommandCall) -> None:
@@ -82,7 +84,7 @@ def open_reflection(ack: Ack, body: dict[str, Any], respond: Respond, runtime: R
     except (NotFound, NotAllowed) as error:
         answer_privately(runtime, body, respond, str(error))
         return
-    open_or_push(runtime, body, reflection_modal(runtime.content, target))
+    open_or_push(runtime, body, reflection_modal(runtime.content, target, min_group=runtime.settings.min_group_size))
 
 
 def edit_reflection(ack: Ack, body: dict[str, Any], respond: Respond, runtime: Runtime) -> None:
@@ -92,7 +94,7 @@ def edit_reflection(ack: Ack, body: dict[str, Any], respond: Respond, runtime: R
     except (NotFound, NotAllowed) as error:
         answer_privately(runtime, body, respond, str(error))
         return
-    open_or_push(runtime, body, reflection_modal(runtime.content, target))
+    open_or_push(runtime, body, reflection_modal(runtime.content, target, min_group=runtime.settings.min_group_size))
 
 
 def delete_reflection(ack: Ack, body: dict[str, Any], respond: Respond, runtime: Runtime) -> None:

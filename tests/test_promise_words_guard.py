@@ -61,23 +61,15 @@ NOT_YET_PROVED = {
     "bot/concerns/service.py": ("(not private to leads)",),
     "bot/reflections/blocks.py": ("takeaways shared with your partner",),
     "bot/impact/blocks.py": ("What you wrote stays private to you.",),
-    "bot/journey/blocks.py": ("Only you can see this message. The agenda you set is shared with your mentor.",),
     "bot/programmes/pause_blocks.py": ("You can see every pause in your App Home.", "nobody is told why"),
     "bot/closeout/data_rights.py": ("Only you were sent this file.",),
     "handlers/closeout.py": ("only you see it.",),
     "content/messages.yml": ("Only you can see this message.",),
     "content/help.yml": ("Only you can see them.",),
-    "content/agenda.yml": ("Your agenda is shared with your mentor", "Your additions are shared with your mentee"),
-    "content/reflection.yml": (
-        "Only you can read it, unless you choose to share",
-        "Your ratings are only ever seen by the programme lead as totals for groups of at least 5 people.",
-        "Only you can read it. See all your reflections",
-    ),
     "content/speed_event.yml": (
         "it is only ever seen as totals.",
         "Your feedback is only ever seen as totals for groups of at least 5 people.",
     ),
-    "content/contracting.yml": ("only the two of you can see it.",),
     "content/induction.yml": (
         "Only you and the programme lead can see which steps you have completed",
         "The organiser can see that you have.",

@@ -165,10 +165,20 @@ def hold_a_session_and_reflect(cast: Cast, db: Database, clock: FrozenDateTimeFa
     """Session 1 takes place; Diana says so; Amara reflects and shares only her key takeaways."""
     with db.session() as session:
         pair = session.scalars(select(Pair)).one()
-    starts = now() + timedelta(hours=1)
+    starts = now() + timedelta(days=1)  # far enough ahead for Diana to be asked for an agenda
     sessions.book_session(db, pair.id, cast.mentor.user_id, starts, allow_outside_hours=True)
     cast.slack.deliver()
-    clock.tick(timedelta(hours=3) + sessions.DID_YOU_MEET_AFTER)  # after the session: did you meet?
+    # Diana sets the agenda (she was asked to), Amara adds to it.
+    assert any(s.has_button("Set the agenda") for s in cast.mentee.dms()), "the agenda request arrived"
+    cast.mentee.command("/mentoring", "agenda")
+    cast.mentee.fill({"What would you like to talk about?": marker("AGENDA-MENTEE")})
+    assert cast.mentee.submit().ok
+    cast.slack.deliver()
+    cast.mentor.click("Add to the agenda")
+    cast.mentor.fill({"Anything you would like to add?": marker("AGENDA-MENTOR")})
+    assert cast.mentor.submit().ok
+    cast.slack.deliver()
+    clock.tick(timedelta(days=1, hours=2) + sessions.DID_YOU_MEET_AFTER)  # after the session: did you meet?
     cast.slack.deliver()
     question = next(s for s in cast.mentee.dms() if s.has_button("Yes, we met"))
     cast.mentee.click("Yes, we met", in_message=question)
@@ -240,17 +250,23 @@ def about(cast: Cast, promise_id: str) -> list[tuple[Person, str]]:
         # a concern about the pair names both partners, which the form's note on anonymity explains.
         "concern-anonymous": [(cast.mentee, f"{marker('CONCERN')} & {cast.mentee.user_id}")],
         "survey-answers": [(cast.mentee, marker("SURVEY"))],
+        "agenda-request": [(cast.mentee, marker("AGENDA-MENTEE"))],
+        "agenda-mentee-hint": [(cast.mentee, marker("AGENDA-MENTEE"))],
+        "agenda-mentor-hint": [(cast.mentor, marker("AGENDA-MENTOR"))],
+        "reflection-own": reflection_own,
+        "reflection-ratings": reflection_own,
+        "reflection-saved": reflection_own,
+        "takeaways-shared": [(cast.mentor, marker("REFLECT-SHARED"))],
     }[promise_id]
 
 
 def also_promised(cast: Cast, promise_id: str) -> list[tuple[Person, str, set[str]]]:
     """What a promise says besides its main audience, e.g. "Everything else stays private to you"."""
-    return {
-        "reflection-takeaways": [
-            (cast.mentor, marker("REFLECT-PRIVATE"), {cast.mentor.user_id}),
-            (cast.mentor, marker("REFLECT-EXPLORE"), {cast.mentor.user_id}),
-        ],
-    }.get(promise_id, [])
+    only_hers = [
+        (cast.mentor, marker("REFLECT-PRIVATE"), {cast.mentor.user_id}),
+        (cast.mentor, marker("REFLECT-EXPLORE"), {cast.mentor.user_id}),
+    ]
+    return {"reflection-takeaways": only_hers, "takeaways-shared": only_hers}.get(promise_id, [])
 
 
 CHECKED = (
@@ -262,6 +278,13 @@ CHECKED = (
     "concern-text",
     "concern-anonymous",
     "survey-answers",
+    "agenda-request",
+    "agenda-mentee-hint",
+    "agenda-mentor-hint",
+    "reflection-own",
+    "reflection-ratings",
+    "reflection-saved",
+    "takeaways-shared",
     "off-limits",
     "inclusion-statement",
     "understanding-gap",
@@ -276,8 +299,16 @@ CHECKED = (
 
 
 # Promises shown apart from the data: beside an empty form's field before any answer exists (a new
-# reflection, a concern, a survey), or in a footer that speaks of all of it (App Home, help).
+# reflection, a concern, a survey, an agenda), in the request for it, once it is saved, or in a
+# footer that speaks of all of it (App Home, help).
 SHOWN_APART = {
+    "agenda-request",
+    "agenda-mentee-hint",
+    "agenda-mentor-hint",
+    "reflection-own",
+    "reflection-ratings",
+    "reflection-saved",
+    "takeaways-shared",
     "reflection-takeaways",
     "concern-text",
     "concern-anonymous",  # in the receipt

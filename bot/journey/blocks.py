@@ -280,6 +280,7 @@ def contract_prompts_message(content: Content, pair_id: int) -> tuple[str, list[
         blocks.append(section(clip(f"*{prompt.title}*\n{prompt.prompt}")))
     blocks.append(actions(button("Open our contract", OPEN_CONTRACT, str(pair_id), style="primary")))
     blocks.append(context("Either of you can draft it. It counts once you have both agreed to it."))
+    blocks.append(context(content.promise("contract")))
     return "Time to agree how you'll work together: open your mentoring contract", blocks
 
 
@@ -445,7 +446,7 @@ def agenda_form(
             "items",
             side.field.label,
             text_input(multiline=True, max_length=AGENDA_ITEM_MAX, placeholder=side.field.placeholder),
-            hint=side.field.hint,
+            hint=side.field.hint or content.promise("agenda-mentee-hint"),
         ),
     ]
     return modal(
@@ -474,7 +475,7 @@ def agenda_addition_form(content: Content, view: AgendaView, role: str) -> dict[
             "items",
             side.field.label,
             text_input(multiline=True, max_length=AGENDA_ITEM_MAX, placeholder=side.field.placeholder),
-            hint=side.field.hint,
+            hint=side.field.hint or content.promise("agenda-mentor-hint"),
         ),
     ]
     return modal(
@@ -525,6 +526,6 @@ def agenda_request_message(
         section(clip(text)),
         context(clip(_ideas(side.ideas), 2000)),
         actions(button("Set the agenda", OPEN_AGENDA, value, style="primary")),
-        context("Only you can see this message. The agenda you set is shared with your mentor."),
+        context(f"{content.promise('this-message')} {content.promise('agenda-request')}"),
     ]
     return "What would you like to talk about at your next session?", blocks
