@@ -809,7 +809,7 @@ class SurveysFile(_Model):
 class SpeedFeedbackForm(_Model):
     modal_title: ModalTitle
     submit_label: ModalTitle
-    intro: Text
+    intro: Text | None = None  # default: the promise speed-feedback (content/promises.yml)
     usefulness: RatingQuestion
     learned: FormField
     action: FormField

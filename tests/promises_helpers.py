@@ -53,3 +53,7 @@ def needle_of(template: str) -> str:
     """A promise's words as a needle for :func:`receivers`: the parts around any ``{placeholder}``."""
     parts = [literal.strip() for literal, *_ in string.Formatter().parse(template) if literal.strip()]
     return " & ".join(parts)
+
+
+# The promises proved by tests/test_promises_speed_e2e.py (a speed mentoring event has its own cast).
+SPEED_EVENT_PROMISES = ("speed-answer", "speed-answers", "speed-learned", "speed-feedback", "speed-feedback-totals")

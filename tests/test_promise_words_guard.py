@@ -40,12 +40,6 @@ EXPLANATION = {
 # Labels still hard-coded, each a promise to move to content/promises.yml and prove (issue 15,
 # item 1). This list only shrinks: remove an entry when its label becomes a promise.
 NOT_YET_PROVED = {
-    "bot/speed_events/blocks.py": (
-        "Only you can see it.",
-        "Your answers are private to you and stored encrypted. The lead sees only your organisation.",
-        "Private to you: it is never shown to the lead.",
-        "It is only ever seen as totals.",
-    ),
     "bot/concerns/pair_alert_blocks.py": (
         "Only this programme's leads can act on this. A check-in is never shown to the partner.",
         "won't see it, and won't be told.",
@@ -66,10 +60,6 @@ NOT_YET_PROVED = {
     "handlers/closeout.py": ("only you see it.",),
     "content/messages.yml": ("Only you can see this message.",),
     "content/help.yml": ("Only you can see them.",),
-    "content/speed_event.yml": (
-        "it is only ever seen as totals.",
-        "Your feedback is only ever seen as totals for groups of at least 5 people.",
-    ),
     "content/induction.yml": (
         "Only you and the programme lead can see which steps you have completed",
         "The organiser can see that you have.",

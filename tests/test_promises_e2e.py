@@ -34,7 +34,7 @@ from bot.models import Pair
 from bot.sessions import service as sessions
 from bot.settings import Settings
 from tests.factory import MONDAY, accept_offers, create_programme, enrol
-from tests.promises_helpers import deliveries, needle_of, receivers
+from tests.promises_helpers import SPEED_EVENT_PROMISES, deliveries, needle_of, receivers
 
 RUN = uuid.uuid4().hex[:8]
 CONTENT = load_content()
@@ -326,7 +326,7 @@ MESSAGE_PROMISES = tuple(promise_id for promise_id, promise in PROMISES.items() 
 
 def test_every_promise_in_content_is_checked() -> None:
     data = {promise_id for promise_id, promise in PROMISES.items() if promise.scope == "data"}
-    assert data == set(CHECKED), "a data promise in content/promises.yml needs a check in this test"
+    assert data - set(SPEED_EVENT_PROMISES) == set(CHECKED), "a data promise in content/promises.yml needs a check"
 
 
 def test_each_message_promise_reaches_exactly_the_audience_it_names(cast: Cast) -> None:
