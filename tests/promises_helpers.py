@@ -40,7 +40,10 @@ def deliveries(slack: LocalSlack) -> Iterator[tuple[set[str], str]]:
         yield {view.user_id}, json.dumps(view.data, ensure_ascii=False)
     for conv in emulator._convs.values():
         for message in conv.messages:
-            yield set(conv.members) - {bot}, json.dumps([message.text, message.blocks], ensure_ascii=False)
+            # A file posted with the message (a data export) is searched too, word for word.
+            files = [emulator._files[f].content for f in message.files if f in emulator._files]
+            attached = [body.decode("utf-8", "replace") for body in files if body is not None]
+            yield set(conv.members) - {bot}, json.dumps([message.text, message.blocks, *attached], ensure_ascii=False)
 
 
 def receivers(slack: LocalSlack, needle: str) -> set[str]:

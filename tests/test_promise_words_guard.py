@@ -56,9 +56,6 @@ NOT_YET_PROVED = {
     "bot/reflections/blocks.py": ("takeaways shared with your partner",),
     "bot/impact/blocks.py": ("What you wrote stays private to you.",),
     "bot/programmes/pause_blocks.py": ("You can see every pause in your App Home.", "nobody is told why"),
-    "bot/closeout/data_rights.py": ("Only you were sent this file.",),
-    "handlers/closeout.py": ("only you see it.",),
-    "content/messages.yml": ("Only you can see this message.",),
     "content/help.yml": ("Only you can see them.",),
     "content/induction.yml": (
         "Only you and the programme lead can see which steps you have completed",

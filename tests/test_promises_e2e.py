@@ -133,6 +133,9 @@ def cast(slack: LocalSlack, db: Database) -> Iterator[Cast]:
             person.command("/mentoring", "help")
         answer_the_survey_and_raise_a_concern(played)
         hold_a_session_and_reflect(played, db, clock)
+        for person in (played.mentor, played.mentee):
+            person.command("/mentoring", "my-data")  # everything held about them, as a file in their DM
+        slack.deliver()
         yield played
 
 
@@ -219,6 +222,12 @@ def about(cast: Cast, promise_id: str) -> list[tuple[Person, str]]:
         (cast.mentee, marker("GAP")),
     ]
     reflection_own = [(cast.mentor, marker("REFLECT-PRIVATE")), (cast.mentor, marker("REFLECT-EXPLORE"))]
+    in_file = CONTENT.promise("data-export")
+    export = [
+        (cast.mentor, f"{in_file} & {marker('REFLECT-PRIVATE')}"),
+        (cast.mentee, f"{in_file} & {marker('OFFLIMITS-DIANA')}"),
+        (cast.mentee, f"{in_file} & {marker('SURVEY')}"),
+    ]
     own = [
         (cast.mentor, cast.avoided.user_id),
         (cast.mentee, cast.avoided_too.user_id),
@@ -257,6 +266,9 @@ def about(cast: Cast, promise_id: str) -> list[tuple[Person, str]]:
         "reflection-ratings": reflection_own,
         "reflection-saved": reflection_own,
         "takeaways-shared": [(cast.mentor, marker("REFLECT-SHARED"))],
+        # The file itself: the one payload with its promise and the person's own words.
+        "data-export": export,
+        "data-export-coming": export,
     }[promise_id]
 
 
@@ -285,6 +297,8 @@ CHECKED = (
     "reflection-ratings",
     "reflection-saved",
     "takeaways-shared",
+    "data-export",
+    "data-export-coming",
     "off-limits",
     "inclusion-statement",
     "understanding-gap",
@@ -302,6 +316,7 @@ CHECKED = (
 # reflection, a concern, a survey, an agenda), in the request for it, once it is saved, or in a
 # footer that speaks of all of it (App Home, help).
 SHOWN_APART = {
+    "data-export-coming",
     "agenda-request",
     "agenda-mentee-hint",
     "agenda-mentor-hint",

@@ -230,9 +230,10 @@ def render_data_export(session: Session, row: OutboxMessage, content: Content) -
     user_id = row.recipient_user_id or ""
     # Built now, in this unit of work; the file goes only to the person's own DM.
     data = data_rights.export_my_data_in(session, user_id)
+    data["about"] = f"{data['about']} {content.promise('data-export')}"
     payload = data_rights.as_json(data)
     return Rendered(
-        text=content.message("data_export_ready"),
+        text=f"{content.message('data_export_ready')} {content.promise('this-message')}",
         user_id=user_id,
         file=OutboxFile("my-mentoring-data.json", payload, "Your reverse mentoring data"),
     )
