@@ -40,12 +40,6 @@ EXPLANATION = {
 # Labels still hard-coded, each a promise to move to content/promises.yml and prove (issue 15,
 # item 1). This list only shrinks: remove an entry when its label becomes a promise.
 NOT_YET_PROVED = {
-    "bot/concerns/pair_alert_blocks.py": (
-        "Only this programme's leads can act on this. A check-in is never shown to the partner.",
-        "won't see it, and won't be told.",
-        "Only you can see this; your partner hasn't been told.",
-        "Only you can see this. Reply to your programme lead directly.",
-    ),
     "bot/concerns/pair_alerts.py": (
         "Nobody else will see it.",
         "Their partner won't see it.",

@@ -76,7 +76,7 @@ def render_not_going_ahead(session: Session, row: OutboxMessage, content: Conten
         return Rendered(text=text, blocks=body, user_id=row.recipient_user_id)
     text = blocks.not_going_ahead_text(view)
     target = {"channel": row.channel_id} if row.channel_id else {"user_id": row.recipient_user_id}
-    return Rendered(text=text, blocks=pair_alert_message(text, state), **target)
+    return Rendered(text=text, blocks=pair_alert_message(content, text, state), **target)
 
 
 def render_match_confirmed(session: Session, row: OutboxMessage, content: Content) -> Rendered | Skip:

@@ -168,7 +168,7 @@ def render_long_pause_alert(session: Session, row: OutboxMessage, content: Conte
     state = pair_alerts.state_for_row(session, row)
     if text is None or state is None:
         return Skip("the pair no longer exists")
-    return Rendered(text=text, blocks=pair_alert_message(text, state), user_id=row.recipient_user_id)
+    return Rendered(text=text, blocks=pair_alert_message(content, text, state), user_id=row.recipient_user_id)
 
 
 def render_lead_guide(session: Session, row: OutboxMessage, content: Content) -> Rendered | Skip:
