@@ -47,7 +47,6 @@ NOT_YET_PROVED = {
     ),
     "bot/concerns/blocks.py": ("is not private to this programme's leads",),
     "bot/concerns/service.py": ("(not private to leads)",),
-    "bot/reflections/blocks.py": ("takeaways shared with your partner",),
     "bot/impact/blocks.py": ("What you wrote stays private to you.",),
     "bot/programmes/pause_blocks.py": ("You can see every pause in your App Home.", "nobody is told why"),
     "content/help.yml": ("Only you can see them.",),

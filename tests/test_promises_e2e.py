@@ -266,6 +266,7 @@ def about(cast: Cast, promise_id: str) -> list[tuple[Person, str]]:
         "reflection-ratings": reflection_own,
         "reflection-saved": reflection_own,
         "takeaways-shared": [(cast.mentor, marker("REFLECT-SHARED"))],
+        "takeaways-status": [(cast.mentor, marker("REFLECT-SHARED"))],
         # The file itself: the one payload with its promise and the person's own words.
         "data-export": export,
         "data-export-coming": export,
@@ -278,7 +279,9 @@ def also_promised(cast: Cast, promise_id: str) -> list[tuple[Person, str, set[st
         (cast.mentor, marker("REFLECT-PRIVATE"), {cast.mentor.user_id}),
         (cast.mentor, marker("REFLECT-EXPLORE"), {cast.mentor.user_id}),
     ]
-    return {"reflection-takeaways": only_hers, "takeaways-shared": only_hers}.get(promise_id, [])
+    return {"reflection-takeaways": only_hers, "takeaways-shared": only_hers, "takeaways-status": only_hers}.get(
+        promise_id, []
+    )
 
 
 CHECKED = (
@@ -297,6 +300,7 @@ CHECKED = (
     "reflection-ratings",
     "reflection-saved",
     "takeaways-shared",
+    "takeaways-status",
     "data-export",
     "data-export-coming",
     "off-limits",

@@ -138,7 +138,7 @@ def my_reflections_message(content: Content, reflections: Sequence[MyReflection]
     ]
     shown = 0
     for item in reflections[:SHOWN_IN_LIST]:
-        group = _reflection_blocks(item)
+        group = _reflection_blocks(content, item)
         if len(blocks) + len(group) > MESSAGE_BLOCK_LIMIT - 1:  # room for the line that says what is left out
             break
         blocks += group
@@ -151,10 +151,10 @@ def my_reflections_message(content: Content, reflections: Sequence[MyReflection]
     return f"Your reflections ({len(reflections)}). {content.promise('reflections-list')}", blocks
 
 
-def _reflection_blocks(item: MyReflection) -> list[Block]:
+def _reflection_blocks(content: Content, item: MyReflection) -> list[Block]:
     """One reflection, whole: what the author wrote is never cut."""
     target, data = item.target, item.reflection
-    shared = " · takeaways shared with your partner" if data.shared_at else ""
+    shared = f" · {content.promise('takeaways-status')}" if data.shared_at else ""
     blocks: list[Block] = [divider(), section(f"*{_session_line(target)}*{shared}")]
     blocks += [section("*Key takeaways*"), *user_text(data.takeaways)]
     blocks += [section("*What I will do differently*"), *user_text(data.do_differently)]
