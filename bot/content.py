@@ -69,7 +69,7 @@ import string
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 import yaml
 from pydantic import (
@@ -83,6 +83,8 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+
+from bot.settings import Settings
 
 __all__ = [
     "BANK_FILES",
@@ -1162,6 +1164,9 @@ class Content(_Model):
     errors: ErrorsFile
     folders: tuple[Path, ...] = ()
     """The folders this content was loaded from: the base folder, then any extra folders."""
+    # The values of the settings promises name (``min_group_setting``): the runtime's, set by
+    # :meth:`with_settings`; a setting not given here has its default.
+    setting_values: Mapping[str, int] = Field(default_factory=dict)
 
     # Guides ---------------------------------------------------------------------------------
 
@@ -1175,13 +1180,27 @@ class Content(_Model):
 
     # Visibility promises ---------------------------------------------------------------------
 
+    def with_settings(self, settings: Settings) -> Content:
+        """This content, knowing the values of the settings its promises name."""
+        values = {name: int(getattr(settings, name)) for name in get_args(PromiseSetting)}
+        return self.model_copy(update={"setting_values": values})
+
+    def setting(self, name: PromiseSetting) -> int:
+        """A setting a promise names: the runtime's value (:meth:`with_settings`), else its default."""
+        if name in self.setting_values:
+            return self.setting_values[name]
+        return int(Settings.model_fields[name].default)
+
     def promise(self, promise_id: str, **values: object) -> str:
         """The words of the visibility promise ``promise_id`` (content/promises.yml), filled in.
 
-        ``min_group`` must be the value of the promise's ``min_group_setting``; ``partner`` a name.
+        ``{min_group}`` is the value of the promise's ``min_group_setting`` (given, or the
+        runtime's); ``partner`` a name.
         """
         for promise in self.promises.promises:
             if promise.id == promise_id:
+                if promise.min_group_setting is not None:
+                    values.setdefault("min_group", self.setting(promise.min_group_setting))
                 return fill(promise.text, **values)
         raise KeyError(promise_id)
 

@@ -37,7 +37,9 @@ from tests.factory import MONDAY, accept_offers, create_programme, enrol
 from tests.promises_helpers import PROVED_ELSEWHERE, deliveries, needle_of, receivers
 
 RUN = uuid.uuid4().hex[:8]
-CONTENT = load_content()
+# Not the default: every number a label shows must come from the setting it describes.
+MIN_GROUP = Settings().min_group_size + 2
+CONTENT = load_content().with_settings(Settings(min_group_size=MIN_GROUP))
 PROMISES = {promise.id: promise for promise in CONTENT.promises.promises}
 
 
@@ -116,6 +118,14 @@ def play(slack: LocalSlack, db: Database) -> Cast:
     assert accept_offers(slack, cast.mentor) == 1
     slack.deliver()
     return cast
+
+
+@pytest.fixture
+def slack(db: Database) -> Iterator[LocalSlack]:
+    """The local Slack, with the app's MIN_GROUP_SIZE set to :data:`MIN_GROUP`."""
+    world = LocalSlack(db).start(admins=[], min_group_size=MIN_GROUP)
+    yield world
+    world.stop()
 
 
 @pytest.fixture
@@ -376,14 +386,33 @@ def test_survey_answers_reach_the_lead_only_as_totals_of_a_big_enough_group(cast
     hidden in the lead's report: no figure of it, only the word that it is hidden."""
     promise = PROMISES["survey-answers"]
     assert promise.totals_for == "lead" and promise.min_group_setting == "min_group_size"
-    min_group = getattr(Settings(), promise.min_group_setting)
+    min_group = MIN_GROUP
     assert cast.slack.runtime is not None and cast.slack.runtime.settings.min_group_size == min_group
-    words = CONTENT.promise("survey-answers", min_group=min_group)
+    words = CONTENT.promise("survey-answers")
     assert f"at least {min_group} people" in words
-    assert cast.mentee.user_id in receivers(cast.slack, words), "the survey's promise is shown with its number"
+    shown = [blob for audience, blob in deliveries(cast.slack) if cast.mentee.user_id in audience and words in blob]
+    assert any("Take the survey" in blob for blob in shown), "in the invitation and App Home, with the setting"
+    assert any("impact_survey" in blob for blob in shown), "in the survey form, with the setting"
     reports = [blob for audience, blob in deliveries(cast.slack) if cast.lead.user_id in audience and "Impact" in blob]
     assert reports, "the lead's report was shown"
     assert all(f"group under {min_group}" in blob or "hidden" in blob for blob in reports)
+
+
+def test_every_number_a_promise_shows_is_the_setting_it_names(cast: Cast) -> None:
+    """With MIN_GROUP_SIZE set to a number that is not its default, no label shows another one."""
+    seen = set()
+    for promise_id, promise in PROMISES.items():
+        if promise.min_group_setting is None or "{min_group}" not in promise.text:
+            continue
+        before = promise.text.partition("{min_group}")[0].strip()
+        for _audience, blob in deliveries(cast.slack):
+            start = blob.find(before)
+            while start != -1:
+                shown = blob[start + len(before) :].lstrip().split(" ", 1)[0]
+                assert shown == str(MIN_GROUP), f"{promise_id!r} shows {shown!r}, not the setting's {MIN_GROUP}"
+                seen.add(promise_id)
+                start = blob.find(before, start + 1)
+    assert seen == {"survey-answers", "reflection-ratings"}, "each such promise is shown in the story"
 
 
 def test_each_promise_reaches_exactly_the_audience_it_names(cast: Cast) -> None:

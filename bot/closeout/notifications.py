@@ -75,9 +75,7 @@ def render_final_reflection(session: Session, row: OutboxMessage, content: Conte
     if reflection_service.has_reflected(session, last.id, user_id):
         return Skip("already reflected on the last session")
     target = reflection_service.target_in_session(session, last, user_id)
-    _text, prompt = prompt_message(
-        content, target, min_group=int(row.payload.get("min_group") or impact.DEFAULT_MIN_GROUP)
-    )
+    _text, prompt = prompt_message(content, target, min_group=content.setting("min_group_size"))
     return Rendered(
         text=f"A final reflection for {escape(programme.name)}",
         blocks=[section(blocks.final_reflection_intro(programme.name)), *prompt[1:]],

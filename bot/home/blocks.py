@@ -24,7 +24,6 @@ from bot.induction.blocks import INDUCTION_OVERVIEW, INDUCTION_START, home_line
 from bot.induction.service import Scope
 from bot.programmes.pause_blocks import LEAD_PAUSE_PAIR, LEAD_RESUME_PAIR, pause_buttons
 from bot.sessions.blocks import CANCEL_ACTION, RESCHEDULE_ACTION, SCHEDULE_ACTION
-from bot.settings import DEFAULT_MIN_GROUP
 
 MAX_BLOCKS = 100
 LEAD_FIXED_BLOCKS = 8  # per programme, besides its page of pairs
@@ -372,7 +371,7 @@ def home_view(
     views: Sequence[ParticipantView] = (),
     pending: Sequence[SurveyTask] = (),
     now: datetime | None = None,
-    min_group: int = DEFAULT_MIN_GROUP,  # the MIN_GROUP_SIZE setting (build_home passes it)
+    min_group: int | None = None,  # default: the MIN_GROUP_SIZE setting the content knows
 ) -> dict[str, Any]:
     """The whole Home tab: the participant part first (if any), then each programme the person leads."""
     from bot.clock import now as clock_now
@@ -380,7 +379,8 @@ def home_view(
     at = now or clock_now()
     blocks: list[Block] = []
     if views or pending:
-        blocks.extend(participant_blocks(content, views, pending, at, min_group))
+        group = min_group if min_group is not None else content.setting("min_group_size")
+        blocks.extend(participant_blocks(content, views, pending, at, group))
     for board in boards:
         blocks.extend(lead_blocks(board, at))
     if not blocks:

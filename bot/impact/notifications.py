@@ -15,7 +15,6 @@ from bot.impact.survey_blocks import invitation_message
 from bot.impact.surveys import SurveyTask
 from bot.models import Enrolment, OutboxMessage, Programme
 from bot.outbox import Kind, Rendered, Skip
-from bot.settings import DEFAULT_MIN_GROUP
 
 
 def _render(session: Session, row: OutboxMessage, content: Content, *, reminder: bool) -> Rendered | Skip:
@@ -35,9 +34,7 @@ def _render(session: Session, row: OutboxMessage, content: Content, *, reminder:
     if kind == "baseline" and surveys.sessions_started(session, programme_id, user_id):
         return Skip("sessions have started: a 'before you start' survey would no longer be true")
     task = SurveyTask(programme_id, programme.name, kind, enrolment.role)
-    text, blocks = invitation_message(
-        content, task, reminder=reminder, min_group=int(row.payload.get("min_group") or DEFAULT_MIN_GROUP)
-    )
+    text, blocks = invitation_message(content, task, reminder=reminder, min_group=content.setting("min_group_size"))
     return Rendered(text=text, blocks=blocks, user_id=user_id)
 
 

@@ -13,7 +13,6 @@ from bot.models import Enrolment, MentoringSession, OutboxMessage, Pair, Reflect
 from bot.outbox import Kind, Rendered, Skip
 from bot.reflections import service as reflections
 from bot.reflections.blocks import prompt_message, shared_takeaways_message
-from bot.settings import DEFAULT_MIN_GROUP
 
 
 def _render_prompt(session: Session, row: OutboxMessage, content: Content, *, reminder: bool) -> Rendered | Skip:
@@ -31,8 +30,7 @@ def _render_prompt(session: Session, row: OutboxMessage, content: Content, *, re
         target = reflections.target_in_session(session, held, user_id)
     except NotFound:
         return Skip("the person is no longer in this pair")
-    # An outbox renderer has no settings: the row names its group size, else the default.
-    min_group = int(row.payload.get("min_group") or DEFAULT_MIN_GROUP)
+    min_group = content.setting("min_group_size")  # the runtime's setting
     text, blocks = prompt_message(content, target, min_group=min_group, reminder=reminder)
     return Rendered(text=text, blocks=blocks, user_id=user_id)
 
