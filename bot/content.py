@@ -298,6 +298,8 @@ class HelpCommand(_Model):
     usage: Heading
     """What follows ``/mentoring``, starting with the name: e.g. ``invite [programme] @person``."""
     description: Text
+    promise: Id | None = None
+    """A visibility promise (content/promises.yml) shown after the description."""
 
     @property
     def full_usage(self) -> str:

@@ -265,6 +265,7 @@ def about(cast: Cast, promise_id: str) -> list[tuple[Person, str]]:
         "private-writing": reflection_own,
         "help-private": reflection_own,
         "concern-text": [(cast.mentee, marker("CONCERN"))],
+        "concern-private": [(cast.mentee, marker("CONCERN"))],
         # Her id (as the reporter's mention) in the same payload as her concern's words. Not her name:
         # a concern about the pair names both partners, which the form's note on anonymity explains.
         "concern-anonymous": [(cast.mentee, f"{marker('CONCERN')} & {cast.mentee.user_id}")],
@@ -301,6 +302,7 @@ CHECKED = (
     "private-writing",
     "help-private",
     "concern-text",
+    "concern-private",
     "concern-anonymous",
     "survey-answers",
     "agenda-request",
@@ -340,6 +342,7 @@ SHOWN_APART = {
     "takeaways-shared",
     "reflection-takeaways",
     "concern-text",
+    "concern-private",  # in the help
     "concern-anonymous",  # in the receipt
     "survey-answers",
     "private-writing",
@@ -347,7 +350,7 @@ SHOWN_APART = {
 }
 # What the app never shows back to its author (a concern's details, a survey comment): nobody but the
 # rest of the promised audience may receive it.
-NEVER_SHOWN_BACK = {"concern-text", "concern-anonymous", "survey-answers"}
+NEVER_SHOWN_BACK = {"concern-text", "concern-private", "concern-anonymous", "survey-answers"}
 # Promises read by the partner beside what the author wrote (the briefing).
 SHOWN_TO_PARTNER = {"briefing-notes"}
 MESSAGE_PROMISES = tuple(
