@@ -10,7 +10,12 @@ nobody outside it, and (where the promise says the partner sees it) the partner 
 like "private to you and your partner" on something shown to nobody fails as well.
 
 A promise without a check here fails :func:`test_every_promise_in_content_is_checked`, and a
-promise the app never shows fails :func:`test_each_promise_is_shown_to_its_author`.
+promise the app never shows fails :func:`test_each_promise_is_shown_to_its_author`. A message
+promise (``scope: message``, e.g. "Only you can see this message.") is checked on every payload
+holding its words: :func:`test_each_message_promise_reaches_exactly_the_audience_it_names`. The
+app runs with ``MIN_GROUP_SIZE`` above its default, and a promise's number must be that one.
+Promises about a speed event or a lead's check-in are proved by their own modules
+(``PROVED_ELSEWHERE``).
 """
 
 from __future__ import annotations
