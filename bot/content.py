@@ -397,7 +397,7 @@ class TopicsFile(_Model):
 
 
 class PrivacyItem(Section):
-    body: Annotated[Text, AfterValidator(_allowing("retention_days"))]
+    body: Annotated[Text, AfterValidator(_allowing("retention_days", "min_group"))]
 
 
 class PrivacyNotice(_Model):
@@ -409,15 +409,17 @@ class PrivacyNotice(_Model):
     confirm_label: OptionLabel
     """The checkbox text a person ticks to confirm."""
 
-    def as_mrkdwn(self, retention_days: int) -> str:
-        """The whole notice as one mrkdwn text (it is validated to fit one section)."""
+    def as_mrkdwn(self, retention_days: int, min_group: int) -> str:
+        """The whole notice as one mrkdwn text (it is validated to fit one section).
+
+        ``min_group`` is the MIN_GROUP_SIZE setting (``Content.setting``)."""
         parts = [f"*{self.title}*", self.intro]
-        parts += [fill(item.as_mrkdwn(), retention_days=retention_days) for item in self.items]
+        parts += [fill(item.as_mrkdwn(), retention_days=retention_days, min_group=min_group) for item in self.items]
         return "\n\n".join(parts)
 
     @model_validator(mode="after")
     def _fits_one_section(self) -> PrivacyNotice:
-        if len(self.as_mrkdwn(retention_days=99999)) > SECTION_MAX:
+        if len(self.as_mrkdwn(retention_days=99999, min_group=100)) > SECTION_MAX:
             raise ValueError(f"the whole notice must render in at most {SECTION_MAX} characters")
         return self
 

@@ -146,11 +146,11 @@ def test_help_lists_every_command_with_usage(content: Content) -> None:
 
 def test_privacy_notice_is_faithful_to_the_visibility_table(content: Content) -> None:
     notice = content.privacy_notice
-    rendered = notice.as_mrkdwn(retention_days=90)
+    rendered = notice.as_mrkdwn(retention_days=90, min_group=8)
     assert len(rendered) <= SECTION_MAX
     assert "90 days after the programme closes" in rendered
     assert "{" not in rendered
-    assert "at least 5" in rendered
+    assert "at least 8 people" in rendered, "the MIN_GROUP_SIZE setting, not a number in the text"
     assert "never by your partner" in rendered
     assert "encrypted" in rendered
     assert "never need to give a reason" in rendered

@@ -421,6 +421,9 @@ def test_every_number_a_promise_shows_is_the_setting_it_names(cast: Cast) -> Non
                 seen.add(promise_id)
                 start = blob.find(before, start + 1)
     assert seen == {"survey-answers", "reflection-ratings"}, "each such promise is shown in the story"
+    # The privacy notice everyone confirms at enrolment says the same number.
+    notice = f"totals for groups of at least {MIN_GROUP} people, so nobody can be singled out"
+    assert cast.mentor.user_id in receivers(cast.slack, notice)
 
 
 def test_each_promise_reaches_exactly_the_audience_it_names(cast: Cast) -> None:
