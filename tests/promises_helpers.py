@@ -59,7 +59,16 @@ def needle_of(template: str) -> str:
 
 
 # The promises proved by tests/test_promises_speed_e2e.py (a speed mentoring event has its own cast).
-SPEED_EVENT_PROMISES = ("speed-answer", "speed-answers", "speed-learned", "speed-feedback", "speed-feedback-totals")
+SPEED_EVENT_PROMISES = (
+    "speed-answer",
+    "speed-answers",
+    "speed-learned",
+    "speed-feedback",
+    "speed-feedback-totals",
+    "speed-lead-totals",
+)
+# Of those, the ones that speak to the lead (shown in their help), not to the person who gave the data.
+SHOWN_TO_LEAD = ("lead-survey-totals", "speed-lead-totals")
 # The promises proved by tests/test_promises_alerts_e2e.py (an alert about a pair, and a lead's check-in).
 ALERT_PROMISES = ("check-in-alert", "check-in-form", "check-in")
 PROVED_ELSEWHERE = SPEED_EVENT_PROMISES + ALERT_PROMISES

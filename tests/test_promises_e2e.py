@@ -20,6 +20,7 @@ Promises about a speed event or a lead's check-in are proved by their own module
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -39,7 +40,7 @@ from bot.models import Pair
 from bot.sessions import service as sessions
 from bot.settings import Settings
 from tests.factory import MONDAY, accept_offers, create_programme, enrol
-from tests.promises_helpers import PROVED_ELSEWHERE, deliveries, needle_of, receivers
+from tests.promises_helpers import PROVED_ELSEWHERE, SHOWN_TO_LEAD, deliveries, needle_of, receivers
 
 RUN = uuid.uuid4().hex[:8]
 # Not the default: every number a label shows must come from the setting it describes.
@@ -143,6 +144,7 @@ def cast(slack: LocalSlack, db: Database) -> Iterator[Cast]:
             person.open_home()
             person.command("/mentoring", "status")
         played.lead.command("/mentoring", "report Promises Programme")
+        played.lead.command("/mentoring", "help")
         for person in (played.mentor, played.mentee):
             person.command("/mentoring", "profile")  # after matching too
             person.command("/mentoring", "help")
@@ -275,6 +277,7 @@ def about(cast: Cast, promise_id: str) -> list[tuple[Person, str]]:
         # a concern about the pair names both partners, which the form's note on anonymity explains.
         "concern-anonymous": [(cast.mentee, f"{marker('CONCERN')} & {cast.mentee.user_id}")],
         "survey-answers": [(cast.mentee, marker("SURVEY"))],
+        "lead-survey-totals": [(cast.mentee, marker("SURVEY"))],
         "agenda-request": [(cast.mentee, marker("AGENDA-MENTEE"))],
         "agenda-mentee-hint": [(cast.mentee, marker("AGENDA-MENTEE"))],
         "agenda-mentor-hint": [(cast.mentor, marker("AGENDA-MENTOR"))],
@@ -310,6 +313,7 @@ CHECKED = (
     "concern-private",
     "concern-anonymous",
     "survey-answers",
+    "lead-survey-totals",
     "agenda-request",
     "agenda-mentee-hint",
     "agenda-mentor-hint",
@@ -337,6 +341,7 @@ CHECKED = (
 # reflection, a concern, a survey, an agenda), in the request for it, once it is saved, or in a
 # footer that speaks of all of it (App Home, help).
 SHOWN_APART = {
+    "lead-survey-totals",
     "data-export-coming",
     "agenda-request",
     "agenda-mentee-hint",
@@ -355,7 +360,7 @@ SHOWN_APART = {
 }
 # What the app never shows back to its author (a concern's details, a survey comment): nobody but the
 # rest of the promised audience may receive it.
-NEVER_SHOWN_BACK = {"concern-text", "concern-private", "concern-anonymous", "survey-answers"}
+NEVER_SHOWN_BACK = {"concern-text", "concern-private", "concern-anonymous", "survey-answers", "lead-survey-totals"}
 # Promises read by the partner beside what the author wrote (the briefing).
 SHOWN_TO_PARTNER = {"briefing-notes"}
 MESSAGE_PROMISES = tuple(
@@ -416,11 +421,12 @@ def test_every_number_a_promise_shows_is_the_setting_it_names(cast: Cast) -> Non
         for _audience, blob in deliveries(cast.slack):
             start = blob.find(before)
             while start != -1:
-                shown = blob[start + len(before) :].lstrip().split(" ", 1)[0]
+                number = re.match(r"\d+", blob[start + len(before) :].lstrip())
+                shown = number.group() if number else blob[start + len(before) :][:12]
                 assert shown == str(MIN_GROUP), f"{promise_id!r} shows {shown!r}, not the setting's {MIN_GROUP}"
                 seen.add(promise_id)
                 start = blob.find(before, start + 1)
-    assert seen == {"survey-answers", "reflection-ratings"}, "each such promise is shown in the story"
+    assert {"survey-answers", "reflection-ratings", "lead-survey-totals"} <= seen, "each is shown in the story"
     # The privacy notice everyone confirms at enrolment says the same number.
     notice = f"totals for groups of at least {MIN_GROUP} people, so nobody can be singled out"
     assert cast.mentor.user_id in receivers(cast.slack, notice)
@@ -459,4 +465,6 @@ def test_each_promise_is_shown_to_its_author(cast: Cast) -> None:
             reader = author.user_id
             if promise_id in SHOWN_TO_PARTNER:
                 reader = (cast.mentee if author is cast.mentor else cast.mentor).user_id
+            if promise_id in SHOWN_TO_LEAD:
+                reader = cast.lead.user_id
             assert reader in receivers(cast.slack, beside), f"{promise_id!r} is never shown with {needle}"

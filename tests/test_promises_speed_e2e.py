@@ -23,7 +23,7 @@ from bot.db import Database
 from bot.local_slack import LocalSlack
 from bot.settings import Settings
 from tests.factory import SPEED_START, SpeedWorld, create_event
-from tests.promises_helpers import SPEED_EVENT_PROMISES, deliveries, needle_of, receivers
+from tests.promises_helpers import SHOWN_TO_LEAD, SPEED_EVENT_PROMISES, deliveries, needle_of, receivers
 
 RUN = uuid.uuid4().hex[:8]
 # Not the default (and below the eight people who give feedback): the numbers come from the setting.
@@ -97,6 +97,7 @@ def played(slack: LocalSlack) -> Iterator[Played]:
         run = Played(slack, world, [])
         for handle in world.people:
             give_feedback(run, handle)
+        world.lead.command("/mentoring", "help")
         yield run
 
 
@@ -114,6 +115,7 @@ def about(played: Played, promise_id: str) -> list[tuple[str, str]]:
         "speed-learned": learned,
         "speed-feedback": learned,
         "speed-feedback-totals": learned,
+        "speed-lead-totals": learned,
     }[promise_id]
 
 
@@ -138,6 +140,9 @@ def test_each_speed_promise_is_shown_to_the_people_it_speaks_to(played: Played) 
     for promise_id in SPEED_EVENT_PROMISES:
         words = needle_of(CONTENT.promise(promise_id))
         shown_to = receivers(played.slack, words)
+        if promise_id in SHOWN_TO_LEAD:
+            assert played.world.lead.user_id in shown_to, f"{promise_id!r} is never shown to the lead"
+            continue
         for handle, _needle in about(played, promise_id):
             assert played.world.people[handle].user_id in shown_to, f"{promise_id!r} is never shown to {handle}"
 
