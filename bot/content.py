@@ -69,7 +69,7 @@ import string
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 import yaml
 from pydantic import (
@@ -83,6 +83,8 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+
+from bot.settings import Settings
 
 __all__ = [
     "BANK_FILES",
@@ -296,6 +298,8 @@ class HelpCommand(_Model):
     usage: Heading
     """What follows ``/mentoring``, starting with the name: e.g. ``invite [programme] @person``."""
     description: Text
+    promise: Id | None = None
+    """A visibility promise (content/promises.yml) shown after the description."""
 
     @property
     def full_usage(self) -> str:
@@ -393,7 +397,7 @@ class TopicsFile(_Model):
 
 
 class PrivacyItem(Section):
-    body: Annotated[Text, AfterValidator(_allowing("retention_days"))]
+    body: Annotated[Text, AfterValidator(_allowing("retention_days", "min_group"))]
 
 
 class PrivacyNotice(_Model):
@@ -405,15 +409,17 @@ class PrivacyNotice(_Model):
     confirm_label: OptionLabel
     """The checkbox text a person ticks to confirm."""
 
-    def as_mrkdwn(self, retention_days: int) -> str:
-        """The whole notice as one mrkdwn text (it is validated to fit one section)."""
+    def as_mrkdwn(self, retention_days: int, min_group: int) -> str:
+        """The whole notice as one mrkdwn text (it is validated to fit one section).
+
+        ``min_group`` is the MIN_GROUP_SIZE setting (``Content.setting``)."""
         parts = [f"*{self.title}*", self.intro]
-        parts += [fill(item.as_mrkdwn(), retention_days=retention_days) for item in self.items]
+        parts += [fill(item.as_mrkdwn(), retention_days=retention_days, min_group=min_group) for item in self.items]
         return "\n\n".join(parts)
 
     @model_validator(mode="after")
     def _fits_one_section(self) -> PrivacyNotice:
-        if len(self.as_mrkdwn(retention_days=99999)) > SECTION_MAX:
+        if len(self.as_mrkdwn(retention_days=99999, min_group=100)) > SECTION_MAX:
             raise ValueError(f"the whole notice must render in at most {SECTION_MAX} characters")
         return self
 
@@ -583,7 +589,6 @@ class ReflectionFile(_Model):
     prompt_button: OptionLabel
     modal_title: ModalTitle
     submit_label: ModalTitle
-    privacy_note: Text
     takeaways: FormField
     do_differently: FormField
     explore_next: FormField
@@ -810,7 +815,7 @@ class SurveysFile(_Model):
 class SpeedFeedbackForm(_Model):
     modal_title: ModalTitle
     submit_label: ModalTitle
-    intro: Text
+    intro: Text | None = None  # default: the promise speed-feedback (content/promises.yml)
     usefulness: RatingQuestion
     learned: FormField
     action: FormField
@@ -1009,13 +1014,40 @@ class InductionFile(_Model):
 Audience = Literal["author", "partner", "lead"]
 
 
+# The settings a promise's numbers may come from (the promise's words name them as {min_group}).
+PromiseSetting = Literal["min_group_size"]
+
+
 class Promise(_Model):
-    """A label that tells a person who will see something: its words and the audience it names."""
+    """A label that tells a person who will see something: its words and the audience it names.
+
+    ``scope: data`` (the default) speaks of what the person gave (a field, an answer): only
+    ``visibility`` ever receives it. ``scope: message`` speaks of the message or view it sits in
+    ("Only you can see this message."): every payload holding the words reaches exactly that
+    audience. ``totals_for`` names who sees the data only as totals, for groups of at least the
+    ``min_group_setting`` (never one by one, so they are not in ``visibility``).
+    """
 
     id: Id
     about: Heading
     visibility: tuple[Audience, ...] = Field(min_length=1)
-    text: Annotated[InputLabel, AfterValidator(_allowing())]
+    scope: Literal["data", "message"] = "data"
+    totals_for: Audience | None = None
+    min_group_setting: PromiseSetting | None = None
+    text: Annotated[InputLabel, AfterValidator(_allowing("min_group", "partner"))]
+
+    @model_validator(mode="after")
+    def _totals_have_a_group(self) -> Promise:
+        uses_group = "min_group" in placeholders(self.text)
+        if (self.totals_for is None) != (self.min_group_setting is None):
+            raise ValueError("`totals_for` and `min_group_setting` go together")
+        if uses_group and self.min_group_setting is None:
+            raise ValueError("{min_group} needs `min_group_setting`: the number comes from that setting")
+        if self.totals_for is not None and self.totals_for in self.visibility:
+            raise ValueError(f"`{self.totals_for}` sees only totals: leave it out of `visibility`")
+        if self.scope == "message" and self.totals_for is not None:
+            raise ValueError("a message promise names who sees the message, not totals")
+        return self
 
     @field_validator("visibility")
     @classmethod
@@ -1136,6 +1168,9 @@ class Content(_Model):
     errors: ErrorsFile
     folders: tuple[Path, ...] = ()
     """The folders this content was loaded from: the base folder, then any extra folders."""
+    # The values of the settings promises name (``min_group_setting``): the runtime's, set by
+    # :meth:`with_settings`; a setting not given here has its default.
+    setting_values: Mapping[str, int] = Field(default_factory=dict)
 
     # Guides ---------------------------------------------------------------------------------
 
@@ -1149,11 +1184,28 @@ class Content(_Model):
 
     # Visibility promises ---------------------------------------------------------------------
 
-    def promise(self, promise_id: str) -> str:
-        """The words of the visibility promise ``promise_id`` (content/promises.yml)."""
+    def with_settings(self, settings: Settings) -> Content:
+        """This content, knowing the values of the settings its promises name."""
+        values = {name: int(getattr(settings, name)) for name in get_args(PromiseSetting)}
+        return self.model_copy(update={"setting_values": values})
+
+    def setting(self, name: PromiseSetting) -> int:
+        """A setting a promise names: the runtime's value (:meth:`with_settings`), else its default."""
+        if name in self.setting_values:
+            return self.setting_values[name]
+        return int(Settings.model_fields[name].default)
+
+    def promise(self, promise_id: str, **values: object) -> str:
+        """The words of the visibility promise ``promise_id`` (content/promises.yml), filled in.
+
+        ``{min_group}`` is the value of the promise's ``min_group_setting`` (given, or the
+        runtime's); ``partner`` a name.
+        """
         for promise in self.promises.promises:
             if promise.id == promise_id:
-                return promise.text
+                if promise.min_group_setting is not None:
+                    values.setdefault("min_group", self.setting(promise.min_group_setting))
+                return fill(promise.text, **values)
         raise KeyError(promise_id)
 
     # Icebreakers ----------------------------------------------------------------------------

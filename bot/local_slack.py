@@ -107,7 +107,9 @@ class LocalSlack:
         values.update(settings)
         config = Settings(**values)
         gateway = SlackGateway.connect(config.bot_token, config.slack_api_url)
-        self.runtime = Runtime(settings=config, db=self.db, gateway=gateway, content=load_content())
+        self.runtime = Runtime(
+            settings=config, db=self.db, gateway=gateway, content=load_content().with_settings(config)
+        )
         self.dispatcher = Dispatcher(self.runtime, worker_id="local")  # paced at Slack's speed
         app = create_app(self.runtime, listener_executor=self.executor)
         server = make_http_server(create_wsgi_app(app, self.db), "127.0.0.1", 0, threads=8)

@@ -28,4 +28,4 @@ class Runtime:
         database = db or Database(settings.database_url)
         database.ensure_schema(settings.auto_migrate)
         gateway = SlackGateway.connect(settings.bot_token, settings.slack_api_url)
-        return cls(settings=settings, db=database, gateway=gateway, content=load_content())
+        return cls(settings=settings, db=database, gateway=gateway, content=load_content().with_settings(settings))

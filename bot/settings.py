@@ -19,6 +19,10 @@ SLACK_API_URL = "https://slack.com/api/"
 Mode = Literal["run", "serve", "worker", "migrate", "tools"]
 
 
+# Impact and feedback figures are shown only for groups at least this big (MIN_GROUP_SIZE).
+DEFAULT_MIN_GROUP = 5
+
+
 class SettingsError(Exception):
     """A setting is missing or invalid; the message names it in one line."""
 
@@ -50,7 +54,7 @@ class Settings(BaseSettings):
     # posting it again (never twice). Needs the history scopes in manifest.yml; README "Delivery".
     dispatch_history_check: bool = False
     # Impact results are shown to leads only for groups at least this big (never below 3).
-    min_group_size: int = Field(default=5, ge=3, le=100)
+    min_group_size: int = Field(default=DEFAULT_MIN_GROUP, ge=3, le=100)
     # A break counts as long (the leads get an alert they can act on) once it has lasted this many weeks.
     long_pause_weeks: int = Field(default=4, ge=1, le=52)
 

@@ -128,7 +128,8 @@ def my_data(call: CommandCall) -> None:
     data_rights.request_export(call.runtime.db, call.user_id)
     ephemeral(
         call.ack,
-        "I'm gathering everything held about you. It will arrive in our DM as a file in a moment; only you see it.",
+        "I'm gathering everything held about you. It will arrive in our DM as a file in a moment. "
+        + call.runtime.content.promise("data-export-coming"),
     )
 
 

@@ -319,9 +319,8 @@ def update_alert_copies(runtime: Runtime, outcome: pair_alerts.AlertOutcome) -> 
     """Every posted copy of the alert (each lead's DM, the leads' channel) now shows what was done."""
     for copy in outcome.copies:
         try:
-            runtime.gateway.update_message(
-                copy.channel, copy.ts, copy.text, pair_alert_blocks.pair_alert_message(copy.text, copy.state)
-            )
+            blocks = pair_alert_blocks.pair_alert_message(runtime.content, copy.text, copy.state)
+            runtime.gateway.update_message(copy.channel, copy.ts, copy.text, blocks)
         except SlackApiError:
             log.warning("Could not update a copy of a pair alert", exc_info=True)
 
@@ -367,7 +366,7 @@ def open_check_in_form(ack: Ack, body: dict[str, Any], respond: Respond, runtime
     except (NotFound, NotAllowed) as error:
         answer_privately(runtime, body, respond, str(error))
         return
-    open_or_push(runtime, body, pair_alert_blocks.check_in_form(target))
+    open_or_push(runtime, body, pair_alert_blocks.check_in_form(runtime.content, target))
 
 
 def send_check_in(ack: Ack, body: dict[str, Any], view: dict[str, Any], runtime: Runtime) -> None:

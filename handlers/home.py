@@ -53,11 +53,17 @@ def build_home(runtime: Runtime, user_id: str, pages: dict[int, int] | None = No
     views = dashboard.participant_views(runtime.db, user_id)
     pending = surveys.pending_surveys(runtime.db, user_id)
     at = now()
-    participant = len(participant_blocks(content, views, pending, at)) if (views or pending) else 0
+    participant = (
+        len(participant_blocks(content, views, pending, at, runtime.settings.min_group_size))
+        if (views or pending)
+        else 0
+    )
     led = len(runtime_programmes_led(runtime, user_id))
     size = pair_page_size(participant, led)
     boards = dashboard.lead_dashboards(runtime.db, user_id, pages=pages, page_size=size) if led else []
-    return home_view(content, boards=boards, views=views, pending=pending, now=at)
+    return home_view(
+        content, boards=boards, views=views, pending=pending, now=at, min_group=runtime.settings.min_group_size
+    )
 
 
 def runtime_programmes_led(runtime: Runtime, user_id: str) -> list[int]:

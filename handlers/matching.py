@@ -267,7 +267,7 @@ def approve(ack: Ack, body: dict[str, Any], view: dict[str, Any], runtime: Runti
     for pair in approval.pairs:
         _, mentor, mentee = proposals.pair_with_partner(runtime.db, pair.id)
         for me, partner in ((mentor, mentee), (mentee, mentor)):
-            text, blocks = matched_notice(approval.programme, me, partner, pair.id)
+            text, blocks = matched_notice(runtime.content, approval.programme, me, partner, pair.id)
             tell(runtime, me.user_id, text, blocks)
     waiting_text = runtime.content.message("waiting_list", programme=escape(approval.programme.name))
     for enrolment in approval.waiting:
@@ -318,7 +318,7 @@ def _answer_offer(body: dict[str, Any], respond: Respond, runtime: Runtime, *, a
     except (NotAllowed, NotFound) as error:
         answer_privately(runtime, body, respond, str(error))
         return
-    text, blocks = offer_answered_message(result)
+    text, blocks = offer_answered_message(runtime.content, result)
     answer_privately(runtime, body, respond, text, blocks, replace=True)
 
 

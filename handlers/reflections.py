@@ -65,11 +65,15 @@ def reflect(call: CommandCall) -> None:
         ephemeral(call.ack, NOTHING_TO_REFLECT_ON)
         return
     call.ack()
-    runtime.gateway.open_view(call.trigger_id, reflection_modal(runtime.content, target))
+    runtime.gateway.open_view(
+        call.trigger_id, reflection_modal(runtime.content, target, min_group=runtime.settings.min_group_size)
+    )
 
 
 def list_reflections(call: CommandCall) -> None:
-    text, blocks = my_reflections_message(reflections.my_reflections(call.runtime.db, call.user_id))
+    text, blocks = my_reflections_message(
+        call.runtime.content, reflections.my_reflections(call.runtime.db, call.user_id)
+    )
     ephemeral(call.ack, text, blocks)
 
 
@@ -80,7 +84,7 @@ def open_reflection(ack: Ack, body: dict[str, Any], respond: Respond, runtime: R
     except (NotFound, NotAllowed) as error:
         answer_privately(runtime, body, respond, str(error))
         return
-    open_or_push(runtime, body, reflection_modal(runtime.content, target))
+    open_or_push(runtime, body, reflection_modal(runtime.content, target, min_group=runtime.settings.min_group_size))
 
 
 def edit_reflection(ack: Ack, body: dict[str, Any], respond: Respond, runtime: Runtime) -> None:
@@ -90,7 +94,7 @@ def edit_reflection(ack: Ack, body: dict[str, Any], respond: Respond, runtime: R
     except (NotFound, NotAllowed) as error:
         answer_privately(runtime, body, respond, str(error))
         return
-    open_or_push(runtime, body, reflection_modal(runtime.content, target))
+    open_or_push(runtime, body, reflection_modal(runtime.content, target, min_group=runtime.settings.min_group_size))
 
 
 def delete_reflection(ack: Ack, body: dict[str, Any], respond: Respond, runtime: Runtime) -> None:
@@ -101,7 +105,7 @@ def delete_reflection(ack: Ack, body: dict[str, Any], respond: Respond, runtime:
     except (NotFound, NotAllowed) as error:
         answer_privately(runtime, body, respond, str(error))
         return
-    text, blocks = my_reflections_message(reflections.my_reflections(runtime.db, user_id))
+    text, blocks = my_reflections_message(runtime.content, reflections.my_reflections(runtime.db, user_id))
     if body.get("response_url"):
         answer_privately(runtime, body, respond, "Deleted. " + text, blocks, replace=True)
     else:

@@ -156,6 +156,7 @@ def answer_did_you_meet(ack: Ack, body: dict[str, Any], respond: Respond, runtim
         answer_privately(runtime, body, respond, str(error))
         return
     text, body_ = blocks.answer_reply(
+        runtime.content,
         choice,
         result.session.pair_id,
         held=result.session.status == "held",

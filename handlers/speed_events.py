@@ -386,7 +386,10 @@ def open_feedback(ack: Ack, body: dict[str, Any], respond: Respond, runtime: Run
     except NotFound as error:
         answer_privately(runtime, body, respond, str(error))
         return
-    runtime.gateway.open_view(str(body["trigger_id"]), blocks.feedback_modal(runtime.content, event))
+    runtime.gateway.open_view(
+        str(body["trigger_id"]),
+        blocks.feedback_modal(runtime.content, event, min_group=runtime.settings.min_group_size),
+    )
 
 
 def save_feedback(ack: Ack, body: dict[str, Any], view: dict[str, Any], runtime: Runtime) -> None:
@@ -401,7 +404,7 @@ def save_feedback(ack: Ack, body: dict[str, Any], view: dict[str, Any], runtime:
         ack_field_errors(ack, FieldErrors({"usefulness": str(error)}), view)
         return
     ack()
-    tell(runtime, user_id, blocks.feedback_thanks(records.get_event(runtime.db, event_id), first))
+    tell(runtime, user_id, blocks.feedback_thanks(runtime.content, records.get_event(runtime.db, event_id), first))
 
 
 def create_programme(ack: Ack, body: dict[str, Any], respond: Respond, runtime: Runtime) -> None:

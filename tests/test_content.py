@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from pydantic import ValidationError
 
 from bot.content import (
     BANK_FILES,
@@ -22,10 +23,12 @@ from bot.content import (
     Content,
     ContentError,
     MessagesFile,
+    PromisesFile,
     fill,
     load_content,
     placeholders,
 )
+from bot.settings import Settings
 
 
 @pytest.fixture(scope="module")
@@ -143,11 +146,11 @@ def test_help_lists_every_command_with_usage(content: Content) -> None:
 
 def test_privacy_notice_is_faithful_to_the_visibility_table(content: Content) -> None:
     notice = content.privacy_notice
-    rendered = notice.as_mrkdwn(retention_days=90)
+    rendered = notice.as_mrkdwn(retention_days=90, min_group=8)
     assert len(rendered) <= SECTION_MAX
     assert "90 days after the programme closes" in rendered
     assert "{" not in rendered
-    assert "at least 5" in rendered
+    assert "at least 8 people" in rendered, "the MIN_GROUP_SIZE setting, not a number in the text"
     assert "never by your partner" in rendered
     assert "encrypted" in rendered
     assert "never need to give a reason" in rendered
@@ -434,3 +437,32 @@ def test_copy_is_slack_mrkdwn_in_uk_english(content: Content) -> None:
 
 def test_every_text_fits_a_section(content: Content) -> None:
     assert all(len(text) <= SECTION_MAX for _where, text in content.iter_texts())
+
+
+def _promise(**fields: object) -> dict[str, object]:
+    return {"id": "a-label", "about": "something", "visibility": ["author"], "text": "Only you see it.", **fields}
+
+
+@pytest.mark.parametrize(
+    ("fields", "error"),
+    [
+        ({"text": "Seen as totals of at least {min_group} people."}, "needs `min_group_setting`"),
+        ({"totals_for": "lead"}, "`totals_for` and `min_group_setting` go together"),
+        ({"min_group_setting": "min_group_size"}, "`totals_for` and `min_group_setting` go together"),
+        (
+            {"visibility": ["author", "lead"], "totals_for": "lead", "min_group_setting": "min_group_size"},
+            "`lead` sees only totals",
+        ),
+        ({"scope": "message", "totals_for": "lead", "min_group_setting": "min_group_size"}, "not totals"),
+        ({"min_group_setting": "long_pause_weeks", "totals_for": "lead"}, "min_group_setting"),
+        ({"text": "Only {someone} sees it."}, "unknown placeholder"),
+    ],
+)
+def test_a_promise_names_its_totals_and_their_setting_or_is_refused(fields: dict[str, object], error: str) -> None:
+    with pytest.raises(ValidationError, match=re.escape(error)):
+        PromisesFile.model_validate({"promises": [_promise(**fields)]})
+
+
+def test_a_promise_fills_its_number_from_the_setting(content: Content) -> None:
+    words = content.promise("survey-answers", min_group=Settings().min_group_size)
+    assert f"at least {Settings().min_group_size} people" in words and "{" not in words

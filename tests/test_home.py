@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import event, select
 
+from bot.content import load_content
 from bot.db import Database
 from bot.emulator import view_text
 from bot.emulator.blockkit import validate_view
@@ -23,6 +24,8 @@ from bot.models import (
 from tests.factory import accept_offers, create_programme, enrol, seed_programme, texts_seen, work_around_the_clock
 
 START = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
+
+CONTENT = load_content()
 
 
 
@@ -64,7 +67,7 @@ def test_the_lead_dashboard_takes_the_same_number_of_queries_for_10_or_1000_pair
     since = [row.at_risk_since for row in large_board.rows]
     assert since == sorted(since)  # type: ignore[type-var]
     # The view fits Slack's limit and passes Slack's own checks.
-    view = home_view(boards=[large_board])
+    view = home_view(CONTENT, boards=[large_board])
     assert len(view["blocks"]) <= MAX_BLOCKS
     assert validate_view(view) == []
     assert "SECRET CONCERN TEXT" not in str(view)
@@ -74,7 +77,7 @@ def test_many_programmes_still_fit_in_one_home_view(db: Database) -> None:
     ids = [seed_programme(db, 40, name=f"P{n}", lead="ULEADMANY", concerns=0) for n in range(5)]
     size = pair_page_size(0, len(ids))
     boards = dashboard.lead_dashboards(db, "ULEADMANY", page_size=size)
-    view = home_view(boards=boards)
+    view = home_view(CONTENT, boards=boards)
     assert len(view["blocks"]) <= MAX_BLOCKS
     assert validate_view(view) == []
 

@@ -160,7 +160,7 @@ def test_the_reflection_list_shows_whole_reflections_and_says_when_some_do_not_f
         )
         for n in range(1, 9)
     ]
-    _, blocks = my_reflections_message(items)
+    _, blocks = my_reflections_message(load_content(), items)
     assert len(blocks) <= MESSAGE_BLOCK_LIMIT and validate_blocks(blocks) == []
     text = shown(blocks)
     whole = [n for n in range(1, 9) if all(f"END-{k}{n}" in text for k in "TDE")]

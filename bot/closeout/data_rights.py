@@ -239,7 +239,7 @@ def export_my_data_in(session: Session, user_id: str) -> dict[str, Any]:
         item["my_did_you_meet_answer"] = mine
         sessions_out.append(item)
     data: dict[str, Any] = {
-        "about": "Everything the reverse mentoring app holds about you. Only you were sent this file.",
+        "about": "Everything the reverse mentoring app holds about you.",  # the renderer adds who was sent it
         "user_id": user_id,
         "exported_at": now().isoformat(),
         "enrolments": [

@@ -75,7 +75,7 @@ def render_final_reflection(session: Session, row: OutboxMessage, content: Conte
     if reflection_service.has_reflected(session, last.id, user_id):
         return Skip("already reflected on the last session")
     target = reflection_service.target_in_session(session, last, user_id)
-    _text, prompt = prompt_message(content, target)
+    _text, prompt = prompt_message(content, target, min_group=content.setting("min_group_size"))
     return Rendered(
         text=f"A final reflection for {escape(programme.name)}",
         blocks=[section(blocks.final_reflection_intro(programme.name)), *prompt[1:]],
@@ -228,9 +228,10 @@ def render_data_export(session: Session, row: OutboxMessage, content: Content) -
     user_id = row.recipient_user_id or ""
     # Built now, in this unit of work; the file goes only to the person's own DM.
     data = data_rights.export_my_data_in(session, user_id)
+    data["about"] = f"{data['about']} {content.promise('data-export')}"
     payload = data_rights.as_json(data)
     return Rendered(
-        text=content.message("data_export_ready"),
+        text=f"{content.message('data_export_ready')} {content.promise('this-message')}",
         user_id=user_id,
         file=OutboxFile("my-mentoring-data.json", payload, "Your reverse mentoring data"),
     )

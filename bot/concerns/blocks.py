@@ -130,7 +130,7 @@ def concern_form(
             copy.details.label,
             text_input(details, multiline=True, max_length=DETAILS_MAX, placeholder=copy.details.placeholder),
             optional=copy.details.optional,
-            hint=copy.details.hint,
+            hint=copy.details.hint or content.promise("concern-text"),
         )
     )
     blocks.append(
@@ -205,7 +205,7 @@ def receipt_message(
     copy = content.concern
     line = copy.urgency_option(urgency).receipt_line if urgency in {o.id for o in copy.urgency} else ""
     identity = (
-        "You chose to stay anonymous: the lead does not see your name."
+        content.promise("concern-anonymous")
         if anonymous
         else "You gave your name, so the lead can talk it through with you."
     )

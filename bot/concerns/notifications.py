@@ -142,7 +142,7 @@ def render_check_in(session: Session, row: OutboxMessage, content: Content) -> R
     message = pair_alerts.check_in_message(session, int(row.payload.get("alert_action_id") or 0), row.recipient_user_id)
     if message is None:
         return Skip("the check-in no longer exists")
-    text, blocks = check_in_delivery(message)
+    text, blocks = check_in_delivery(content, message)
     return Rendered(text=text, blocks=blocks, user_id=row.recipient_user_id)
 
 

@@ -12,6 +12,7 @@ from bot.blockkit import Block, actions, button, context, escape, section
 from bot.blockkit.forms import input_block, modal, text_input
 from bot.concerns.blocks import user_text, when
 from bot.concerns.pair_alerts import CHECK_IN_MAX, CheckInMessage, CheckInTarget, DoneAction, PairAlertState
+from bot.content import Content
 
 # Every button's value is the alert id (the outbox row that posted the message).
 CHECK_IN = {"mentor": "pair_alert_check_in_mentor", "mentee": "pair_alert_check_in_mentee"}
@@ -67,7 +68,7 @@ def pair_alert_buttons(state: PairAlertState) -> list[Block]:
     return [actions(*elements, block_id=f"pair_alert:{alert}")]
 
 
-def pair_alert_message(text: str, state: PairAlertState | None) -> list[Block]:
+def pair_alert_message(content: Content, text: str, state: PairAlertState | None) -> list[Block]:
     """A pair alert's blocks: its text, what has been done (by whom, when), and the buttons left."""
     blocks: list[Block] = [section(text)]
     if state is None:
@@ -84,11 +85,11 @@ def pair_alert_message(text: str, state: PairAlertState | None) -> list[Block]:
             )
         )
     elif state.handled_by is None:
-        blocks.append(context("Only this programme's leads can act on this. A check-in is never shown to the partner."))
+        blocks.append(context(f"Only this programme's leads can act on this. {content.promise('check-in-alert')}"))
     return blocks
 
 
-def check_in_form(target: CheckInTarget) -> dict[str, Any]:
+def check_in_form(content: Content, target: CheckInTarget) -> dict[str, Any]:
     if target.about_offer and target.role == "mentee":
         note = (
             f"Your message goes privately to <@{target.person.user_id}>'s DM, from you as the programme lead "
@@ -103,7 +104,8 @@ def check_in_form(target: CheckInTarget) -> dict[str, Any]:
     else:
         note = (
             f"Your message goes privately to <@{target.person.user_id}>'s DM, from you as the programme lead "
-            f"of {escape(target.programme_name)}. <@{target.partner.user_id}> won't see it, and won't be told."
+            f"of {escape(target.programme_name)}. "
+            + content.promise("check-in-form", partner=f"<@{target.partner.user_id}>")
         )
     blocks = [
         section(note),
@@ -130,7 +132,7 @@ def check_in_sent_view(message: str) -> dict[str, Any]:
     return modal(CHECK_IN_FORM + "_sent", "Sent privately", [section(message)], submit=None, close="Done")
 
 
-def check_in_delivery(message: CheckInMessage) -> tuple[str, list[Block]]:
+def check_in_delivery(content: Content, message: CheckInMessage) -> tuple[str, list[Block]]:
     """What the addressee sees in their DM: from the programme lead, for them alone."""
     intro = f"*A private message from <@{message.lead_id}>, your programme lead in {escape(message.programme_name)}*"
     text = f"A private message from your programme lead in {message.programme_name}"
@@ -138,8 +140,7 @@ def check_in_delivery(message: CheckInMessage) -> tuple[str, list[Block]]:
         section(intro),
         *user_text(message.message),
         context(
-            "Only you can see this; your partner hasn't been told. Reply to your programme lead directly."
-            if message.has_partner
-            else "Only you can see this. Reply to your programme lead directly."
+            f"{content.promise('check-in' if message.has_partner else 'this-reply')} "
+            "Reply to your programme lead directly."
         ),
     ]

@@ -200,15 +200,19 @@ def lead_blocks(board: LeadDashboard, now: datetime) -> list[Block]:
 
 
 def participant_blocks(
-    content: Content, views: Sequence[ParticipantView], pending: Sequence[SurveyTask], now: datetime
+    content: Content,
+    views: Sequence[ParticipantView],
+    pending: Sequence[SurveyTask],
+    now: datetime,
+    min_group: int,  # the MIN_GROUP_SIZE setting, named in the surveys' promise
 ) -> list[Block]:
     blocks: list[Block] = [header("Your reverse mentoring")]
     for task in pending[:3]:
         name = SURVEY_NAMES.get(task.kind, task.kind)
         blocks.append(
             section(
-                f":memo: Your *{name}* for *{escape(task.programme_name)}* is waiting. It takes two minutes; "
-                "your answers are only ever seen as totals for groups of at least five people.",
+                f":memo: Your *{name}* for *{escape(task.programme_name)}* is waiting. It takes two minutes. "
+                f"{content.promise('survey-answers', min_group=min_group)}",
                 accessory=button("Take the survey", OPEN_SURVEY, f"{task.programme_id}:{task.kind}", style="primary"),
             )
         )
@@ -221,7 +225,7 @@ def participant_blocks(
     buttons.append(button("Raise a concern", RAISE_CONCERN, str(views[0].programme_id) if views else None))
     blocks.append(actions(*buttons, block_id="participant-help"))
     blocks.append(section(_support_text(content)))
-    blocks.append(context("What you write in reflections and concerns is private. Only you decide what to share."))
+    blocks.append(context(content.promise("private-writing")))
     return blocks
 
 
@@ -238,14 +242,14 @@ def _induction_line(view: ParticipantView, content: Content) -> list[Block]:
     )
 
 
-def _participant_programme(view: ParticipantView, now: datetime, content: Content | None = None) -> list[Block]:
+def _participant_programme(view: ParticipantView, now: datetime, content: Content) -> list[Block]:
     closed = view.programme_status == "closed"
     blocks: list[Block] = [
         section(
             f"*{escape(view.programme_name)}*" + (" (closed)" if closed else "") + "\n" + ROLE_LINES.get(view.role, "")
         )
     ]
-    if content is not None and not closed and view.role in ("mentor", "mentee"):
+    if not closed and view.role in ("mentor", "mentee"):
         blocks.extend(_induction_line(view, content))
     partner_word = "mentee" if view.role == "mentor" else "mentor"
     if view.pair_id is None:
@@ -287,7 +291,7 @@ def _participant_programme(view: ParticipantView, now: datetime, content: Conten
         if view.reflections_count:
             lines = [
                 f"*My reflections*: {view.reflections_count} written. "
-                "Only you can read them (`/mentoring reflections`)."
+                f"{content.promise('reflections-list')} Read them with `/mentoring reflections`."
             ]
             for note in view.recent_reflections:
                 excerpt = " ".join(note.takeaways.split())
@@ -348,7 +352,7 @@ def _support_text(content: Content) -> str:
 # ------------------------------------------------------------------------------------------ view
 
 
-def welcome_blocks() -> list[Block]:
+def welcome_blocks(content: Content) -> list[Block]:
     return [
         header("Reverse mentoring"),
         section(
@@ -356,27 +360,29 @@ def welcome_blocks() -> list[Block]:
             "really experienced by people unlike them. Type `/mentoring join` to take part, or "
             "`/mentoring help` to see what you can do."
         ),
-        context("What you write in reflections and concerns is private. Only you decide what to share."),
+        context(content.promise("private-writing")),
     ]
 
 
 def home_view(
-    content: Content | None = None,
+    content: Content,
     *,
     boards: Sequence[LeadDashboard] = (),
     views: Sequence[ParticipantView] = (),
     pending: Sequence[SurveyTask] = (),
     now: datetime | None = None,
+    min_group: int | None = None,  # default: the MIN_GROUP_SIZE setting the content knows
 ) -> dict[str, Any]:
     """The whole Home tab: the participant part first (if any), then each programme the person leads."""
     from bot.clock import now as clock_now
 
     at = now or clock_now()
     blocks: list[Block] = []
-    if content is not None and (views or pending):
-        blocks.extend(participant_blocks(content, views, pending, at))
+    if views or pending:
+        group = min_group if min_group is not None else content.setting("min_group_size")
+        blocks.extend(participant_blocks(content, views, pending, at, group))
     for board in boards:
         blocks.extend(lead_blocks(board, at))
     if not blocks:
-        blocks = welcome_blocks()
+        blocks = welcome_blocks(content)
     return {"type": "home", "blocks": fit_blocks(blocks)}

@@ -9,8 +9,9 @@ from bot.blockkit import Block, context, divider, escape, header, section
 from bot.content import Content, HelpCommand
 
 
-def _line(command: HelpCommand) -> str:
-    return f"`/mentoring {command.usage}`: {command.description}"
+def _line(content: Content, command: HelpCommand) -> str:
+    promise = f" {content.promise(command.promise)}" if command.promise else ""
+    return f"`/mentoring {command.usage}`: {command.description}{promise}"
 
 
 def _available(commands: list[HelpCommand], available: Collection[str]) -> list[HelpCommand]:
@@ -23,10 +24,10 @@ def help_message(content: Content, available: Collection[str]) -> tuple[str, lis
     everyone = _available(content.help.everyone, available)
     leads = _available(content.help.leads, available)
     blocks: list[Block] = [header("Reverse mentoring: how I can help"), section(content.help.intro), divider()]
-    blocks.append(section("*For everyone*\n" + "\n".join(_line(command) for command in everyone)))
+    blocks.append(section("*For everyone*\n" + "\n".join(_line(content, command) for command in everyone)))
     if leads:
-        blocks.append(section("*For programme leads and admins*\n" + "\n".join(_line(c) for c in leads)))
-    blocks.append(context("Only you can see this. Anything private, like reflections, stays between you and me."))
+        blocks.append(section("*For programme leads and admins*\n" + "\n".join(_line(content, c) for c in leads)))
+    blocks.append(context(f"{content.promise('this-reply')} {content.promise('help-private')}"))
     text = "Reverse mentoring help: " + ", ".join(f"/mentoring {c.name}" for c in everyone + leads)
     return text, blocks
 

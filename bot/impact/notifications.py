@@ -34,9 +34,7 @@ def _render(session: Session, row: OutboxMessage, content: Content, *, reminder:
     if kind == "baseline" and surveys.sessions_started(session, programme_id, user_id):
         return Skip("sessions have started: a 'before you start' survey would no longer be true")
     task = SurveyTask(programme_id, programme.name, kind, enrolment.role)
-    text, blocks = invitation_message(
-        content, task, reminder=reminder, min_group=int(row.payload.get("min_group") or 5)
-    )
+    text, blocks = invitation_message(content, task, reminder=reminder, min_group=content.setting("min_group_size"))
     return Rendered(text=text, blocks=blocks, user_id=user_id)
 
 

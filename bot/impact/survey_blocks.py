@@ -16,11 +16,10 @@ from bot.impact.surveys import SurveyTask
 
 SURVEY_FORM = "impact_survey"
 OPEN_SURVEY = "open_survey"  # value: "<programme id>:<survey kind>"
-PRIVACY_LINE = "Your answers are only ever seen by the programme lead as totals for groups of at least {n} people."
 
 
 def invitation_message(
-    content: Content, task: SurveyTask, *, reminder: bool = False, min_group: int = 5
+    content: Content, task: SurveyTask, *, min_group: int, reminder: bool = False
 ) -> tuple[str, list[Block]]:
     survey = content.survey(task.kind, task.role)
     opening = "*A gentle reminder* (the only one): " if reminder else ""
@@ -29,11 +28,11 @@ def invitation_message(
     return text, [
         section(body),
         actions(button("Take the survey", OPEN_SURVEY, f"{task.programme_id}:{task.kind}", style="primary")),
-        context(PRIVACY_LINE.format(n=min_group) + " Only you see this message."),
+        context(f"{content.promise('survey-answers', min_group=min_group)} {content.promise('this-message')}"),
     ]
 
 
-def survey_modal(content: Content, task: SurveyTask, *, min_group: int = 5) -> dict[str, Any]:
+def survey_modal(content: Content, task: SurveyTask, *, min_group: int) -> dict[str, Any]:
     survey = content.survey(task.kind, task.role)
     blocks: list[Block] = [section(survey.intro)]
     for question in survey.questions:
@@ -50,7 +49,7 @@ def survey_modal(content: Content, task: SurveyTask, *, min_group: int = 5) -> d
             optional=True,
         )
     )
-    blocks.append(context(PRIVACY_LINE.format(n=min_group)))
+    blocks.append(context(content.promise("survey-answers", min_group=min_group)))
     return {
         "type": "modal",
         "callback_id": SURVEY_FORM,

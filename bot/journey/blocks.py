@@ -156,7 +156,7 @@ def introduction_message(content: Content, people: PairPeople) -> tuple[str, lis
             button("Read the guide for my role", READ_MY_GUIDE, pair),
         )
     )
-    blocks.append(context("Only the two of you can see this conversation. Your programme lead can't."))
+    blocks.append(context(content.promise("pair-conversation")))
     blocks = limit_blocks(blocks, MESSAGE_BLOCK_LIMIT, keep_last=2)
     text = (
         f"Meet your reverse mentoring partner: {escape(mentor.real_name)} (mentor) and "
@@ -199,7 +199,7 @@ def role_briefing_message(content: Content, people: PairPeople, role: str) -> tu
     notes = _partner_notes(people, role)
     if notes:
         blocks += sections("*Before you meet*\n" + "\n\n".join(notes))
-    blocks.append(context("Only you can see this message. What your partner shared privately stays between you."))
+    blocks.append(context(f"{content.promise('this-message')} {content.promise('briefing-notes')}"))
     blocks = limit_blocks(blocks, MESSAGE_BLOCK_LIMIT, keep_last=1)
     return f"{guide.title}: your briefing for {escape(people.programme.name)}", blocks
 
@@ -208,7 +208,7 @@ def guide_message(content: Content, role: str) -> tuple[str, list[Block]]:
     guide = content.guide_for(role)
     blocks: list[Block] = [header(guide.title), section(guide.intro)]
     blocks += [section(part.as_mrkdwn()) for part in guide.sections]
-    blocks.append(context("Only you can see this."))
+    blocks.append(context(content.promise("this-reply")))
     return guide.title, blocks
 
 
@@ -280,6 +280,7 @@ def contract_prompts_message(content: Content, pair_id: int) -> tuple[str, list[
         blocks.append(section(clip(f"*{prompt.title}*\n{prompt.prompt}")))
     blocks.append(actions(button("Open our contract", OPEN_CONTRACT, str(pair_id), style="primary")))
     blocks.append(context("Either of you can draft it. It counts once you have both agreed to it."))
+    blocks.append(context(content.promise("contract")))
     return "Time to agree how you'll work together: open your mentoring contract", blocks
 
 
@@ -381,7 +382,7 @@ def agreed_contract_message(
     blocks.append(
         context(
             f"Agreed by <@{people.mentor.user_id}> and <@{people.mentee.user_id}> on "
-            f"{when_text(agreed_at, people.mentee.tz)}. Pinned in this conversation; only the two of you can see it."
+            f"{when_text(agreed_at, people.mentee.tz)}. {content.promise('contract-pinned')}"
         )
     )
     blocks.append(actions(button("Open our contract", OPEN_CONTRACT, str(people.pair_id))))
@@ -397,7 +398,7 @@ def superseded_contract_message(changed_at: datetime, tz: str) -> tuple[str, lis
     return "An earlier version of your contract was replaced", [context(text)]
 
 
-def contract_review_message(people: PairPeople, has_agreed_contract: bool) -> tuple[str, list[Block]]:
+def contract_review_message(content: Content, people: PairPeople, has_agreed_contract: bool) -> tuple[str, list[Block]]:
     pair = str(people.pair_id)
     if has_agreed_contract:
         text = (
@@ -413,7 +414,7 @@ def contract_review_message(people: PairPeople, has_agreed_contract: bool) -> tu
     blocks: list[Block] = [
         section(text),
         actions(button("Open our contract", OPEN_CONTRACT, pair, style="primary")),
-        context("Only the two of you can see your contract."),
+        context(content.promise("contract")),
     ]
     return "Halfway there: time to revisit your contract and goals", blocks
 
@@ -445,7 +446,7 @@ def agenda_form(
             "items",
             side.field.label,
             text_input(multiline=True, max_length=AGENDA_ITEM_MAX, placeholder=side.field.placeholder),
-            hint=side.field.hint,
+            hint=side.field.hint or content.promise("agenda-mentee-hint"),
         ),
     ]
     return modal(
@@ -474,7 +475,7 @@ def agenda_addition_form(content: Content, view: AgendaView, role: str) -> dict[
             "items",
             side.field.label,
             text_input(multiline=True, max_length=AGENDA_ITEM_MAX, placeholder=side.field.placeholder),
-            hint=side.field.hint,
+            hint=side.field.hint or content.promise("agenda-mentor-hint"),
         ),
     ]
     return modal(
@@ -525,6 +526,6 @@ def agenda_request_message(
         section(clip(text)),
         context(clip(_ideas(side.ideas), 2000)),
         actions(button("Set the agenda", OPEN_AGENDA, value, style="primary")),
-        context("Only you can see this message. The agenda you set is shared with your mentor."),
+        context(f"{content.promise('this-message')} {content.promise('agenda-request')}"),
     ]
     return "What would you like to talk about at your next session?", blocks

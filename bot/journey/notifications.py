@@ -82,7 +82,7 @@ def render_contract_review(session: Session, row: OutboxMessage, content: Conten
     if isinstance(people, Skip):
         return people
     status = journey.contract_status_in(session, people.pair_id)
-    text, blocks = contract_review_message(people, status.agreed)
+    text, blocks = contract_review_message(content, people, status.agreed)
     return _to_pair(people, text, blocks)
 
 

@@ -26,6 +26,7 @@ from bot.blockkit import (
     verbatim,
 )
 from bot.blockkit.forms import input_block, modal, option, radio, static_select, user_select
+from bot.content import Content
 from bot.journey.blocks import when_text
 from bot.matching.consent import Answer, OfferView
 from bot.matching.proposals import LeadProfile, Proposal, ProposalRow
@@ -226,7 +227,9 @@ def rule_modal(programme_id: int, parent_view_id: str) -> dict[str, Any]:
     )
 
 
-def matched_notice(programme: Programme, me: Enrolment, partner: Enrolment, pair_id: int) -> tuple[str, list[Block]]:
+def matched_notice(
+    content: Content, programme: Programme, me: Enrolment, partner: Enrolment, pair_id: int
+) -> tuple[str, list[Block]]:
     partner_role = ROLE_NAMES[partner.role].lower()
     details = ", ".join(escape(part) for part in (partner.title, partner.organisation) if part)
     pronouns = f" ({escape(partner.pronouns)})" if partner.pronouns else ""
@@ -256,7 +259,7 @@ def matched_notice(programme: Programme, me: Enrolment, partner: Enrolment, pair
                 },
             }
         ),
-        context("Only you can see this message."),
+        context(content.promise("this-message")),
     ]
     return f"You've been matched with {escape(partner.real_name)} in {escape(programme.name)}", blocks
 
@@ -283,7 +286,7 @@ def _offer_buttons(offer_id: int) -> Block:
     return actions(button("Yes, I'd like this match", ACCEPT_OFFER, str(offer_id), style="primary"), decline)
 
 
-def match_offer_message(view: OfferView, *, reminder: bool = False) -> tuple[str, list[Block]]:
+def match_offer_message(content: Content, view: OfferView, *, reminder: bool = False) -> tuple[str, list[Block]]:
     """The mentor's private offer: who, why, and until when; nothing reaches the mentee before a yes."""
     mentee = view.mentee
     details = ", ".join(escape(part) for part in (mentee.title, mentee.organisation) if part)
@@ -306,13 +309,13 @@ def match_offer_message(view: OfferView, *, reminder: bool = False) -> tuple[str
             "and never if you say no. Saying no needs no reason and is completely fine."
         ),
         _offer_buttons(view.offer_id),
-        context("Only you can see this message."),
+        context(content.promise("this-message")),
     ]
     fallback = "Reminder: a proposed match is waiting for your answer" if reminder else "You have a proposed match"
     return f"{fallback} in {escape(view.programme_name)}", blocks
 
 
-def offer_answered_message(answer: Answer) -> tuple[str, list[Block]]:
+def offer_answered_message(content: Content, answer: Answer) -> tuple[str, list[Block]]:
     programme = escape(answer.programme_name)
     if answer.accepted:
         text = (
@@ -324,7 +327,7 @@ def offer_answered_message(answer: Answer) -> tuple[str, list[Block]]:
             f"Thank you for letting me know. This match in *{programme}* won't go ahead, and they will never "
             "be told about it. The programme lead will look for another match for you."
         )
-    return text, [section(text), context("Only you can see this message.")]
+    return text, [section(text), context(content.promise("this-message"))]
 
 
 def not_going_ahead_text(view: OfferView) -> str:

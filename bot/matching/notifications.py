@@ -36,7 +36,7 @@ def render_offer(session: Session, row: OutboxMessage, content: Content) -> Rend
     view = _open_offer(session, row)
     if isinstance(view, Skip):
         return view
-    text, blocks = match_offer_message(view)
+    text, blocks = match_offer_message(content, view)
     return Rendered(text=text, blocks=blocks, user_id=view.mentor.user_id)
 
 
@@ -44,7 +44,7 @@ def render_offer_reminder(session: Session, row: OutboxMessage, content: Content
     view = _open_offer(session, row)
     if isinstance(view, Skip):
         return view
-    text, blocks = match_offer_message(view, reminder=True)
+    text, blocks = match_offer_message(content, view, reminder=True)
     return Rendered(text=text, blocks=blocks, user_id=view.mentor.user_id)
 
 
@@ -76,7 +76,7 @@ def render_not_going_ahead(session: Session, row: OutboxMessage, content: Conten
         return Rendered(text=text, blocks=body, user_id=row.recipient_user_id)
     text = blocks.not_going_ahead_text(view)
     target = {"channel": row.channel_id} if row.channel_id else {"user_id": row.recipient_user_id}
-    return Rendered(text=text, blocks=pair_alert_message(text, state), **target)
+    return Rendered(text=text, blocks=pair_alert_message(content, text, state), **target)
 
 
 def render_match_confirmed(session: Session, row: OutboxMessage, content: Content) -> Rendered | Skip:
@@ -89,7 +89,7 @@ def render_match_confirmed(session: Session, row: OutboxMessage, content: Conten
     if user_id not in people.user_ids:
         return Skip("the recipient is no longer in this pair")
     text, blocks = matched_notice(
-        people.programme, people.person(people.role_of(user_id)), people.partner_of(user_id), people.pair_id
+        content, people.programme, people.person(people.role_of(user_id)), people.partner_of(user_id), people.pair_id
     )
     return Rendered(text=text, blocks=blocks, user_id=user_id)
 

@@ -114,7 +114,7 @@ def enrolment_modal(
         ),
         *working_hours_inputs(data),
         divider(),
-        section(content.privacy_notice.as_mrkdwn(retention_days)),
+        section(content.privacy_notice.as_mrkdwn(retention_days, content.setting("min_group_size"))),
         input_block(
             "privacy_confirmed",
             "Privacy notice",

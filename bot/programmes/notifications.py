@@ -66,7 +66,7 @@ def render_pause_partner_notice(session: Session, row: OutboxMessage, content: C
     if what == "back" and pair.status != "active":
         return Skip("the pair is not active")
     programme = session.get(Programme, pair.programme_id)
-    text, blocks = partner_notice(programme.name if programme else "your programme", what)
+    text, blocks = partner_notice(content, programme.name if programme else "your programme", what)
     return Rendered(text=text, blocks=blocks, user_id=row.recipient_user_id)
 
 
@@ -97,7 +97,9 @@ def render_resume_prompt(session: Session, row: OutboxMessage, content: Content)
     tz = session.scalar(
         select(Enrolment.tz).where(Enrolment.programme_id == record.programme_id, Enrolment.user_id == record.user_id)
     )
-    text, blocks = resume_prompt(programme.name if programme else "", as_utc(record.ends_at), tz or "UTC", record.id)
+    text, blocks = resume_prompt(
+        content, programme.name if programme else "", as_utc(record.ends_at), tz or "UTC", record.id
+    )
     return Rendered(text=text, blocks=blocks, user_id=record.user_id)
 
 
@@ -166,7 +168,7 @@ def render_long_pause_alert(session: Session, row: OutboxMessage, content: Conte
     state = pair_alerts.state_for_row(session, row)
     if text is None or state is None:
         return Skip("the pair no longer exists")
-    return Rendered(text=text, blocks=pair_alert_message(text, state), user_id=row.recipient_user_id)
+    return Rendered(text=text, blocks=pair_alert_message(content, text, state), user_id=row.recipient_user_id)
 
 
 def render_lead_guide(session: Session, row: OutboxMessage, content: Content) -> Rendered | Skip:

@@ -6,6 +6,7 @@ import re
 from datetime import datetime
 
 from bot.blockkit import Block, actions, button, context, escape, section
+from bot.content import Content
 from bot.journey.blocks import when_text
 
 RESUME_NOW = "pause_resume_now"
@@ -33,7 +34,7 @@ def resumed_message(programme: str, *, by_itself: bool = False) -> str:
     )
 
 
-def partner_notice(programme: str, what: str) -> tuple[str, list[Block]]:
+def partner_notice(content: Content, programme: str, what: str) -> tuple[str, list[Block]]:
     if what == "back":
         text = f"Your pairing in *{escape(programme)}* is back on after a short break. Pick up whenever suits you both."
     else:
@@ -41,7 +42,7 @@ def partner_notice(programme: str, what: str) -> tuple[str, list[Block]]:
             f"Your partner in *{escape(programme)}* is taking a short break from the programme. "
             "Nothing is needed from you; reminders pause meanwhile, and I'll let you know when it picks up again."
         )
-    return text, [section(text), context("Only you can see this message.")]
+    return text, [section(text), context(content.promise("this-message"))]
 
 
 def lead_notice(programme: str, name: str, what: str, ends_at: datetime | None) -> tuple[str, list[Block]]:
@@ -53,7 +54,9 @@ def lead_notice(programme: str, name: str, what: str, ends_at: datetime | None) 
     return text, [section(text), context("You can see every pause in your App Home.")]
 
 
-def resume_prompt(programme: str, ends_at: datetime, tz: str, pause_id: int) -> tuple[str, list[Block]]:
+def resume_prompt(
+    content: Content, programme: str, ends_at: datetime, tz: str, pause_id: int
+) -> tuple[str, list[Block]]:
     text = (
         f"Your break from *{escape(programme)}* ends on {when_text(ends_at, tz)}. Would you like to come back now, "
         "or keep pausing? Either is fine, and nobody is told why."
@@ -64,7 +67,7 @@ def resume_prompt(programme: str, ends_at: datetime, tz: str, pause_id: int) -> 
             button("Resume now", RESUME_NOW, str(pause_id), style="primary"),
             button("Keep pausing", KEEP_PAUSING, str(pause_id)),
         ),
-        context("Only you can see this message. Without an answer, you resume when the break ends."),
+        context(f"{content.promise('this-message')} Without an answer, you resume when the break ends."),
     ]
     return "Your break ends soon: resume now or keep pausing?", blocks
 

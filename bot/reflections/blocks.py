@@ -28,9 +28,12 @@ def _session_line(target: ReflectionTarget) -> str:
     return f"Session {target.session_number} with {escape(target.partner_name)}, {when(target.starts_at)}"
 
 
-def prompt_message(content: Content, target: ReflectionTarget, *, reminder: bool = False) -> tuple[str, list[Block]]:
+def prompt_message(
+    content: Content, target: ReflectionTarget, *, min_group: int, reminder: bool = False
+) -> tuple[str, list[Block]]:
     copy = content.reflection
-    body = fill(copy.prompt, partner=escape(target.partner_name))
+    partner = escape(target.partner_name)
+    body = f"{fill(copy.prompt, partner=partner)} {content.promise('reflection-own', partner=partner)}"
     if reminder:
         body = "*A gentle reminder* (the only one): " + body
     blocks: list[Block] = [
@@ -39,7 +42,7 @@ def prompt_message(content: Content, target: ReflectionTarget, *, reminder: bool
             button(copy.prompt_button, OPEN_REFLECTION, str(target.session_id), style="primary"),
             raise_concern_button(target.programme_id),
         ),
-        context(copy.privacy_note),
+        context(content.promise("reflection-ratings", min_group=min_group)),
     ]
     text = (
         "Reminder: reflect on your session" if reminder else "Reflect on this session"
@@ -54,7 +57,7 @@ def _rating(question: Any, initial: int | None) -> Block:
     return radio(options, str(initial) if initial else None)
 
 
-def reflection_modal(content: Content, target: ReflectionTarget) -> dict[str, Any]:
+def reflection_modal(content: Content, target: ReflectionTarget, *, min_group: int) -> dict[str, Any]:
     copy = content.reflection
     existing = target.existing
     blocks: list[Block] = [context(_session_line(target) + f" · {escape(target.programme_name)}")]
@@ -100,7 +103,7 @@ def reflection_modal(content: Content, target: ReflectionTarget) -> dict[str, An
                 hint=copy.share.field.hint or content.promise("reflection-takeaways"),
             )
         )
-    blocks.append(context(copy.privacy_note))
+    blocks.append(context(content.promise("reflection-ratings", min_group=min_group)))
     blocks.append(
         section(
             "Something worrying you? Tell the independent programme lead privately.",
@@ -117,17 +120,13 @@ def reflection_modal(content: Content, target: ReflectionTarget) -> dict[str, An
 
 
 def saved_view(content: Content, partner_name: str, shared_now: bool) -> dict[str, Any]:
-    blocks: list[Block] = [section(content.reflection.saved)]
+    blocks: list[Block] = [section(content.reflection.saved), context(content.promise("reflection-saved"))]
     if shared_now:
-        blocks.append(
-            context(
-                f"Your key takeaways are being shared with {escape(partner_name)} in your pair's DM. Nothing else is."
-            )
-        )
+        blocks.append(context(content.promise("takeaways-shared", partner=escape(partner_name))))
     return modal(REFLECTION_FORM + "_saved", content.reflection.modal_title, blocks, submit=None, close="Done")
 
 
-def my_reflections_message(reflections: Sequence[MyReflection]) -> tuple[str, list[Block]]:
+def my_reflections_message(content: Content, reflections: Sequence[MyReflection]) -> tuple[str, list[Block]]:
     if not reflections:
         text = (
             "You haven't written any reflections yet. "
@@ -135,11 +134,11 @@ def my_reflections_message(reflections: Sequence[MyReflection]) -> tuple[str, li
         )
         return text, [section(text)]
     blocks: list[Block] = [
-        section(f"*Your reflections* ({len(reflections)}). Only you can read them."),
+        section(f"*Your reflections* ({len(reflections)}). {content.promise('reflections-list')}"),
     ]
     shown = 0
     for item in reflections[:SHOWN_IN_LIST]:
-        group = _reflection_blocks(item)
+        group = _reflection_blocks(content, item)
         if len(blocks) + len(group) > MESSAGE_BLOCK_LIMIT - 1:  # room for the line that says what is left out
             break
         blocks += group
@@ -149,13 +148,13 @@ def my_reflections_message(reflections: Sequence[MyReflection]) -> tuple[str, li
             f"Showing your latest {shown} of {len(reflections)} reflections (a message holds only so much). "
             "Older ones are kept and stay yours: `/mentoring my-data` sends you all of them."
         ))
-    return f"Your reflections ({len(reflections)}). Only you can read them.", blocks
+    return f"Your reflections ({len(reflections)}). {content.promise('reflections-list')}", blocks
 
 
-def _reflection_blocks(item: MyReflection) -> list[Block]:
+def _reflection_blocks(content: Content, item: MyReflection) -> list[Block]:
     """One reflection, whole: what the author wrote is never cut."""
     target, data = item.target, item.reflection
-    shared = " · takeaways shared with your partner" if data.shared_at else ""
+    shared = f" · {content.promise('takeaways-status')}" if data.shared_at else ""
     blocks: list[Block] = [divider(), section(f"*{_session_line(target)}*{shared}")]
     blocks += [section("*Key takeaways*"), *user_text(data.takeaways)]
     blocks += [section("*What I will do differently*"), *user_text(data.do_differently)]

@@ -30,7 +30,8 @@ def _render_prompt(session: Session, row: OutboxMessage, content: Content, *, re
         target = reflections.target_in_session(session, held, user_id)
     except NotFound:
         return Skip("the person is no longer in this pair")
-    text, blocks = prompt_message(content, target, reminder=reminder)
+    min_group = content.setting("min_group_size")  # the runtime's setting
+    text, blocks = prompt_message(content, target, min_group=min_group, reminder=reminder)
     return Rendered(text=text, blocks=blocks, user_id=user_id)
 
 

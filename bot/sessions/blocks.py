@@ -12,6 +12,7 @@ from typing import Any
 
 from bot.blockkit import Block, actions, button, context, escape, plain, section
 from bot.blockkit.forms import checkbox, date_picker, input_block, modal
+from bot.content import Content
 from bot.sessions.service import AT_RISK_GRACE, SlotOffer
 from bot.sessions.slots import WorkingHours
 
@@ -204,9 +205,9 @@ def reminder(
     ]
 
 
-def did_you_meet(number: int, starts: datetime, partner_name: str, hours: WorkingHours, session_id: int) -> tuple[
-    str, list[Block]
-]:
+def did_you_meet(
+    content: Content, number: int, starts: datetime, partner_name: str, hours: WorkingHours, session_id: int
+) -> tuple[str, list[Block]]:
     day = f"{starts.astimezone(hours.zone):%a} {_day(starts, hours)}"
     partner_name = escape(partner_name)
     text = f"Did you and {partner_name} meet for session {number} ({day})?"
@@ -217,24 +218,26 @@ def did_you_meet(number: int, starts: datetime, partner_name: str, hours: Workin
             button("No, we moved it", MET_ACTIONS["moved"], str(session_id)),
             button("No, it didn't happen", MET_ACTIONS["no"], str(session_id)),
         ),
-        context(f"Only you can see this. Your answer is private: {partner_name} won't see it."),
+        context(content.promise("met-answer", partner=partner_name)),
     ]
 
 
-def answer_reply(answer: str, pair_id: int, *, held: bool, last_planned: bool) -> tuple[str, list[Block]]:
+def answer_reply(
+    content: Content, answer: str, pair_id: int, *, held: bool, last_planned: bool
+) -> tuple[str, list[Block]]:
     if answer == "yes":
         text = "Thank you, noted: the session took place."
         if last_planned:
             text += " That was your last planned session. Well done, both of you."
-        return text, [section(text), context("Only you can see this.")]
+        return text, [section(text), context(content.promise("this-reply"))]
     if answer == "moved":
         text = "Thanks for letting me know. Book the new time here, so reminders and the invite follow it."
     else:
         text = "Thanks for letting me know. It happens. When you're ready, find a new time here."
     if held:  # neutral: never reveal what the partner answered
         text = "Thanks for letting me know. Your answer stays private."
-        return text, [section(text), context("Only you can see this.")]
-    return text, [section(text), actions(schedule_button(pair_id, first=False)), context("Only you can see this.")]
+        return text, [section(text), context(content.promise("this-reply"))]
+    return text, [section(text), actions(schedule_button(pair_id, first=False)), context(content.promise("this-reply"))]
 
 
 def book_next_prompt(number: int, pair_id: int, days: tuple[int, int]) -> tuple[str, list[Block]]:

@@ -135,7 +135,7 @@ def render_did_you_meet(session: Session, row: OutboxMessage, content: Content) 
         return Skip("already answered")
     partner = people.partner_of(user)
     text, body = blocks.did_you_meet(
-        record.number, as_utc(record.starts_at), partner.real_name, service.hours_of(me), record.id
+        content, record.number, as_utc(record.starts_at), partner.real_name, service.hours_of(me), record.id
     )
     return Rendered(text=text, blocks=body, user_id=user)
 
@@ -194,9 +194,9 @@ def conflict_text(session: Session, row: OutboxMessage) -> str | None:
     )
 
 
-def _pair_alert(session: Session, row: OutboxMessage, text: str) -> Rendered:
+def _pair_alert(session: Session, row: OutboxMessage, content: Content, text: str) -> Rendered:
     """A pair alert with the lead's buttons (check in, pause, rematch, mark handled)."""
-    body = pair_alert_message(text, pair_alerts.state_for_row(session, row))
+    body = pair_alert_message(content, text, pair_alerts.state_for_row(session, row))
     return Rendered(text=text, blocks=body, **_lead_target(row))  # type: ignore[arg-type]
 
 
@@ -209,14 +209,14 @@ def render_at_risk(session: Session, row: OutboxMessage, content: Content) -> Re
     text = at_risk_text(session, row)
     if text is None:
         return Skip("the pair no longer exists")
-    return _pair_alert(session, row, text)
+    return _pair_alert(session, row, content, text)
 
 
 def render_conflict(session: Session, row: OutboxMessage, content: Content) -> Rendered | Skip:
     text = conflict_text(session, row)
     if text is None:
         return Skip("the session or the pair no longer exists")
-    return _pair_alert(session, row, text)
+    return _pair_alert(session, row, content, text)
 
 
 # The pair alerts' words by kind, so a copy updated after a lead's action says the same thing.

@@ -238,18 +238,16 @@ def rsvp_modal(
                 "inclusion_statement",
                 "The state of inclusion in my business",
                 text_input(person.inclusion_statement or None, multiline=True, max_length=500),
-                hint="A sentence or two, for you to bring to the conversations. Only you can see it.",
+                hint=f"A sentence or two, for you to bring to the conversations. {content.promise('speed-answer')}",
             ),
             input_block(
                 "understanding_gap",
                 "The gap I want to understand",
                 text_input(person.understanding_gap or None, multiline=True, max_length=500),
-                hint="What you hope to learn from the mentors. Only you can see it.",
+                hint=f"What you hope to learn from the mentors. {content.promise('speed-answer')}",
             ),
         ]
-    blocks.append(
-        context("Your answers are private to you and stored encrypted. The lead sees only your organisation.")
-    )
+    blocks.append(context(content.promise("speed-answers")))
     meta: dict[str, Any] = {"event_id": event.id}
     if message:
         meta.update({"channel": message.get("channel", ""), "ts": message.get("ts", "")})
@@ -438,15 +436,16 @@ def feedback_prompt(content: Content, event: SpeedEvent) -> tuple[str, list[Bloc
     text = f"Thank you for taking part in {escape(event.name)}. Please share your feedback."
     return text, [
         section(closing),
+        context(content.promise("speed-feedback-totals")),
         actions(button("Give feedback", "speed_feedback_open", str(event.id), style="primary")),
     ]
 
 
-def feedback_modal(content: Content, event: SpeedEvent) -> dict[str, Any]:
+def feedback_modal(content: Content, event: SpeedEvent, *, min_group: int) -> dict[str, Any]:
     form = content.speed_event.feedback
     answers = [option(label, value) for value, label in ANSWER_LABELS.items()]
     blocks: list[Block] = [
-        section(form.intro),
+        section(form.intro or content.promise("speed-feedback", min_group=min_group)),
         input_block(
             "usefulness",
             form.usefulness.label,
@@ -456,7 +455,7 @@ def feedback_modal(content: Content, event: SpeedEvent) -> dict[str, Any]:
             "learned",
             form.learned.label,
             text_input(multiline=True, max_length=500, placeholder=form.learned.placeholder),
-            hint="Private to you: it is never shown to the lead.",
+            hint=form.learned.hint or content.promise("speed-learned"),
         ),
         input_block(
             "action",
@@ -477,9 +476,9 @@ def feedback_modal(content: Content, event: SpeedEvent) -> dict[str, Any]:
     return modal(FEEDBACK_FORM, form.modal_title, blocks, submit=form.submit_label, metadata={"event_id": event.id})
 
 
-def feedback_thanks(event: SpeedEvent, first: bool) -> str:
+def feedback_thanks(content: Content, event: SpeedEvent, first: bool) -> str:
     if first:
-        return f"Thank you for your feedback on {escape(event.name)}. It is only ever seen as totals."
+        return f"Thank you for your feedback on {escape(event.name)}. {content.promise('speed-feedback-totals')}"
     return f"Your feedback on {escape(event.name)} is updated."
 
 

@@ -34,6 +34,7 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import create_engine, event, text  # noqa: E402
 
 from bot import crypto  # noqa: E402
+from bot.content import load_content  # noqa: E402
 from bot.db import Database  # noqa: E402
 from bot.emulator.blockkit import validate_view  # noqa: E402
 from bot.home import service as dashboard  # noqa: E402
@@ -58,7 +59,7 @@ def measure(db: Database, programme_id: int, repeats: int) -> dict[str, Any]:
             started = time.perf_counter()
             with db.session() as session:
                 board = dashboard.lead_dashboard(session, programme_id, page_size=15)
-            view = home_view(boards=[board])
+            view = home_view(load_content(), boards=[board])
             times.append(time.perf_counter() - started)
             queries.append(len(statements))
             blocks = len(view["blocks"])

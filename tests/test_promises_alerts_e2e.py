@@ -1,0 +1,87 @@
+"""Issue 15, item 1, for alerts about a pair: a lead's check-in keeps its promises.
+
+Two sessions in a row did not happen, so the leads are alerted; the lead checks in privately with
+each partner in turn (a marker in each message). Every payload the local Slack recorded is then
+searched as in tests/test_promises_e2e.py: a check-in reaches the person it is addressed to and
+the programme's leads, never the partner, and each delivered check-in is for one person alone.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+import pytest
+
+from bot.content import load_content
+from bot.db import Database
+from bot.local_slack import LocalSlack, Person
+from tests.factory import ConcernWorld, build_world, missed_twice
+from tests.promises_helpers import ALERT_PROMISES, deliveries, needle_of, receivers
+
+RUN = uuid.uuid4().hex[:8]
+CONTENT = load_content()
+PROMISES = {promise.id: promise for promise in CONTENT.promises.promises}
+
+
+def marker(name: str) -> str:
+    return f"AL{RUN}-{name}"
+
+
+@dataclass
+class Played:
+    slack: LocalSlack
+    world: ConcernWorld
+
+    def partner_of(self, person: Person) -> Person:
+        return self.world.mentee if person is self.world.mentor else self.world.mentor
+
+    @property
+    def leads(self) -> set[str]:
+        return {self.world.lead.user_id, self.world.backup.user_id}
+
+
+@pytest.fixture
+def played(slack: LocalSlack, db: Database) -> Played:
+    world = build_world(slack, db, channel=False)
+    missed_twice(db, world)
+    slack.deliver()
+    for person, name in ((world.mentee, "Diana Reyes"), (world.mentor, "Amara Okafor")):
+        alert = next(s for s in reversed(world.lead.seen()) if s.has_button(f"Check in with {name}"))
+        world.lead.click(f"Check in with {name}", in_message=alert)
+        world.lead.fill({"Your message": marker(f"CHECKIN-{person.user_id}")})
+        assert world.lead.submit().ok
+        slack.deliver()
+    return Played(slack, world)
+
+
+def test_alert_promises_are_all_checked_here() -> None:
+    assert {p for p in PROMISES if p.startswith("check-in")} == set(ALERT_PROMISES)
+
+
+def test_a_check_in_reaches_its_addressee_and_the_leads_never_the_partner(played: Played) -> None:
+    for promise_id in ("check-in-alert", "check-in-form"):
+        assert PROMISES[promise_id].visibility == ("author", "lead")
+    for person in (played.world.mentor, played.world.mentee):
+        got = receivers(played.slack, marker(f"CHECKIN-{person.user_id}"))
+        assert person.user_id in got, f"{person.user_id} received the check-in"
+        assert got <= {person.user_id} | played.leads, f"only {person.user_id} and the leads: {sorted(got)}"
+        assert played.partner_of(person).user_id not in got
+
+
+def test_each_check_in_promise_is_shown(played: Played) -> None:
+    lead = played.world.lead.user_id
+    assert lead in receivers(played.slack, needle_of(PROMISES["check-in-alert"].text)), "in the leads' alert"
+    for person in (played.world.mentor, played.world.mentee):
+        partner = f"<@{played.partner_of(person).user_id}>"
+        words = CONTENT.promise("check-in-form", partner=partner)
+        assert lead in receivers(played.slack, words), f"the form names {partner}, who won't see it"
+        delivered = f"{PROMISES['check-in'].text} & {marker(f'CHECKIN-{person.user_id}')}"
+        assert receivers(played.slack, delivered) == {person.user_id}
+
+
+def test_every_delivered_check_in_is_for_one_person_alone(played: Played) -> None:
+    words = needle_of(PROMISES["check-in"].text)
+    audiences = [audience for audience, blob in deliveries(played.slack) if words in blob]
+    assert audiences, "a check-in was delivered"
+    assert all(len(audience) == 1 for audience in audiences), audiences
