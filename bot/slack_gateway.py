@@ -89,6 +89,7 @@ class SlackGateway:
         self._lock = threading.Lock()
         self._users: dict[str, tuple[SlackUser, datetime]] = {}
         self._dms: dict[str, str] = {}
+        self._quick: WebClient | None = None  # no retries: for lookups before Slack's deadline
 
     @classmethod
     def connect(cls, token: str, api_url: str) -> SlackGateway:
@@ -107,19 +108,30 @@ class SlackGateway:
 
     # ------------------------------------------------------------------ people
 
-    def user(self, user_id: str) -> SlackUser:
+    def user(self, user_id: str, *, wait: bool = True) -> SlackUser:
         """A person's name, time zone, title and admin flags, looked up at most once per
         ``USER_CACHE_FOR`` (Slack's advice: users.info is rate limited, and an enrolment looks the
-        same person up when the form opens and when it is sent, both before Slack's deadline)."""
+        same person up when the form opens and when it is sent, both before Slack's deadline).
+
+        ``wait=False`` is for lookups before Slack's 3-second deadline (an ``ack()``, a trigger
+        id): a 429 raises at once instead of sleeping through ``Retry-After``."""
         cached = self._users.get(user_id)
         if cached is not None and now() - cached[1] < USER_CACHE_FOR:
             return cached[0]
-        user = SlackUser.from_api(self._client.users_info(user=user_id)["user"])
+        client = self._client if wait else self._without_waiting()
+        user = SlackUser.from_api(client.users_info(user=user_id)["user"])
         with self._lock:
             if len(self._users) > USER_CACHE_SIZE:
                 self._users.clear()
             self._users[user_id] = (user, now())
         return user
+
+    def _without_waiting(self) -> WebClient:
+        with self._lock:
+            if self._quick is None:
+                client = self._client
+                self._quick = build_web_client(str(client.token), client.base_url, timeout=2, max_retries=0)
+            return self._quick
 
     def user_by_email(self, email: str) -> SlackUser | None:
         try:

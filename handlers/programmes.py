@@ -219,7 +219,12 @@ def open_enrolment(runtime: Runtime, trigger_id: str, user_id: str, programmes: 
         existing = enrolment_service.find_enrolment(runtime.db, programmes[0].id, user_id)
         if existing is not None and existing.status != "left":
             current = enrolment_service.enrolment_input(existing)
-    title = runtime.gateway.user(user_id).title if current is None else ""
+    title = ""
+    if current is None:
+        try:  # before the trigger expires: a busy Slack leaves the title for the person to type
+            title = runtime.gateway.user(user_id, wait=False).title
+        except SlackApiError:
+            log.warning("Could not look up the title of someone opening the enrolment form")
     retention = programmes[0].retention_days if len(programmes) == 1 else 90
     view = enrolment_modal(runtime.content, programmes, current, slack_title=title, retention_days=retention)
     runtime.gateway.open_view(trigger_id, view)
@@ -411,7 +416,12 @@ def save_enrolment(ack: Ack, body: dict[str, Any], view: dict[str, Any], runtime
     try:
         data = enrolment_form_input(values, metadata(view).get("programme_id"))
         existing = enrolment_service.find_enrolment(db, data.programme_id, user_id)
-        slack_user = gateway.user(user_id)
+        try:  # before ack(): a 429 must not sleep past Slack's deadline; the form and answers stay
+            slack_user = gateway.user(user_id, wait=False)
+        except SlackApiError as error:
+            if error_code(error) != "ratelimited":
+                raise
+            raise FieldErrors.on("role", "enrolment.slack_busy") from None
         person = enrolment_service.Person(user_id, slack_user.real_name, slack_user.tz)
         enrolment = enrolment_service.enrol(db, person, data, known_topics)
     except FieldErrors as error:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 import pytest
@@ -279,3 +280,41 @@ def test_lead_invites_people_with_a_join_button(slack: LocalSlack, db: Database,
     assert amara.submit().ok
     with db.session() as session:
         assert session.scalar(select(Enrolment.user_id)) == amara.user_id
+
+
+def test_a_busy_slack_never_makes_enrolment_miss_its_deadline(
+    slack: LocalSlack, db: Database, cast: dict[str, Person]
+) -> None:
+    """At a launch, many enrol at once and Slack answers users.info with a 429 (Retry-After up to a
+    minute). The form still opens before its trigger expires (without the title prefilled), and a
+    send that cannot look the person up answers at once, "not saved yet", with every answer kept;
+    sent again after the minute, it saves one enrolment. (The simulated person fails the test if
+    any answer takes longer than Slack's 3 seconds.)"""
+    with freeze_time(MONDAY_MORNING):
+        create_programme(cast["admin"], [cast["lead"]])
+        diana = cast["diana"]
+        while slack.emulator.rate_limiter.check("users.info") is None:  # others used the minute's calls
+            pass
+        diana.command("/mentoring", "join")
+        assert diana.modal is not None, "the form opened although Slack was busy"
+        assert "CFO" not in json.dumps(diana.modal)  # her title is hers to type this time
+        diana.fill(
+            {
+                "I am joining as": "Mentee",
+                "Organisation": "Acme",
+                "Department or function": "Strategy",
+                "Privacy notice": True,
+                "Mentees: the state of inclusion in my part of the business today": "Early days.",
+                "Mentees: the gap in understanding I hope to close": "How policies land.",
+            }
+        )
+        refused = diana.submit()
+        assert refused.errors and error_text("enrolment.slack_busy") in refused.errors.values()
+        assert diana.modal is not None and "Early days." in json.dumps(diana.modal)
+        with db.session() as session:
+            assert session.scalars(select(Enrolment)).all() == []
+        slack.pass_time(61)  # the minute passes
+        assert diana.submit().ok
+        with db.session() as session:
+            [enrolment] = session.scalars(select(Enrolment)).all()
+            assert enrolment.user_id == diana.user_id and enrolment.real_name == "Diana Reyes"
