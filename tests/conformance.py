@@ -159,7 +159,8 @@ class Coverage:
     calls: int = 0
     payloads: int = 0
     methods: set[str] = field(default_factory=set)
-    rate_limited: int = 0  # calls Slack's limits (on in every journey) answered with a 429
+    rate_limited: int = 0  # calls answered 429, by Slack's limits (on in every journey) or injected
+    by_limits: int = 0  # of those, by the limits
 
 
 def check_call(method: str, args: Mapping[str, Any], coverage: Coverage) -> list[str]:

@@ -182,6 +182,7 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
     """After each test, check the calls it made (tests/conformance.py), the words it showed people
     (tests/words.py) and that no listener raised (before or after ``ack()``); a problem fails that test."""
     seen = {id(emulator): len(emulator.calls) for emulator in list(LIVE_EMULATORS)}
+    refused = {id(emulator): emulator.rate_limiter.refused for emulator in list(LIVE_EMULATORS)}
     watches = [Watch(emulator) for emulator in list(LIVE_EMULATORS)]
     failures_before = len(LISTENER_FAILURES.seen)
     result = yield
@@ -197,6 +198,7 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
             for call in emulator.calls[seen.get(id(emulator), 0):]:
                 problems += check_call(call.method, call.args, CONFORMANCE)
                 CONFORMANCE.rate_limited += call.error == "ratelimited"
+            CONFORMANCE.by_limits += emulator.rate_limiter.refused - refused.get(id(emulator), 0)
     if problems:
         listed = "\n".join(f"  - {problem}" for problem in dict.fromkeys(problems))
         pytest.fail(f"calls real Slack would refuse or that break its documented rules:\n{listed}", pytrace=False)
@@ -228,7 +230,8 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         terminalreporter.write_line(
             f"Slack conformance: {CONFORMANCE.calls} Web API calls ({len(CONFORMANCE.methods)} methods) and "
             f"{CONFORMANCE.payloads} Block Kit payloads checked against the published spec and manifest.yml; "
-            f"{CONFORMANCE.rate_limited} answered 429 (Slack's rate limits, on in every journey, or injected)"
+            f"{CONFORMANCE.rate_limited} answered 429 ({CONFORMANCE.by_limits} by Slack's rate limits, on in every "
+            f"journey; the others injected)"
         )
     if WORDS.shown:
         terminalreporter.write_line(

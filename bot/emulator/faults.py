@@ -126,6 +126,7 @@ class RateLimiter:
         self._windows: dict[str, deque[float]] = {}
         self._buckets: dict[str, tuple[float, float]] = {}  # channel -> (tokens, last refill)
         self._passed = 0.0  # simulated seconds added to real time (pass_time)
+        self.refused = 0  # Web API calls answered 429 by the limits (not by an injected fault)
 
     def configure(self, enabled: bool, speedup: float, post_message_burst: int) -> None:
         self.enabled = enabled

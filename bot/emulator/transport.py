@@ -197,6 +197,7 @@ class HttpTransport(EmulatorCore):
                 return self._finish(method, args, exc.body(), 200, extra)
             retry_after = self.rate_limiter.check(method, str(args.get("channel") or ""))
             if retry_after is not None:
+                self.rate_limiter.refused += 1
                 return self._finish(method, args, {"ok": False, "error": "ratelimited"}, 429,
                                     {**extra, "Retry-After": str(retry_after)})
             self._grant = grant
