@@ -73,4 +73,6 @@ SHOWN_TO_LEAD = ("lead-survey-totals", "speed-lead-totals")
 ALERT_PROMISES = ("check-in-alert", "check-in-form", "check-in", "check-in-sent", "alert-handled")
 # The promises proved by tests/test_promises_consent_e2e.py (a proposed match the mentor declined).
 CONSENT_PROMISES = ("offer-not-told", "offer-check-in-form", "offer-check-in-sent")
-PROVED_ELSEWHERE = SPEED_EVENT_PROMISES + ALERT_PROMISES + CONSENT_PROMISES
+# The promises proved by tests/test_promises_pause_e2e.py (a break, which has no reason).
+PAUSE_PROMISES = ("pause-why", "pause-lead-home")
+PROVED_ELSEWHERE = SPEED_EVENT_PROMISES + ALERT_PROMISES + CONSENT_PROMISES + PAUSE_PROMISES

@@ -466,3 +466,16 @@ def test_a_promise_names_its_totals_and_their_setting_or_is_refused(fields: dict
 def test_a_promise_fills_its_number_from_the_setting(content: Content) -> None:
     words = content.promise("survey-answers", min_group=Settings().min_group_size)
     assert f"at least {Settings().min_group_size} people" in words and "{" not in words
+
+
+def test_a_support_resource_shows_its_promise_and_an_unknown_one_is_refused(tmp_path: Path, content: Content) -> None:
+    lead = next(resource for resource in content.support if resource.promise is not None)
+    assert content.resource_description(lead).endswith(content.promise(lead.promise or ""))
+    bad = write(
+        tmp_path,
+        "support_resources.yml",
+        "resources:\n  - id: lead\n    name: Your lead\n    description: Ask them.\n    promise: no-such-promise\n",
+    )
+    with pytest.raises(ContentError, match="resource 'lead': unknown promise 'no-such-promise'") as error:
+        load_content(extra_folders=[tmp_path])
+    assert error.value.path == bad

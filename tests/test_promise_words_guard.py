@@ -40,11 +40,8 @@ EXPLANATION = {
 # Labels still hard-coded, each a promise to move to content/promises.yml and prove (issue 15,
 # item 1). This list only shrinks: remove an entry when its label becomes a promise.
 NOT_YET_PROVED = {
-    "content/support_resources.yml": ("your partner is never told.",),
     "bot/concerns/blocks.py": ("is not private to this programme's leads",),
     "bot/concerns/service.py": ("(not private to leads)",),
-    "bot/impact/blocks.py": ("What you wrote stays private to you.",),
-    "bot/programmes/pause_blocks.py": ("You can see every pause in your App Home.", "nobody is told why"),
     "content/induction.yml": (
         "Only you and the programme lead can see which steps you have completed",
         "The organiser can see that you have.",

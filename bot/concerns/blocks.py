@@ -88,7 +88,7 @@ def support_blocks(content: Content, programme_resources: str) -> list[Block]:
     if programme_resources.strip():
         blocks += sections("*From your programme*\n" + escape(programme_resources.strip()))
     for resource in content.support[:8]:
-        blocks.append(section(resource.as_mrkdwn()))
+        blocks.append(section(resource.as_mrkdwn(content.resource_description(resource))))
     blocks.append(context(content.concern.emergency_note))
     return blocks
 
