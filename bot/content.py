@@ -982,8 +982,8 @@ class InductionFile(_Model):
     progress: _Progress
     progress_complete: _Plain
     required_note: _Plain
-    event_finished: _Programme
-    private_note: _Plain
+    event_finished: _Programme  # followed by the promise briefing-read
+    # Who sees the steps a person completed: the promise induction-steps (content/promises.yml).
     inductions: tuple[Induction, ...]
 
     @model_validator(mode="after")

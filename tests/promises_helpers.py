@@ -75,4 +75,6 @@ ALERT_PROMISES = ("check-in-alert", "check-in-form", "check-in", "check-in-sent"
 CONSENT_PROMISES = ("offer-not-told", "offer-check-in-form", "offer-check-in-sent")
 # The promises proved by tests/test_promises_pause_e2e.py (a break, which has no reason).
 PAUSE_PROMISES = ("pause-why", "pause-lead-home")
-PROVED_ELSEWHERE = SPEED_EVENT_PROMISES + ALERT_PROMISES + CONSENT_PROMISES + PAUSE_PROMISES
+# The promises proved by tests/test_promises_induction_e2e.py (induction steps, an event's briefing).
+INDUCTION_PROMISES = ("induction-steps", "briefing-read")
+PROVED_ELSEWHERE = SPEED_EVENT_PROMISES + ALERT_PROMISES + CONSENT_PROMISES + PAUSE_PROMISES + INDUCTION_PROMISES

@@ -42,10 +42,6 @@ EXPLANATION = {
 NOT_YET_PROVED = {
     "bot/concerns/blocks.py": ("is not private to this programme's leads",),
     "bot/concerns/service.py": ("(not private to leads)",),
-    "content/induction.yml": (
-        "Only you and the programme lead can see which steps you have completed",
-        "The organiser can see that you have.",
-    ),
 }
 
 
