@@ -428,8 +428,16 @@ class PrivacyNotice(_Model):
 # guides.yml and first_meeting.yml
 
 
+class GuideSection(Section):
+    """A guide's section: its body may name the MIN_GROUP_SIZE setting as ``{min_group}``
+    (filled by :meth:`Content.with_setting_values`)."""
+
+    body: Annotated[Text, AfterValidator(_allowing("min_group"))]
+
+
 class Guide(Document):
     role: GuideRole
+    sections: tuple[GuideSection, ...] = Field(min_length=1)
 
 
 class GuidesFile(_Model):
@@ -937,7 +945,8 @@ class InductionStep(_Model):
 
     topic: InductionTopic
     heading: Heading
-    body: Text
+    body: Annotated[Text, AfterValidator(_allowing("min_group"))]
+    """May name the MIN_GROUP_SIZE setting as ``{min_group}`` (:meth:`Content.with_setting_values`)."""
 
     @property
     def id(self) -> str:
@@ -1197,6 +1206,11 @@ class Content(_Model):
         if name in self.setting_values:
             return self.setting_values[name]
         return int(Settings.model_fields[name].default)
+
+    def with_setting_values(self, template: str) -> str:
+        """A guide's section or an induction step (``as_mrkdwn()``), with ``{min_group}`` filled in
+        from the MIN_GROUP_SIZE setting, so the number it shows is the one the app uses."""
+        return fill(template, min_group=self.setting("min_group_size"))
 
     def resource_description(self, resource: SupportResource) -> str:
         """A support resource's description, followed by the words of its promise if it names one."""

@@ -145,6 +145,7 @@ def cast(slack: LocalSlack, db: Database) -> Iterator[Cast]:
             person.command("/mentoring", "status")
         played.lead.command("/mentoring", "report Promises Programme")
         played.lead.command("/mentoring", "help")
+        take_the_lead_induction_to_confidentiality(played)
         for person in (played.mentor, played.mentee):
             person.command("/mentoring", "profile")  # after matching too
             person.command("/mentoring", "help")
@@ -228,6 +229,16 @@ def hold_a_session_and_reflect(cast: Cast, db: Database, clock: FrozenDateTimeFa
     for person in (cast.mentor, cast.mentee):
         person.command("/mentoring", "contract")
         person.close_modal()
+
+
+def take_the_lead_induction_to_confidentiality(cast: Cast) -> None:
+    """Lena's induction, as far as its step on confidentiality (which names the smallest group)."""
+    steps = [step.topic for step in CONTENT.induction.for_role("lead").steps]
+    cast.lead.command("/mentoring", "induction")
+    for _ in range(steps.index("confidentiality")):
+        message = next(s for s in reversed(cast.lead.dms()) if s.has_button(CONTENT.induction.done_label))
+        cast.slack.pass_time(1)
+        assert cast.lead.click(CONTENT.induction.done_label, in_message=message).ok
 
 
 def close_the_programme(cast: Cast, clock: FrozenDateTimeFactory) -> None:
@@ -495,3 +506,12 @@ def test_the_mentor_is_thanked_with_the_promise_that_what_she_wrote_stays_hers(c
     words = CONTENT.promise("thanks-private")
     assert receivers(cast.slack, f"Thank you, Amara & {words}") == {cast.mentor.user_id}
     assert receivers(cast.slack, marker("REFLECT-PRIVATE")) == {cast.mentor.user_id}, "even after the close"
+
+
+def test_the_leads_guide_and_induction_name_the_smallest_group_from_the_setting(cast: Cast) -> None:
+    """MIN_GROUP_SIZE above its default: the lead's guide and induction say that number, not 5."""
+    lena = cast.lead.user_id
+    assert lena in receivers(cast.slack, f"aggregated ratings and surveys (groups of at least {MIN_GROUP})")
+    assert lena in receivers(cast.slack, f"survey answers only as totals for groups of at least {MIN_GROUP}.")
+    for words in ("groups of at least 5", "groups of at least five"):
+        assert not receivers(cast.slack, words), f"{words!r} was shown"

@@ -72,7 +72,7 @@ def step_message(content: Content, progress: Progress) -> tuple[str, list[Block]
     if number == 1:
         blocks.append(section(induction.intro))
     blocks += [
-        section(step.as_mrkdwn()),
+        section(content.with_setting_values(step.as_mrkdwn())),
         actions(
             button(
                 copy.finish_label if last else copy.done_label,
@@ -92,7 +92,7 @@ def whole_induction(content: Content, progress: Progress) -> tuple[str, list[Blo
     """Every step at once, to read again after completing it (nothing is recorded)."""
     induction = progress.induction
     blocks: list[Block] = [header(induction.title), context(f"*{escape(progress.name)}*"), section(induction.intro)]
-    blocks += [section(step.as_mrkdwn()) for step in induction.steps]
+    blocks += [section(content.with_setting_values(step.as_mrkdwn())) for step in induction.steps]
     return f"{induction.title} ({escape(progress.name)})", blocks
 
 
