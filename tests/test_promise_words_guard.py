@@ -40,8 +40,6 @@ EXPLANATION = {
 # Labels still hard-coded, each a promise to move to content/promises.yml and prove (issue 15,
 # item 1). This list only shrinks: remove an entry when its label becomes a promise.
 NOT_YET_PROVED = {
-    "bot/concerns/blocks.py": ("is not private to this programme's leads",),
-    "bot/concerns/service.py": ("(not private to leads)",),
 }
 
 

@@ -1,7 +1,8 @@
 """Issue 15, item 1, for alerts about a pair: a lead's check-in keeps its promises.
 
 Two sessions in a row did not happen, so the leads are alerted; the lead checks in privately with
-each partner in turn (a marker in each message). Every payload the local Slack recorded is then
+each partner in turn (a marker in each message), then marks the alert handled. And a concern's alert
+is refused by a leads' channel someone else has joined. Every payload the local Slack recorded is then
 searched as in tests/test_promises_e2e.py: a check-in reaches the person it is addressed to and
 the programme's leads, never the partner, and each delivered check-in is for one person alone.
 """
@@ -64,7 +65,7 @@ def played(slack: LocalSlack, db: Database) -> Iterator[Played]:
 
 
 def test_alert_promises_are_all_checked_here() -> None:
-    assert {p for p in PROMISES if p.startswith(("check-in", "alert-"))} == set(ALERT_PROMISES)
+    assert {p for p in PROMISES if p.startswith(("check-in", "alert-"))} | {"concern-channel"} == set(ALERT_PROMISES)
 
 
 def test_a_check_in_reaches_its_addressee_and_the_leads_never_the_partner(played: Played) -> None:
@@ -111,3 +112,40 @@ def test_marking_an_alert_handled_is_seen_by_every_lead_and_nobody_else(played: 
     assert lead in receivers(played.slack, f"Marked handled. & {CONTENT.promise('alert-handled')}")
     done = f"<@{lead}> marked this handled"
     assert receivers(played.slack, done) == played.leads, "both leads' copies say so"
+
+
+@pytest.fixture
+def refused(slack: LocalSlack, db: Database) -> Iterator[tuple[Played, Person]]:
+    """Someone who is not a lead joins the leads' channel; then Amara raises a concern (a marker)."""
+    with freeze_time(MONDAY.replace(hour=10)):
+        world = build_world(slack, db)
+        outsider = slack.person("nosy", real_name="Nosy Neighbour")
+        slack.emulator.set_channel(world.channel or "", members=[world.lead.user_id, outsider.user_id])
+        world.mentor.command("/mentoring", "concern")
+        world.mentor.fill(
+            {
+                "What would you like the programme lead to know?": marker("CONCERN"),
+                "How soon do you need a response?": "This week",
+            }
+        )
+        assert world.mentor.submit().ok
+        slack.deliver()
+        alert = next(s for s in reversed(world.lead.dms()) if s.has_button("Open"))
+        world.lead.click("Open", in_message=alert)  # the concern's words, in the lead's view
+        world.lead.close_modal()
+        yield Played(slack, world), outsider
+
+
+def test_a_concern_is_never_posted_in_a_channel_that_is_not_private_to_the_leads(
+    refused: tuple[Played, Person],
+) -> None:
+    played, outsider = refused
+    assert PROMISES["concern-channel"].visibility == ("author", "lead")
+    got = receivers(played.slack, marker("CONCERN"))
+    assert played.world.lead.user_id in got and got <= {played.world.mentor.user_id} | played.leads, sorted(got)
+    alerted = receivers(played.slack, "A concern has been raised in")
+    assert alerted and alerted <= played.leads, sorted(alerted)
+    assert not {outsider.user_id, played.world.mentee.user_id} & (alerted | got)
+    assert played.slack.emulator.messages_in(played.world.channel or "") == []
+    words = CONTENT.promise("concern-channel")
+    assert receivers(played.slack, f"didn't post the alert & {words}") == {played.world.lead.user_id}
