@@ -14,8 +14,8 @@ promise the app never shows fails :func:`test_each_promise_is_shown_to_its_autho
 promise (``scope: message``, e.g. "Only you can see this message.") is checked on every payload
 holding its words: :func:`test_each_message_promise_reaches_exactly_the_audience_it_names`. The
 app runs with ``MIN_GROUP_SIZE`` above its default, and a promise's number must be that one.
-Promises about a speed event or a lead's check-in are proved by their own modules
-(``PROVED_ELSEWHERE``).
+Promises about a speed event, an alert about a pair, a declined offer, a break or the induction are
+proved by their own modules (``PROVED_ELSEWHERE``).
 """
 
 from __future__ import annotations
