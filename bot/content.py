@@ -428,8 +428,16 @@ class PrivacyNotice(_Model):
 # guides.yml and first_meeting.yml
 
 
+class GuideSection(Section):
+    """A guide's section: its body may name the MIN_GROUP_SIZE setting as ``{min_group}``
+    (filled by :meth:`Content.with_setting_values`)."""
+
+    body: Annotated[Text, AfterValidator(_allowing("min_group"))]
+
+
 class Guide(Document):
     role: GuideRole
+    sections: tuple[GuideSection, ...] = Field(min_length=1)
 
 
 class GuidesFile(_Model):
@@ -685,12 +693,15 @@ class SupportResource(_Model):
     id: Id
     name: OptionLabel
     description: Text
+    promise: Id | None = None
+    """A visibility promise (content/promises.yml) shown after the description."""
     contact: Text | None = None
     url: Annotated[str, StringConstraints(pattern=r"^https?://\S+$", max_length=3000)] | None = None
 
-    def as_mrkdwn(self) -> str:
+    def as_mrkdwn(self, description: str | None = None) -> str:
+        """``description``: the description with its promise (:meth:`Content.resource_description`)."""
         name = f"<{self.url}|{self.name}>" if self.url else self.name
-        lines = [f"*{name}*", self.description]
+        lines = [f"*{name}*", description or self.description]
         if self.contact:
             lines.append(self.contact)
         return "\n".join(lines)
@@ -934,7 +945,8 @@ class InductionStep(_Model):
 
     topic: InductionTopic
     heading: Heading
-    body: Text
+    body: Annotated[Text, AfterValidator(_allowing("min_group"))]
+    """May name the MIN_GROUP_SIZE setting as ``{min_group}`` (:meth:`Content.with_setting_values`)."""
 
     @property
     def id(self) -> str:
@@ -979,8 +991,8 @@ class InductionFile(_Model):
     progress: _Progress
     progress_complete: _Plain
     required_note: _Plain
-    event_finished: _Programme
-    private_note: _Plain
+    event_finished: _Programme  # followed by the promise briefing-read
+    # Who sees the steps a person completed: the promise induction-steps (content/promises.yml).
     inductions: tuple[Induction, ...]
 
     @model_validator(mode="after")
@@ -1194,6 +1206,17 @@ class Content(_Model):
         if name in self.setting_values:
             return self.setting_values[name]
         return int(Settings.model_fields[name].default)
+
+    def with_setting_values(self, template: str) -> str:
+        """A guide's section or an induction step (``as_mrkdwn()``), with ``{min_group}`` filled in
+        from the MIN_GROUP_SIZE setting, so the number it shows is the one the app uses."""
+        return fill(template, min_group=self.setting("min_group_size"))
+
+    def resource_description(self, resource: SupportResource) -> str:
+        """A support resource's description, followed by the words of its promise if it names one."""
+        if resource.promise is None:
+            return resource.description
+        return f"{resource.description} {self.promise(resource.promise)}"
 
     def promise(self, promise_id: str, **values: object) -> str:
         """The words of the visibility promise ``promise_id`` (content/promises.yml), filled in.
@@ -1500,7 +1523,24 @@ def _load(folder: Path, extra_folders: Sequence[Path]) -> Content:
                 raw[stem] = _merge_bank(raw[stem], extension)
                 where[stem] = f"{where[stem]} extended by {extension_path}"
     files = {stem: _validate(model, raw[stem], where[stem]) for stem, model in CONTENT_FILES.items()}
+    _check_named_promises(files, where)
     return Content.model_validate({**files, "folders": tuple(folders)})
+
+
+def _check_named_promises(files: Mapping[str, _Model], where: Mapping[str, str]) -> None:
+    """A promise named in help.yml or support_resources.yml (``promise:``) exists in promises.yml."""
+    promises, help_file, support = files["promises"], files["help"], files["support_resources"]
+    assert isinstance(promises, PromisesFile) and isinstance(help_file, HelpFile)
+    assert isinstance(support, SupportResourcesFile)
+    known = {promise.id for promise in promises.promises}
+    named = {
+        "help": [(f"command {c.name!r}", c.promise) for c in help_file.commands()],
+        "support_resources": [(f"resource {r.id!r}", r.promise) for r in support.resources],
+    }
+    for stem, items in named.items():
+        unknown = [f"{what}: unknown promise {pid!r}" for what, pid in items if pid is not None and pid not in known]
+        if unknown:
+            raise ContentError(where[stem], unknown)
 
 
 @functools.lru_cache(maxsize=1)

@@ -333,7 +333,7 @@ def act_on_alert(runtime: Runtime, body: dict[str, Any], respond: Respond | None
         answer_privately(runtime, body, respond, str(error))
         return
     update_alert_copies(runtime, outcome)
-    answer_privately(runtime, body, respond, outcome.message)
+    answer_privately(runtime, body, respond, pair_alert_blocks.outcome_note(runtime.content, outcome))
 
 
 def pause_from_alert(ack: Ack, body: dict[str, Any], respond: Respond, runtime: Runtime) -> None:
@@ -387,7 +387,8 @@ def send_check_in(ack: Ack, body: dict[str, Any], view: dict[str, Any], runtime:
     except (NotFound, NotAllowed) as error:
         ack_field_errors(ack, FieldErrors({"message": str(error)}), view)
         return
-    ack(response_action="update", view=pair_alert_blocks.check_in_sent_view(outcome.message))
+    note = pair_alert_blocks.outcome_note(runtime.content, outcome)
+    ack(response_action="update", view=pair_alert_blocks.check_in_sent_view(note))
     update_alert_copies(runtime, outcome)
 
 

@@ -70,5 +70,11 @@ SPEED_EVENT_PROMISES = (
 # Of those, the ones that speak to the lead (shown in their help), not to the person who gave the data.
 SHOWN_TO_LEAD = ("lead-survey-totals", "speed-lead-totals")
 # The promises proved by tests/test_promises_alerts_e2e.py (an alert about a pair, and a lead's check-in).
-ALERT_PROMISES = ("check-in-alert", "check-in-form", "check-in")
-PROVED_ELSEWHERE = SPEED_EVENT_PROMISES + ALERT_PROMISES
+ALERT_PROMISES = ("check-in-alert", "check-in-form", "check-in", "check-in-sent", "alert-handled", "concern-channel")
+# The promises proved by tests/test_promises_consent_e2e.py (a proposed match the mentor declined).
+CONSENT_PROMISES = ("offer-not-told", "offer-check-in-form", "offer-check-in-sent")
+# The promises proved by tests/test_promises_pause_e2e.py (a break, which has no reason).
+PAUSE_PROMISES = ("pause-why", "pause-lead-home")
+# The promises proved by tests/test_promises_induction_e2e.py (induction steps, an event's briefing).
+INDUCTION_PROMISES = ("induction-steps", "briefing-read")
+PROVED_ELSEWHERE = SPEED_EVENT_PROMISES + ALERT_PROMISES + CONSENT_PROMISES + PAUSE_PROMISES + INDUCTION_PROMISES

@@ -466,3 +466,29 @@ def test_a_promise_names_its_totals_and_their_setting_or_is_refused(fields: dict
 def test_a_promise_fills_its_number_from_the_setting(content: Content) -> None:
     words = content.promise("survey-answers", min_group=Settings().min_group_size)
     assert f"at least {Settings().min_group_size} people" in words and "{" not in words
+
+
+def test_a_support_resource_shows_its_promise_and_an_unknown_one_is_refused(tmp_path: Path, content: Content) -> None:
+    lead = next(resource for resource in content.support if resource.promise is not None)
+    assert content.resource_description(lead).endswith(content.promise(lead.promise or ""))
+    bad = write(
+        tmp_path,
+        "support_resources.yml",
+        "resources:\n  - id: lead\n    name: Your lead\n    description: Ask them.\n    promise: no-such-promise\n",
+    )
+    with pytest.raises(ContentError, match="resource 'lead': unknown promise 'no-such-promise'") as error:
+        load_content(extra_folders=[tmp_path])
+    assert error.value.path == bad
+
+
+def test_a_guide_and_an_induction_step_fill_the_smallest_group_from_the_setting(tmp_path: Path) -> None:
+    content = load_content().with_settings(Settings(min_group_size=Settings().min_group_size + 4))
+    wanted = f"at least {Settings().min_group_size + 4}"
+    guide = [content.with_setting_values(part.as_mrkdwn()) for part in content.guide_for("lead").sections]
+    step = next(s for s in content.induction.for_role("lead").steps if s.topic == "confidentiality")
+    assert any(wanted in text for text in guide) and wanted in content.with_setting_values(step.as_mrkdwn())
+    # A placeholder the setting does not give is refused when the content loads.
+    guides = (DEFAULT_CONTENT_DIR / "guides.yml").read_text(encoding="utf-8").replace("{min_group}", "{min_groups}")
+    write(tmp_path, "guides.yml", guides)
+    with pytest.raises(ContentError, match=re.escape("unknown placeholder(s) {min_groups}")):
+        load_content(extra_folders=[tmp_path])

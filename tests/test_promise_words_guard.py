@@ -38,30 +38,8 @@ EXPLANATION = {
 }
 
 # Labels still hard-coded, each a promise to move to content/promises.yml and prove (issue 15,
-# item 1). This list only shrinks: remove an entry when its label becomes a promise.
-NOT_YET_PROVED = {
-    # Mentor-first consent: a declined offer never reaches the mentee (tests/test_consent_e2e.py checks
-    # it, but not from these words).
-    "bot/concerns/pair_alert_blocks.py": (
-        "They were never told about this proposed match",
-        "was never told about this match",
-    ),
-    "bot/matching/blocks.py": ("the mentee was never told about this match",),
-    "content/support_resources.yml": ("your partner is never told.",),
-    "bot/concerns/pair_alerts.py": (
-        "Nobody else will see it.",
-        "Their partner won't see it.",
-        "The other leads can see",
-    ),
-    "bot/concerns/blocks.py": ("is not private to this programme's leads",),
-    "bot/concerns/service.py": ("(not private to leads)",),
-    "bot/impact/blocks.py": ("What you wrote stays private to you.",),
-    "bot/programmes/pause_blocks.py": ("You can see every pause in your App Home.", "nobody is told why"),
-    "content/induction.yml": (
-        "Only you and the programme lead can see which steps you have completed",
-        "The organiser can see that you have.",
-    ),
-}
+# item 1). Empty now: keep it so, and make a new label a promise rather than an entry here.
+NOT_YET_PROVED: dict[str, tuple[str, ...]] = {}
 
 
 def _docstrings(tree: ast.AST) -> set[int]:

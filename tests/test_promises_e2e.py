@@ -14,8 +14,8 @@ promise the app never shows fails :func:`test_each_promise_is_shown_to_its_autho
 promise (``scope: message``, e.g. "Only you can see this message.") is checked on every payload
 holding its words: :func:`test_each_message_promise_reaches_exactly_the_audience_it_names`. The
 app runs with ``MIN_GROUP_SIZE`` above its default, and a promise's number must be that one.
-Promises about a speed event or a lead's check-in are proved by their own modules
-(``PROVED_ELSEWHERE``).
+Promises about a speed event, an alert about a pair, a declined offer, a break or the induction are
+proved by their own modules (``PROVED_ELSEWHERE``).
 """
 
 from __future__ import annotations
@@ -145,6 +145,7 @@ def cast(slack: LocalSlack, db: Database) -> Iterator[Cast]:
             person.command("/mentoring", "status")
         played.lead.command("/mentoring", "report Promises Programme")
         played.lead.command("/mentoring", "help")
+        take_the_lead_induction_to_confidentiality(played)
         for person in (played.mentor, played.mentee):
             person.command("/mentoring", "profile")  # after matching too
             person.command("/mentoring", "help")
@@ -153,6 +154,7 @@ def cast(slack: LocalSlack, db: Database) -> Iterator[Cast]:
         for person in (played.mentor, played.mentee):
             person.command("/mentoring", "my-data")  # everything held about them, as a file in their DM
         slack.deliver()
+        close_the_programme(played, clock)
         yield played
 
 
@@ -229,6 +231,25 @@ def hold_a_session_and_reflect(cast: Cast, db: Database, clock: FrozenDateTimeFa
         person.close_modal()
 
 
+def take_the_lead_induction_to_confidentiality(cast: Cast) -> None:
+    """Lena's induction, as far as its step on confidentiality (which names the smallest group)."""
+    steps = [step.topic for step in CONTENT.induction.for_role("lead").steps]
+    cast.lead.command("/mentoring", "induction")
+    for _ in range(steps.index("confidentiality")):
+        message = next(s for s in reversed(cast.lead.dms()) if s.has_button(CONTENT.induction.done_label))
+        cast.slack.pass_time(1)
+        assert cast.lead.click(CONTENT.induction.done_label, in_message=message).ok
+
+
+def close_the_programme(cast: Cast, clock: FrozenDateTimeFactory) -> None:
+    """Lena closes the programme; a day later each person is thanked (Amara for mentoring)."""
+    cast.lead.command("/mentoring", "close")
+    assert cast.lead.submit().ok
+    cast.slack.deliver()
+    clock.tick(timedelta(days=1, minutes=1))
+    cast.slack.deliver()
+
+
 # For each promise: the data it is about, as (author, needle) pairs: a marker they typed, or the id
 # of a person they chose.
 def about(cast: Cast, promise_id: str) -> list[tuple[Person, str]]:
@@ -284,6 +305,7 @@ def about(cast: Cast, promise_id: str) -> list[tuple[Person, str]]:
         "reflection-own": reflection_own,
         "reflection-ratings": reflection_own,
         "reflection-saved": reflection_own,
+        "thanks-private": reflection_own,
         "takeaways-shared": [(cast.mentor, marker("REFLECT-SHARED"))],
         "takeaways-status": [(cast.mentor, marker("REFLECT-SHARED"))],
         # The file itself: the one payload with its promise and the person's own words.
@@ -320,6 +342,7 @@ CHECKED = (
     "reflection-own",
     "reflection-ratings",
     "reflection-saved",
+    "thanks-private",
     "takeaways-shared",
     "takeaways-status",
     "data-export",
@@ -349,6 +372,7 @@ SHOWN_APART = {
     "reflection-own",
     "reflection-ratings",
     "reflection-saved",
+    "thanks-private",  # in the thanks as the programme closes
     "takeaways-shared",
     "reflection-takeaways",
     "concern-text",
@@ -468,3 +492,26 @@ def test_each_promise_is_shown_to_its_author(cast: Cast) -> None:
             if promise_id in SHOWN_TO_LEAD:
                 reader = cast.lead.user_id
             assert reader in receivers(cast.slack, beside), f"{promise_id!r} is never shown with {needle}"
+
+
+def test_the_support_resources_say_the_partner_is_never_told(cast: Cast) -> None:
+    """concern-private, in the support resources (App Home, the concern's receipt) as in the help."""
+    resource = next(r for r in CONTENT.support if r.promise == "concern-private")
+    words = CONTENT.resource_description(resource)
+    assert words.endswith(CONTENT.promise("concern-private"))
+    assert cast.mentee.user_id in receivers(cast.slack, words), "in her App Home and her concern's receipt"
+
+
+def test_the_mentor_is_thanked_with_the_promise_that_what_she_wrote_stays_hers(cast: Cast) -> None:
+    words = CONTENT.promise("thanks-private")
+    assert receivers(cast.slack, f"Thank you, Amara & {words}") == {cast.mentor.user_id}
+    assert receivers(cast.slack, marker("REFLECT-PRIVATE")) == {cast.mentor.user_id}, "even after the close"
+
+
+def test_the_leads_guide_and_induction_name_the_smallest_group_from_the_setting(cast: Cast) -> None:
+    """MIN_GROUP_SIZE above its default: the lead's guide and induction say that number, not 5."""
+    lena = cast.lead.user_id
+    assert lena in receivers(cast.slack, f"aggregated ratings and surveys (groups of at least {MIN_GROUP})")
+    assert lena in receivers(cast.slack, f"survey answers only as totals for groups of at least {MIN_GROUP}.")
+    for words in ("groups of at least 5", "groups of at least five"):
+        assert not receivers(cast.slack, words), f"{words!r} was shown"

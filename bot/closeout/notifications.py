@@ -104,7 +104,7 @@ def render_mentor_thanks(session: Session, row: OutboxMessage, content: Content)
     if name is None:
         return Skip("the mentor's data was deleted")
     mentee = _name(session, programme.id, pair.mentee_user_id) or "your mentee"
-    text, body = blocks.mentor_thanks(programme.name, name.split()[0], mentee, len(_held(session, pair.id)))
+    text, body = blocks.mentor_thanks(content, programme.name, name.split()[0], mentee, len(_held(session, pair.id)))
     return Rendered(text=text, blocks=body, user_id=pair.mentor_user_id)
 
 

@@ -88,7 +88,7 @@ def support_blocks(content: Content, programme_resources: str) -> list[Block]:
     if programme_resources.strip():
         blocks += sections("*From your programme*\n" + escape(programme_resources.strip()))
     for resource in content.support[:8]:
-        blocks.append(section(resource.as_mrkdwn()))
+        blocks.append(section(resource.as_mrkdwn(content.resource_description(resource))))
     blocks.append(context(content.concern.emergency_note))
     return blocks
 
@@ -359,12 +359,12 @@ def chase_message(summary: ConcernSummary, stage: str, can_open: bool) -> tuple[
     return text, blocks
 
 
-def channel_refused_message(summary: ConcernSummary, channel_id: str) -> tuple[str, list[Block]]:
+def channel_refused_message(
+    content: Content, summary: ConcernSummary, channel_id: str
+) -> tuple[str, list[Block]]:
     text = (
         f"I didn't post the alert for a new concern in {escape(summary.programme_name)} in "
-        f"{channel_mention(channel_id)}: that channel "
-        "is not private to this programme's leads. Alerts go there only when everyone in it is a lead. "
-        "You have the alert in this DM."
+        f"{channel_mention(channel_id)}. {content.promise('concern-channel')} You have the alert in this DM."
     )
     return text, [section(text)]
 

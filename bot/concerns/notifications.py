@@ -68,7 +68,7 @@ def render_channel_refused(session: Session, row: OutboxMessage, content: Conten
     summary = concerns.summary(session, int(row.payload.get("concern_id") or 0))
     if summary is None:
         return Skip("the concern no longer exists")
-    text, blocks = channel_refused_message(summary, str(row.payload.get("channel_id") or ""))
+    text, blocks = channel_refused_message(content, summary, str(row.payload.get("channel_id") or ""))
     return Rendered(text=text, blocks=blocks, user_id=row.recipient_user_id)
 
 

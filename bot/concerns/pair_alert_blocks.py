@@ -11,7 +11,14 @@ from typing import Any
 from bot.blockkit import Block, actions, button, context, escape, section
 from bot.blockkit.forms import input_block, modal, text_input
 from bot.concerns.blocks import user_text, when
-from bot.concerns.pair_alerts import CHECK_IN_MAX, CheckInMessage, CheckInTarget, DoneAction, PairAlertState
+from bot.concerns.pair_alerts import (
+    CHECK_IN_MAX,
+    AlertOutcome,
+    CheckInMessage,
+    CheckInTarget,
+    DoneAction,
+    PairAlertState,
+)
 from bot.content import Content
 
 # Every button's value is the alert id (the outbox row that posted the message).
@@ -77,13 +84,14 @@ def pair_alert_message(content: Content, text: str, state: PairAlertState | None
     if lines:
         blocks.append(context(*lines[-10:]))
     blocks += pair_alert_buttons(state)
-    if state.handled_by is None and state.is_offer:
-        blocks.append(
-            context(
-                "Only this programme's leads can act on this. The mentee was never told about this match: "
-                "a check-in with them must not mention it, or who it was."
+    if state.is_offer:
+        not_told = content.promise("offer-not-told")
+        if state.handled_by is None:
+            not_told = (
+                f"Only this programme's leads can act on this. {not_told} A check-in with them must not "
+                "mention it, or who it was."
             )
-        )
+        blocks.append(context(not_told))
     elif state.handled_by is None:
         blocks.append(context(f"Only this programme's leads can act on this. {content.promise('check-in-alert')}"))
     return blocks
@@ -93,8 +101,7 @@ def check_in_form(content: Content, target: CheckInTarget) -> dict[str, Any]:
     if target.about_offer and target.role == "mentee":
         note = (
             f"Your message goes privately to <@{target.person.user_id}>'s DM, from you as the programme lead "
-            f"of {escape(target.programme_name)}. They were never told about this proposed match: please don't "
-            "mention it, or who it was."
+            f"of {escape(target.programme_name)}. {content.promise('offer-check-in-form')}"
         )
     elif target.about_offer:
         note = (
@@ -126,6 +133,13 @@ def check_in_form(content: Content, target: CheckInTarget) -> dict[str, Any]:
         submit="Send privately",
         metadata={"alert_id": target.alert_id, "role": target.role},
     )
+
+
+def outcome_note(content: Content, outcome: AlertOutcome) -> str:
+    """The note to the lead who acted on an alert, ending with its visibility promise if it has one."""
+    if outcome.promise is None:
+        return outcome.message
+    return f"{outcome.message} {content.promise(outcome.promise)}".strip()
 
 
 def check_in_sent_view(message: str) -> dict[str, Any]:

@@ -115,6 +115,9 @@ class AlertOutcome:
     message: str  # for the lead who acted
     copies: list[PostedCopy] = field(default_factory=list)
     addressee: AlertPerson | None = None
+    # The visibility promise (an id in content/promises.yml) the lead's note ends with: this service
+    # has no content, so the blocks module adds its words (pair_alert_blocks.outcome_note).
+    promise: str | None = None
 
 
 @dataclass(frozen=True)
@@ -321,10 +324,10 @@ def check_in(
                 payload={"alert_action_id": done.id},
             )
         return AlertOutcome(
-            f"Your message is on its way to <@{addressee}>'s DM, from you as the programme lead. "
-            + ("Nobody else will see it." if subject.offer is not None else "Their partner won't see it."),
+            f"Your message is on its way to <@{addressee}>'s DM, from you as the programme lead.",
             _copies(session, row, texts),
             person,
+            promise="offer-check-in-sent" if subject.offer is not None else "check-in-sent",
         )
 
 
@@ -385,7 +388,7 @@ def mark_handled(db: Database, alert_id: int, lead_id: str, texts: Mapping[str, 
         if earlier is not None:
             raise NotAllowed("pair_alerts.already_handled", lead=f"<@{earlier.actor_user_id}>")
         _record(session, row, subject, "handled", lead_id)
-        return AlertOutcome("Marked handled. The other leads can see that you did.", _copies(session, row, texts))
+        return AlertOutcome("Marked handled.", _copies(session, row, texts), promise="alert-handled")
 
 
 @dataclass(frozen=True)

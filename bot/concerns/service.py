@@ -76,7 +76,7 @@ ACTION_LABELS = {
     "chased": "Reminder sent to a lead",
     "escalated": "Escalated to the backup lead or an admin",
     "channel_alerted": "Alert posted in the leads' private channel",
-    "channel_refused": "Alert not posted in the leads' channel (not private to leads)",
+    "channel_refused": "Alert not posted in the leads' channel: someone in it is not a lead",
 }
 
 

@@ -338,6 +338,12 @@ class Stage:
     def wait(self, delta: timedelta) -> None:
         self.wait_until(now() + delta)
 
+    @property
+    def min_group(self) -> int:
+        """The app's MIN_GROUP_SIZE, for the narration: the smallest group a lead sees totals of."""
+        assert self.world.runtime is not None
+        return self.world.runtime.settings.min_group_size
+
     def wait_until(self, when: datetime) -> None:
         """Let simulated time pass: the worker sends whatever falls due on the way."""
         self.worker.run_until(when)

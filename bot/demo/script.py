@@ -552,7 +552,7 @@ def act_speed_event(stage: Stage) -> None:
     )
     grace.submit()
     stage.wait_until(start + timedelta(minutes=55, hours=2, seconds=30))
-    stage.narrator.say("Two hours later Lena gets the summary: feedback totals wait for five responses")
+    stage.narrator.say(f"Two hours later Lena gets the summary: feedback totals wait for {stage.min_group} responses")
 
 
 def act_survey(stage: Stage) -> None:
@@ -570,7 +570,7 @@ def act_survey(stage: Stage) -> None:
     questions = load_content().survey(kind, "mentor").questions
     amara.fill({q.text: f"4: {q.scale.label(4)}" for q in questions})
     amara.submit()
-    stage.narrator.say("the lead will only ever see totals for groups of at least five")
+    stage.narrator.say(f"the lead will only ever see totals for groups of at least {stage.min_group}")
 
 
 def act_report_and_close(stage: Stage) -> None:

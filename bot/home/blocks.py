@@ -344,7 +344,7 @@ def _support_text(content: Content) -> str:
     lines = ["*Support, if you need it*"]
     for resource in content.support:
         contact = f" {resource.contact}" if resource.contact else ""
-        lines.append(f"• *{resource.name}*: {resource.description}{contact}")
+        lines.append(f"• *{resource.name}*: {content.resource_description(resource)}{contact}")
     text = "\n".join(lines)
     return text if len(text) <= 2900 else text[:2899] + "…"
 

@@ -27,6 +27,7 @@ from bot.blockkit import (
     sections,
 )
 from bot.blockkit.forms import input_block, modal
+from bot.content import Content
 from bot.home.blocks import when
 from bot.impact.service import ALL, ImpactReport, ProgrammeReport
 
@@ -213,12 +214,14 @@ def mentee_thanks(programme: str, mentor_name: str, sessions: int) -> tuple[str,
     return f"Thank you from {programme}: your mentor was {mentor_name}", [section(text)]
 
 
-def mentor_thanks(programme: str, name: str, mentee_name: str, sessions: int) -> tuple[str, list[Block]]:
+def mentor_thanks(
+    content: Content, programme: str, name: str, mentee_name: str, sessions: int
+) -> tuple[str, list[Block]]:
     programme, name, mentee_name = escape(programme), escape(name), escape(mentee_name)
     text = (
         f"Thank you, {name}. Over {counted(sessions, 'session')} in *{programme}* you shared your experience with "
         f"{mentee_name}, and that is how leaders learn what really happens. Your mentee has been thanked "
-        "with your name. What you wrote stays private to you."
+        f"with your name. {content.promise('thanks-private')}"
     )
     return f"Thank you for mentoring in {programme}", [section(text)]
 

@@ -45,8 +45,10 @@ def _checklist(progress: Progress) -> str:
 
 
 def _finished_text(content: Content, progress: Progress) -> str:
-    template = content.induction.event_finished if progress.scope.kind == EVENT else content.induction.finished
-    return fill(template, programme=escape(progress.name))
+    if progress.scope.kind == EVENT:
+        text = fill(content.induction.event_finished, programme=escape(progress.name))
+        return f"{text} {content.promise('briefing-read')}"
+    return fill(content.induction.finished, programme=escape(progress.name))
 
 
 def step_message(content: Content, progress: Progress) -> tuple[str, list[Block]]:
@@ -61,7 +63,7 @@ def step_message(content: Content, progress: Progress) -> tuple[str, list[Block]
             section(text),
             section(_checklist(progress)),
             actions(button(copy.review_label, INDUCTION_REVIEW, progress.scope.key), block_id="induction-done"),
-            context(copy.private_note),
+            context(content.promise("induction-steps")),
         ]
     number = progress.next_number
     last = number == len(progress.steps)
@@ -70,7 +72,7 @@ def step_message(content: Content, progress: Progress) -> tuple[str, list[Block]
     if number == 1:
         blocks.append(section(induction.intro))
     blocks += [
-        section(step.as_mrkdwn()),
+        section(content.with_setting_values(step.as_mrkdwn())),
         actions(
             button(
                 copy.finish_label if last else copy.done_label,
@@ -81,7 +83,7 @@ def step_message(content: Content, progress: Progress) -> tuple[str, list[Block]
             block_id=f"induction-step-{step.id}",
         ),
         context(_checklist(progress).replace("\n", "   ")),
-        context(copy.private_note),
+        context(content.promise("induction-steps")),
     ]
     return f"{induction.title} ({escape(progress.name)}): {where}, {step.heading}", blocks
 
@@ -90,7 +92,7 @@ def whole_induction(content: Content, progress: Progress) -> tuple[str, list[Blo
     """Every step at once, to read again after completing it (nothing is recorded)."""
     induction = progress.induction
     blocks: list[Block] = [header(induction.title), context(f"*{escape(progress.name)}*"), section(induction.intro)]
-    blocks += [section(step.as_mrkdwn()) for step in induction.steps]
+    blocks += [section(content.with_setting_values(step.as_mrkdwn())) for step in induction.steps]
     return f"{induction.title} ({escape(progress.name)})", blocks
 
 
@@ -127,5 +129,5 @@ def overview_modal(content: Content, overview: Overview) -> dict[str, object]:
         blocks.append(section("\n".join(lines[start : start + LINES_PER_SECTION])))
     if not lines:
         blocks.append(context("Nobody has enrolled yet."))
-    blocks.append(context(content.induction.private_note))
+    blocks.append(context(content.promise("induction-steps")))
     return modal(OVERVIEW_VIEW, "Induction", blocks[:100], submit=None, close="Done")

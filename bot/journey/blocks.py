@@ -195,7 +195,7 @@ def role_briefing_message(content: Content, people: PairPeople, role: str) -> tu
         "with ideas for your first meeting."
     )
     blocks: list[Block] = [header(guide.title), section(clip(opener)), section(guide.intro)]
-    blocks += [section(part.as_mrkdwn()) for part in guide.sections]
+    blocks += [section(content.with_setting_values(part.as_mrkdwn())) for part in guide.sections]
     notes = _partner_notes(people, role)
     if notes:
         blocks += sections("*Before you meet*\n" + "\n\n".join(notes))
@@ -207,7 +207,7 @@ def role_briefing_message(content: Content, people: PairPeople, role: str) -> tu
 def guide_message(content: Content, role: str) -> tuple[str, list[Block]]:
     guide = content.guide_for(role)
     blocks: list[Block] = [header(guide.title), section(guide.intro)]
-    blocks += [section(part.as_mrkdwn()) for part in guide.sections]
+    blocks += [section(content.with_setting_values(part.as_mrkdwn())) for part in guide.sections]
     blocks.append(context(content.promise("this-reply")))
     return guide.title, blocks
 

@@ -335,16 +335,16 @@ def not_going_ahead_text(view: OfferView) -> str:
     mentor, mentee = escape(view.mentor.real_name or "the mentor"), escape(view.mentee.real_name or "the mentee")
     return (
         f"A proposed match in *{escape(view.programme_name)}* did not go ahead ({mentor} with {mentee}). "
-        "Run the match again to get the next proposal for both people. They won't be proposed to each other again, "
-        "and the mentee was never told about this match."
+        "Run the match again to get the next proposal for both people. They won't be proposed to each other again."
     )
 
 
-def not_going_ahead_message(view: OfferView) -> tuple[str, list[Block]]:
+def not_going_ahead_message(content: Content, view: OfferView) -> tuple[str, list[Block]]:
     """The alert without the lead's actions (older rows): the next proposal, one click away."""
     text = not_going_ahead_text(view)
     blocks: list[Block] = [
         section(text),
+        context(content.promise("offer-not-told")),
         actions(button("Open the next proposal", OPEN_NEXT_PROPOSAL, str(view.mentor.programme_id), style="primary")),
     ]
     return "A proposed match did not go ahead: run the match again", blocks

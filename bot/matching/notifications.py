@@ -72,7 +72,7 @@ def render_not_going_ahead(session: Session, row: OutboxMessage, content: Conten
         return Skip("the recipient is no longer a lead of this programme")
     state = pair_alerts.state_for_row(session, row)
     if state is None:
-        text, body = blocks.not_going_ahead_message(view)
+        text, body = blocks.not_going_ahead_message(content, view)
         return Rendered(text=text, blocks=body, user_id=row.recipient_user_id)
     text = blocks.not_going_ahead_text(view)
     target = {"channel": row.channel_id} if row.channel_id else {"user_id": row.recipient_user_id}

@@ -250,5 +250,5 @@ def invitation(programme: Programme, inviter: str) -> tuple[str, list[Block]]:
 def guide_blocks(content: Content, role: str) -> tuple[str, list[Block]]:
     guide = content.guide_for(role)
     blocks: list[Block] = [header(guide.title[:150]), section(guide.intro)]
-    blocks += [section(part.as_mrkdwn()) for part in guide.sections]
+    blocks += [section(content.with_setting_values(part.as_mrkdwn())) for part in guide.sections]
     return guide.title, blocks

@@ -84,7 +84,7 @@ def render_pause_lead_notice(session: Session, row: OutboxMessage, content: Cont
     )
     ends_at = as_utc(record.ends_at) if record.ends_at else None
     text, blocks = lead_notice(
-        programme.name if programme else "", name or "A participant", str(row.payload.get("what")), ends_at
+        content, programme.name if programme else "", name or "A participant", str(row.payload.get("what")), ends_at
     )
     return Rendered(text=text, blocks=blocks, user_id=row.recipient_user_id)
 

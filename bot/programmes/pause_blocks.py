@@ -45,13 +45,15 @@ def partner_notice(content: Content, programme: str, what: str) -> tuple[str, li
     return text, [section(text), context(content.promise("this-message"))]
 
 
-def lead_notice(programme: str, name: str, what: str, ends_at: datetime | None) -> tuple[str, list[Block]]:
+def lead_notice(
+    content: Content, programme: str, name: str, what: str, ends_at: datetime | None
+) -> tuple[str, list[Block]]:
     if what == "resumed":
         text = f"{escape(name)} is back from a break in *{escape(programme)}*."
     else:
         until = f" until {when_text(ends_at, 'UTC')}" if ends_at else " until they resume"
         text = f"{escape(name)} is taking a break from *{escape(programme)}*{until}. No reason is asked or needed."
-    return text, [section(text), context("You can see every pause in your App Home.")]
+    return text, [section(text), context(content.promise("pause-lead-home"))]
 
 
 def resume_prompt(
@@ -59,7 +61,7 @@ def resume_prompt(
 ) -> tuple[str, list[Block]]:
     text = (
         f"Your break from *{escape(programme)}* ends on {when_text(ends_at, tz)}. Would you like to come back now, "
-        "or keep pausing? Either is fine, and nobody is told why."
+        f"or keep pausing? {content.promise('pause-why')}"
     )
     blocks: list[Block] = [
         section(text),
