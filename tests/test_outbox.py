@@ -24,6 +24,7 @@ from tests.factory import create_programme
 def render_note(session: object, row: OutboxMessage, content: object) -> Rendered | Skip:
     if row.payload.get("skip"):
         return Skip("the note was withdrawn")
+    time.sleep(float(row.payload.get("slow_to_render", 0)))  # real time: a render that takes a while
     return Rendered(text=str(row.payload["text"]), user_id=row.recipient_user_id)
 
 
@@ -116,6 +117,18 @@ def test_a_burst_to_one_person_is_paced_to_slacks_limit_without_a_429(slack: Loc
     assert [call.error for call in slack.emulator.calls_to("chat.postMessage")] == [None] * 5
     offsets = sorted((sent_at(db, f"burst-{i}") - start).total_seconds() for i in range(5))
     assert offsets == [0, 0, 1, 2, 3]
+
+
+def test_rows_for_one_conversation_arrive_in_their_order(slack: LocalSlack, db: Database) -> None:
+    """Conversations are sent in parallel, but one conversation's rows due in the same pass go one
+    after another in their order, even when the first takes longer to render (an introduction and a
+    nudge due together must not arrive the wrong way round)."""
+    amara = slack.person("amara")
+    with freeze_time("2027-02-01 08:00:00"):
+        note(db, "first", amara.user_id, "first", at=outbox.now() - timedelta(minutes=2), slow_to_render=0.3)
+        note(db, "second", amara.user_id, "second", at=outbox.now() - timedelta(minutes=1))
+        assert slack.deliver() == 2
+    assert dm_texts(slack, amara.user_id) == ["first", "second"]
 
 
 def test_rate_limits_and_server_errors_lose_nothing(slack: LocalSlack, db: Database) -> None:

@@ -150,7 +150,15 @@ class Dispatcher:
         now_rows, later = self._pace(rows)
         if later:  # one statement for all of them, not one transaction each
             outbox.retry_many(self.runtime.db, self.worker_id, later, PACED)
-        return sum(self._pool.map(self._prepare_and_send, now_rows))
+        # Conversations in parallel, each one's rows in order: an introduction and a nudge due in the
+        # same pass must not arrive the wrong way round.
+        in_order: dict[str, list[OutboxMessage]] = defaultdict(list)
+        for row in sorted(now_rows, key=lambda r: (as_utc(r.send_at), r.id)):
+            in_order[self.pacing_key(row)].append(row)
+        return sum(self._pool.map(self._send_each, in_order.values()))
+
+    def _send_each(self, rows: list[OutboxMessage]) -> int:
+        return sum(self._prepare_and_send(row) for row in rows)
 
     def _prepare_and_send(self, row: OutboxMessage) -> int:
         """Render (reading the database as it is now) and send, on a pool thread."""
