@@ -72,7 +72,7 @@ SHOWN_TO_LEAD = ("lead-survey-totals", "speed-lead-totals")
 # The promises proved by tests/test_promises_alerts_e2e.py (an alert about a pair, and a lead's check-in).
 ALERT_PROMISES = ("check-in-alert", "check-in-form", "check-in", "check-in-sent", "alert-handled", "concern-channel")
 # The promises proved by tests/test_promises_consent_e2e.py (a proposed match the mentor declined).
-CONSENT_PROMISES = ("offer-not-told", "offer-check-in-form", "offer-check-in-sent")
+CONSENT_PROMISES = ("offer-not-told", "offer-declined-reply", "offer-check-in-form", "offer-check-in-sent")
 # The promises proved by tests/test_promises_pause_e2e.py (a break, which has no reason).
 PAUSE_PROMISES = ("pause-why", "pause-lead-home")
 # The promises proved by tests/test_promises_induction_e2e.py (induction steps, an event's briefing).

@@ -15,6 +15,7 @@ import pytest
 from freezegun import freeze_time
 from sqlalchemy import select
 
+from bot.content import load_content
 from bot.db import Database
 from bot.emulator import view_text
 from bot.local_slack import LocalSlack, Person
@@ -156,7 +157,7 @@ def test_a_decline_never_reaches_the_mentee_and_the_next_proposal_pairs_someone_
         offer = offer_to(offered)
         assert offer is not None and offer_to(other) is None
         offered.click(DECLINE_LABEL, in_message=offer)
-        assert "won't go ahead, and they will never be told" in texts_seen(offered)
+        assert f"won't go ahead. {load_content().promise('offer-declined-reply')}" in texts_seen(offered)
         slack.deliver()
         clock.move_to(WORKING_MORNING + timedelta(days=7))  # long after any deadline or morning
         slack.deliver()

@@ -20,7 +20,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 PHRASES = re.compile(
     r"only you\b|seen only|only ever|only the two of you|private to|doesn't see|does not see|can't see"
-    r"|never shown|never told|nobody is told|nobody else|won't see|can see (?:this|it\b|them|every|which|that you)"
+    r"|never shown|never (?:be )?told|nobody is told|nobody else|won't see"
+    r"|can see (?:this|it\b|them|every|which|that you)"
     r"|stays between you and|sees only|shared with your|is private",
     re.IGNORECASE,
 )

@@ -124,6 +124,8 @@ def test_the_declined_match_reaches_only_the_mentor_and_the_leads(declined: Decl
 def test_each_offer_promise_is_shown_to_the_leads_beside_the_match(declined: Declined) -> None:
     not_told = CONTENT.promise("offer-not-told")
     assert receivers(declined.slack, f"did not go ahead & {not_told}") == declined.leads, "in both copies"
+    reply = CONTENT.promise("offer-declined-reply")  # to Amara, who said no, beside the match it is about
+    assert receivers(declined.slack, f"won't go ahead & {reply}") == {declined.mentor.user_id}
     form = CONTENT.promise("offer-check-in-form")
     assert receivers(declined.slack, f"<@{declined.mentee.user_id}> & {form}") == {declined.lead.user_id}
     sent = CONTENT.promise("offer-check-in-sent")

@@ -324,8 +324,8 @@ def offer_answered_message(content: Content, answer: Answer) -> tuple[str, list[
         )
     else:
         text = (
-            f"Thank you for letting me know. This match in *{programme}* won't go ahead, and they will never "
-            "be told about it. The programme lead will look for another match for you."
+            f"Thank you for letting me know. This match in *{programme}* won't go ahead. "
+            f"{content.promise('offer-declined-reply')} The programme lead will look for another match for you."
         )
     return text, [section(text), context(content.promise("this-message"))]
 
