@@ -88,7 +88,7 @@ class SlackGateway:
         self._bot_user_id: str | None = None
         self._lock = threading.Lock()
         self._users: dict[str, tuple[SlackUser, datetime]] = {}
-        self._dms: dict[str, str] = {}
+        self._conversations: dict[tuple[str, ...], str] = {}  # the people in a DM -> its id
         self._quick: WebClient | None = None  # no retries: for lookups before Slack's deadline
 
     @classmethod
@@ -99,8 +99,10 @@ class SlackGateway:
         """A gateway for the outbox dispatcher: no automatic retries. slack_sdk would sleep on a 429
         and retry a dropped connection, which posts twice when Slack did the work but the answer was
         lost; the dispatcher puts the row back and checks before posting again instead."""
-        client = self._client
-        return SlackGateway(build_web_client(str(client.token), client.base_url, timeout=10, max_retries=0))
+        return SlackGateway(self._client_without_retries(timeout=10))
+
+    def _client_without_retries(self, timeout: int) -> WebClient:
+        return build_web_client(str(self._client.token), self._client.base_url, timeout=timeout, max_retries=0)
 
     def client_for_bolt(self) -> WebClient:
         """Bolt needs a client to acknowledge and for ``respond()``; listeners use this gateway."""
@@ -129,8 +131,7 @@ class SlackGateway:
     def _without_waiting(self) -> WebClient:
         with self._lock:
             if self._quick is None:
-                client = self._client
-                self._quick = build_web_client(str(client.token), client.base_url, timeout=2, max_retries=0)
+                self._quick = self._client_without_retries(timeout=2)
             return self._quick
 
     def user_by_email(self, email: str) -> SlackUser | None:
@@ -165,16 +166,21 @@ class SlackGateway:
     # ------------------------------------------------------------------ conversations
 
     def open_dm(self, user_id: str) -> str:
-        """The bot's DM with a person. Its id never changes, so it is opened once per process
-        (conversations.open is Tier 3: a launch where many enrol at once would otherwise hit it)."""
-        channel = self._dms.get(user_id)
-        if channel is None:
-            channel = str(self._client.conversations_open(users=[user_id])["channel"]["id"])
-            self._dms[user_id] = channel
-        return channel
+        """The bot's DM with a person, opened once per gateway (see :meth:`_open`)."""
+        return self._open((user_id,))
 
     def open_group_dm(self, user_ids: Sequence[str]) -> str:
-        return str(self._client.conversations_open(users=list(user_ids))["channel"]["id"])
+        return self._open(tuple(user_ids))
+
+    def _open(self, user_ids: tuple[str, ...]) -> str:
+        """A DM's or group DM's id never changes, so it is asked for once (conversations.open is
+        Tier 3: a launch where many enrol at once, or a dispatcher's backlog, would otherwise hit it)."""
+        key = tuple(sorted(user_ids))
+        channel = self._conversations.get(key)
+        if channel is None:
+            channel = str(self._client.conversations_open(users=list(user_ids))["channel"]["id"])
+            self._conversations[key] = channel
+        return channel
 
     def channel_facts(self, channel_id: str) -> ChannelFacts:
         """Privacy, archive state and every member (paged), for decisions made in services."""

@@ -18,7 +18,6 @@ from __future__ import annotations
 import logging
 import os
 import socket
-import threading
 import uuid
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
@@ -120,9 +119,6 @@ class Dispatcher:
         # put back, and a retry checks the conversation for the row's metadata before posting again.
         self.slack = gateway or runtime.gateway.for_dispatch()
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="dispatch")
-        self._dm_channels: dict[str, str] = {}
-        self._group_channels: dict[tuple[str, ...], str] = {}
-        self._lock = threading.Lock()
         # Pacing shared by every dispatcher process (the database), or this process's own (the old
         # behaviour, the benchmark's baseline); none when the interval is 0 (tests of other things).
         self.pacing: Pacing | None = None
@@ -321,25 +317,11 @@ class Dispatcher:
             return message.channel
         user = message.user_id or row.recipient_user_id
         if user:
-            with self._lock:
-                cached = self._dm_channels.get(user)
-            if cached:
-                return cached
-            channel = self.slack.open_dm(user)
-            with self._lock:
-                self._dm_channels[user] = channel
-            return channel
+            return self.slack.open_dm(user)  # the gateway opens each conversation once
         people = tuple(sorted(message.group_user_ids))
         if not people:
             raise SlackApiError("no recipient", {"ok": False, "error": "channel_not_found"})
-        with self._lock:
-            cached = self._group_channels.get(people)
-        if cached:
-            return cached
-        channel = self.slack.open_group_dm(people)
-        with self._lock:
-            self._group_channels[people] = channel
-        return channel
+        return self.slack.open_group_dm(people)
 
     def _handle_slack_error(self, row: OutboxMessage, error: SlackApiError, *, unclear: bool = False) -> None:
         """``unclear``: the error came from the history lookup, so whether the row was posted is still
