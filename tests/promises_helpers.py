@@ -9,7 +9,10 @@ import json
 import string
 from collections.abc import Iterator
 
+from bot.content import load_content
+from bot.db import Database
 from bot.local_slack import LocalSlack
+from bot.settings import Settings
 
 
 def deliveries(slack: LocalSlack) -> Iterator[tuple[set[str], str]]:
@@ -59,6 +62,18 @@ def needle_of(template: str) -> str:
 
 
 # The promises proved by tests/test_promises_speed_e2e.py (a speed mentoring event has its own cast).
+# Not the default: every number a label shows must come from the setting it describes.
+MIN_GROUP = Settings().min_group_size + 2
+CONTENT_AT_MIN_GROUP = load_content().with_settings(Settings(min_group_size=MIN_GROUP))
+
+
+def slack_at_min_group(db: Database) -> Iterator[LocalSlack]:
+    """The local Slack, with the app's MIN_GROUP_SIZE set to :data:`MIN_GROUP` (for a fixture)."""
+    world = LocalSlack(db).start(admins=[], min_group_size=MIN_GROUP)
+    yield world
+    world.stop()
+
+
 SPEED_EVENT_PROMISES = (
     "speed-answer",
     "speed-answers",

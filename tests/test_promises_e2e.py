@@ -32,20 +32,25 @@ from freezegun.api import FrozenDateTimeFactory
 from sqlalchemy import select
 
 from bot.clock import now
-from bot.content import load_content
 from bot.db import Database
 from bot.journey import service as journey
 from bot.local_slack import LocalSlack, Person
 from bot.models import Pair
 from bot.sessions import service as sessions
-from bot.settings import Settings
 from tests.factory import MONDAY, accept_offers, create_programme, enrol
-from tests.promises_helpers import PROVED_ELSEWHERE, SHOWN_TO_LEAD, deliveries, needle_of, receivers
+from tests.promises_helpers import (
+    CONTENT_AT_MIN_GROUP,
+    MIN_GROUP,
+    PROVED_ELSEWHERE,
+    SHOWN_TO_LEAD,
+    deliveries,
+    needle_of,
+    receivers,
+    slack_at_min_group,
+)
 
 RUN = uuid.uuid4().hex[:8]
-# Not the default: every number a label shows must come from the setting it describes.
-MIN_GROUP = Settings().min_group_size + 2
-CONTENT = load_content().with_settings(Settings(min_group_size=MIN_GROUP))
+CONTENT = CONTENT_AT_MIN_GROUP
 PROMISES = {promise.id: promise for promise in CONTENT.promises.promises}
 
 
@@ -128,10 +133,7 @@ def play(slack: LocalSlack, db: Database) -> Cast:
 
 @pytest.fixture
 def slack(db: Database) -> Iterator[LocalSlack]:
-    """The local Slack, with the app's MIN_GROUP_SIZE set to :data:`MIN_GROUP`."""
-    world = LocalSlack(db).start(admins=[], min_group_size=MIN_GROUP)
-    yield world
-    world.stop()
+    yield from slack_at_min_group(db)
 
 
 @pytest.fixture

@@ -18,17 +18,23 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from freezegun import freeze_time
 
-from bot.content import load_content
 from bot.db import Database
 from bot.local_slack import LocalSlack
-from bot.settings import Settings
 from tests.factory import SPEED_START, SpeedWorld, create_event
-from tests.promises_helpers import SHOWN_TO_LEAD, SPEED_EVENT_PROMISES, deliveries, needle_of, receivers
+from tests.promises_helpers import (
+    CONTENT_AT_MIN_GROUP,
+    MIN_GROUP,
+    SHOWN_TO_LEAD,
+    SPEED_EVENT_PROMISES,
+    deliveries,
+    needle_of,
+    receivers,
+    slack_at_min_group,
+)
 
 RUN = uuid.uuid4().hex[:8]
 # Not the default (and below the eight people who give feedback): the numbers come from the setting.
-MIN_GROUP = Settings().min_group_size + 2
-CONTENT = load_content().with_settings(Settings(min_group_size=MIN_GROUP))
+CONTENT = CONTENT_AT_MIN_GROUP
 PROMISES = {promise.id: promise for promise in CONTENT.promises.promises}
 EVENT_START = datetime(2027, 3, 10, 14, 0, tzinfo=UTC)
 
@@ -75,10 +81,7 @@ def give_feedback(played: Played, handle: str) -> None:
 
 @pytest.fixture
 def slack(db: Database) -> Iterator[LocalSlack]:
-    """The local Slack, with the app's MIN_GROUP_SIZE set to :data:`MIN_GROUP`."""
-    world = LocalSlack(db).start(admins=[], min_group_size=MIN_GROUP)
-    yield world
-    world.stop()
+    yield from slack_at_min_group(db)
 
 
 @pytest.fixture
